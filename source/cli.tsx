@@ -1,0 +1,223 @@
+// The command line: parse argv, pick a command, own the exit code.
+// The only process.exit in the program is at the bottom of this file.
+import {readFileSync} from 'node:fs';
+import {parseArgs} from 'node:util';
+import {AnswersError, loadAnswersFile, validateAnswers, type Answers} from './answers.ts';
+import {realExec, type Exec} from './engine/exec.ts';
+import {openState, type State} from './engine/state.ts';
+import type {Ctx} from './engine/types.ts';
+import {detectProfile, targetProfile, TARGETS, type Profile} from './platform/profile.ts';
+import {defaultIpv4} from './platform/host.ts';
+
+export const EXIT = {ok: 0, failed: 1, usage: 2, waiting: 75, interrupted: 130} as const;
+
+declare const __MAILWIZARD_VERSION__: string | undefined;
+
+export function version(): string {
+	if (typeof __MAILWIZARD_VERSION__ === 'string') return __MAILWIZARD_VERSION__;
+	try {
+		return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version;
+	} catch {
+		return 'dev';
+	}
+}
+
+export const HELP = `mailwizard — turn a fresh Debian 12/13 server into a working mail server
+(OpenSMTPD + Dovecot + Rspamd, DKIM, SPF, DMARC), step by step, resumable.
+
+Usage:
+  mailwizard [options]                 the interactive wizard (resumes saved progress)
+  mailwizard --dry-run [options]       print every command and file diff; change nothing
+  mailwizard --answers FILE --yes      unattended: answers from FILE, no questions
+  mailwizard dns [--zone|--json]       the DNS records to publish
+  mailwizard status [--json]           which steps are done, pending, waiting
+  mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
+  mailwizard reset                     forget saved progress (changes nothing else)
+
+Options:
+  --answers FILE       answers in YAML or JSON (see README: "Answers file")
+  --yes, -y            do not ask for confirmation (needs --answers or saved answers)
+  --dry-run, -n        print the plan as a reviewable script; needs no root; writes nothing
+  --target NAME        with --dry-run: plan for ${Object.keys(TARGETS).join(' or ')} instead of this machine
+  --state-dir DIR      where progress is saved (default /var/lib/mailwizard)
+  --resolver IP[:PORT] DNS server used to find the zone's authoritative servers
+                       (repeatable; default: the system's resolvers)
+  --no-wait            do not wait for DNS: save progress and exit 75 if records are missing
+  --poll SECONDS       seconds between DNS checks while waiting (default 30)
+  --zone               with dns: a zone-file fragment
+  --json               machine-readable output (dns, status, check)
+  --verbose            show the output of every command
+  --help, -h           this help
+  --version, -V        the version
+
+Exit codes: 0 done · 1 a step failed (progress kept) · 2 bad usage or input (nothing
+changed) · 75 waiting for DNS records (run the same command again later) · 130 interrupted.
+Secrets are never taken from the command line or the environment: passwords come from
+root-only files (password_file) or are typed into the wizard.`;
+
+export type Options = {
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset';
+	readonly answers?: string;
+	readonly yes: boolean;
+	readonly dryRun: boolean;
+	readonly target?: string;
+	readonly stateDir: string;
+	readonly resolvers: readonly string[];
+	readonly noWait: boolean;
+	readonly pollSeconds: number;
+	readonly zone: boolean;
+	readonly json: boolean;
+	readonly verbose: boolean;
+	readonly root: string;
+};
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: readonly string[]): Options | 'help' | 'version' {
+	let parsed;
+	try {
+		parsed = parseArgs({
+			args: [...argv],
+			allowPositionals: true,
+			strict: true,
+			options: {
+				answers: {type: 'string'},
+				yes: {type: 'boolean', short: 'y', default: false},
+				'dry-run': {type: 'boolean', short: 'n', default: false},
+				target: {type: 'string'},
+				'state-dir': {type: 'string', default: '/var/lib/mailwizard'},
+				resolver: {type: 'string', multiple: true, default: []},
+				'no-wait': {type: 'boolean', default: false},
+				poll: {type: 'string', default: '30'},
+				zone: {type: 'boolean', default: false},
+				json: {type: 'boolean', default: false},
+				verbose: {type: 'boolean', default: false},
+				help: {type: 'boolean', short: 'h', default: false},
+				version: {type: 'boolean', short: 'V', default: false},
+				// For tests: every path the engine reads or writes lives under this directory.
+				root: {type: 'string', default: '/'},
+			},
+		});
+	} catch (error) {
+		throw new UsageError(`${(error as Error).message}\nRun "mailwizard --help" for the options.`);
+	}
+	const v = parsed.values;
+	if (v.help) return 'help';
+	if (v.version) return 'version';
+	const [command = 'wizard', ...extra] = parsed.positionals;
+	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset)`);
+	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
+	if (v.target && !v['dry-run'] && command === 'wizard') throw new UsageError('--target only previews a plan: use it with --dry-run');
+	const poll = Number(v.poll);
+	if (!Number.isFinite(poll) || poll < 0.1 || poll > 3600) throw new UsageError('--poll takes seconds between 0.1 and 3600');
+	for (const r of v.resolver ?? []) if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-f:]+\](:\d+)?|[0-9a-f:]+)$/i.test(r)) throw new UsageError(`--resolver "${r}" is not IP or IP:PORT`);
+	return {
+		command: command as Options['command'],
+		answers: v.answers,
+		yes: Boolean(v.yes),
+		dryRun: Boolean(v['dry-run']),
+		target: v.target,
+		stateDir: v['state-dir']!,
+		resolvers: v.resolver ?? [],
+		noWait: Boolean(v['no-wait']),
+		pollSeconds: poll,
+		zone: Boolean(v.zone),
+		json: Boolean(v.json),
+		verbose: Boolean(v.verbose),
+		root: v.root!,
+	};
+}
+
+/** The system's resolvers from resolv.conf, when none were given. */
+export function systemResolvers(root: string): string[] {
+	try {
+		const text = readFileSync(root === '/' ? '/etc/resolv.conf' : `${root}/etc/resolv.conf`, 'utf8');
+		return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!);
+	} catch {
+		return [];
+	}
+}
+
+export type Runtime = {
+	readonly options: Options;
+	readonly exec: Exec;
+	readonly profile: Profile;
+	readonly ctx: Ctx;
+	readonly state: State;
+	readonly out: (line: string) => void;
+	readonly err: (line: string) => void;
+};
+
+export async function makeRuntime(options: Options, readOnly: boolean, exec: Exec = realExec()): Promise<Runtime> {
+	const host = await detectProfile(options.root, exec);
+	const profile = options.target ? targetProfile(options.target, host)! : host;
+	const resolvers = options.resolvers.length ? options.resolvers : systemResolvers(options.root);
+	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers};
+	return {
+		options,
+		exec,
+		profile,
+		ctx,
+		state: openState(options.root === '/' ? options.stateDir : `${options.root}${options.stateDir}`, readOnly),
+		out: (l) => process.stdout.write(`${l}\n`),
+		err: (l) => process.stderr.write(`${l}\n`),
+	};
+}
+
+/** Answers from --answers, else the ones saved by an earlier run (without secrets). */
+export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
+	if (rt.options.answers) return loadAnswersFile(rt.options.answers, {readPasswords, defaultIpv4});
+	const saved = rt.state.data().answers;
+	if (!saved) throw new AnswersError('--answers', 'no answers: give --answers FILE (or run the interactive wizard in a terminal)');
+	const s = saved as Record<string, any>;
+	// Saved answers are already normalized; map them back to the file's keys.
+	return validateAnswers(
+		{
+			domain: s.domain,
+			hostname: s.hostname,
+			ipv4: s.ipv4,
+			ipv6: s.ipv6,
+			tls: s.tls,
+			users: (s.users as any[]).map((u) => ({name: u.name, password_file: u.passwordFile, password_hash: u.passwordHash, smtpd_hash: u.smtpdHash})),
+			aliases: s.aliases,
+			catch_all: s.catchAll,
+			dkim: s.dkim,
+			dmarc: s.dmarc,
+			extra_domains: s.extraDomains,
+			mta_sts: s.mtaSts,
+			tlsrpt: s.tlsrpt,
+			remove_mta: s.removeMta,
+		},
+		{readPasswords, defaultIpv4},
+	);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+	let options: Options | 'help' | 'version';
+	try {
+		options = parseOptions(argv);
+	} catch (error) {
+		process.stderr.write(`mailwizard: ${(error as Error).message}\n`);
+		return EXIT.usage;
+	}
+	if (options === 'help') {
+		process.stdout.write(`${HELP}\n`);
+		return EXIT.ok;
+	}
+	if (options === 'version') {
+		process.stdout.write(`${version()}\n`);
+		return EXIT.ok;
+	}
+	try {
+		const {runCommand} = await import('./commands/index.ts');
+		return await runCommand(options);
+	} catch (error) {
+		if (error instanceof AnswersError || error instanceof UsageError) {
+			process.stderr.write(`mailwizard: ${error.message}\nNothing was changed.\n`);
+			return EXIT.usage;
+		}
+		process.stderr.write(`mailwizard: ${(error as Error).stack ?? String(error)}\n`);
+		return EXIT.failed;
+	}
+}

@@ -1,0 +1,95 @@
+// Running commands: the real runner (execa) and a recording fake for tests.
+import type {Cmd} from './types.ts';
+
+export type ExecResult = {readonly exitCode: number; readonly stdout: string; readonly stderr: string};
+
+export type Exec = {
+	/** Runs cmd; onLine receives output lines as they come (for live display). Never throws on a non-zero exit. */
+	run(cmd: Cmd, onLine?: (line: string) => void): Promise<ExecResult>;
+	/** Whether a program is on PATH. */
+	which(program: string): Promise<boolean>;
+};
+
+/** Masks every secret of a command (and the stdin) in a string shown to a person. */
+export function mask(text: string, secrets: readonly string[] | undefined): string {
+	let out = text;
+	for (const s of secrets ?? []) if (s) out = out.split(s).join('********');
+	return out;
+}
+
+/** The shell-like rendering of a command for people (never executed). */
+export function showCmd(cmd: Cmd): string {
+	const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+	const env = Object.entries(cmd.env ?? {}).map(([k, v]) => `${k}=${quote(v)} `).join('');
+	const line = (cmd.setsid ? 'setsid ' : '') + env + cmd.argv.map(quote).join(' ');
+	const shown = mask(line, cmd.secrets);
+	return cmd.stdin === undefined ? shown : `${shown} <<< ${cmd.secrets?.length ? '********' : JSON.stringify(mask(cmd.stdin, cmd.secrets)).slice(0, 80)}`;
+}
+
+export function realExec(): Exec {
+	return {
+		async run(cmd, onLine) {
+			const {execa} = await import('execa');
+			const argv = cmd.setsid ? ['setsid', '--wait', ...cmd.argv] : [...cmd.argv];
+			const child = execa(argv[0]!, argv.slice(1), {
+				input: cmd.stdin,
+				stdin: cmd.stdin === undefined ? 'ignore' : 'pipe',
+				env: {LC_ALL: 'C', ...cmd.env},
+				cwd: cmd.cwd,
+				reject: false,
+				all: true,
+				stripFinalNewline: false,
+				lines: false,
+				timeout: 60 * 60 * 1000,
+			});
+			if (onLine) {
+				let buf = '';
+				child.all?.on('data', (chunk: Buffer) => {
+					buf += chunk.toString();
+					const parts = buf.split(/\r?\n|\r/);
+					buf = parts.pop() ?? '';
+					for (const p of parts) onLine(mask(p, cmd.secrets));
+				});
+				child.all?.on('end', () => {
+					if (buf) onLine(mask(buf, cmd.secrets));
+				});
+			}
+			const r = await child;
+			const exitCode = typeof r.exitCode === 'number' ? r.exitCode : r.failed ? 127 : 0;
+			const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+			return {exitCode, stdout: typeof r.stdout === 'string' ? r.stdout : '', stderr: r.failed && exitCode === 127 && !stderr ? String(r.shortMessage ?? '') : stderr};
+		},
+		async which(program) {
+			const {access} = await import('node:fs/promises');
+			for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+				try {
+					await access(`${dir}/${program}`, 1);
+					return true;
+				} catch {}
+			}
+			return false;
+		},
+	};
+}
+
+export type FakeRule = {
+	readonly match: (argv: readonly string[]) => boolean;
+	readonly result: ExecResult | ((cmd: Cmd) => ExecResult);
+};
+
+/** A recording fake: every command is kept in `calls`; answers come from rules (default exit 0, empty output). */
+export function fakeExec(rules: FakeRule[] = [], programs: readonly string[] = []): Exec & {calls: Cmd[]} {
+	const calls: Cmd[] = [];
+	return {
+		calls,
+		async run(cmd) {
+			calls.push(cmd);
+			const rule = rules.find((r) => r.match(cmd.argv));
+			if (!rule) return {exitCode: 0, stdout: '', stderr: ''};
+			return typeof rule.result === 'function' ? rule.result(cmd) : rule.result;
+		},
+		async which(program) {
+			return programs.includes(program);
+		},
+	};
+}

@@ -1,0 +1,81 @@
+// From a step's wanted state to the actions that change something: facts, plan,
+// then drop what already holds (a file with the same content, a running service).
+import {createHash} from 'node:crypto';
+import type {Answers} from '../answers.ts';
+import {publicAnswers} from '../answers.ts';
+import {dirDiffers, fileDiffers} from './files.ts';
+import {serviceRunning} from './services.ts';
+import type {Action, Ctx, FileAction, ServiceAction, Step} from './types.ts';
+
+/** An action with what the engine learned while resolving it. */
+export type Resolved =
+	| (FileAction & {readonly old?: string; readonly metaOnly: boolean})
+	| Exclude<Action, FileAction>;
+
+export type StepPlan = {
+	readonly step: Step<any>;
+	readonly actions: readonly Resolved[];
+	/** Number of actions that change the system. */
+	readonly changes: number;
+	readonly inputHash: string;
+	/** Hash of the facts the plan was made from (the basis). */
+	readonly basis: string;
+};
+
+export function hash(value: unknown): string {
+	return createHash('sha256')
+		.update(JSON.stringify(value, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)))
+		.digest('hex')
+		.slice(0, 16);
+}
+
+export function inputHash(step: Step<any>, answers: Answers): string {
+	return hash(step.inputs ? step.inputs(answers) : publicAnswers(answers));
+}
+
+export function changes(actions: readonly Action[]): number {
+	return actions.filter((a) => a.kind !== 'notice' && a.kind !== 'wait').length;
+}
+
+/** Keeps the actions whose wanted state does not hold yet. */
+export async function resolve(ctx: Ctx, actions: readonly Action[]): Promise<Resolved[]> {
+	const out: Resolved[] = [];
+	const changedServices = new Set<string>();
+	for (const a of actions) {
+		if (a.kind === 'file') {
+			const d = await fileDiffers(ctx.root, a);
+			if (!d.content && !d.meta) continue;
+			if (d.content && a.restarts && !a.onChange) changedServices.add(a.restarts);
+			out.push({...a, old: d.old, metaOnly: !d.content});
+		} else if (a.kind === 'dir') {
+			if (await dirDiffers(ctx.root, a.path, a.mode, a.owner, a.group)) out.push(a);
+		} else {
+			out.push(a);
+		}
+	}
+	// Services: restart when one of their files changed, start when not running, else nothing.
+	const result: Resolved[] = [];
+	const seen = new Set<string>();
+	for (const a of out) {
+		if (a.kind !== 'service') {
+			result.push(a);
+			continue;
+		}
+		if (seen.has(a.name)) continue;
+		seen.add(a.name);
+		const running = await serviceRunning(ctx, a.name);
+		let op: ServiceAction['op'] | undefined;
+		if (!running) op = 'start';
+		else if (changedServices.has(a.name)) op = a.op;
+		if (op) result.push({...a, op});
+	}
+	// A file whose service will restart anyway needs no reload command.
+	return result.map((a) => (a.kind === 'file' && a.onChange && result.some((s) => s.kind === 'service' && s.name === a.restarts) ? {...a, onChange: undefined} : a));
+}
+
+export async function planStep(step: Step<any>, ctx: Ctx, answers: Answers): Promise<StepPlan> {
+	const facts = await step.facts(ctx, answers);
+	const wanted = step.plan(answers, facts, ctx.profile);
+	const actions = await resolve(ctx, wanted);
+	return {step, actions, changes: changes(actions), inputHash: inputHash(step, answers), basis: hash(facts)};
+}

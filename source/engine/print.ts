@@ -1,0 +1,64 @@
+// The dry run: the plan printed as a script an operator can review. Secrets masked.
+import {createTwoFilesPatch} from 'diff';
+import {mask, showCmd} from './exec.ts';
+import {isGenerated} from './files.ts';
+import type {Resolved, StepPlan} from './plan.ts';
+import {serviceCmd} from './services.ts';
+import type {InitSystem} from '../platform/profile.ts';
+
+export function modeStr(mode: number): string {
+	return `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+export function fileDiff(a: Resolved & {kind: 'file'}): string {
+	if (isGenerated(a.content)) return `(generated at apply time: ${a.content.generate}; never shown)\n`;
+	const newText = mask(a.content, a.secrets);
+	if (a.metaOnly) return '(content unchanged)\n';
+	if (a.old === undefined) {
+		return newText
+			.split('\n')
+			.map((l, i, all) => (i === all.length - 1 && l === '' ? '' : `+${l}\n`))
+			.join('');
+	}
+	const oldText = mask(a.old, a.secrets);
+	const patch = createTwoFilesPatch(a.path, a.path, oldText, newText, 'on disk', 'planned', {context: 3});
+	return patch.split('\n').slice(2).join('\n');
+}
+
+export function describeAction(a: Resolved, init: InitSystem): string[] {
+	switch (a.kind) {
+		case 'run':
+			return [`$ ${showCmd(a.cmd)}`, `  # ${a.why}`];
+		case 'dir':
+			return [`$ install -d -m ${modeStr(a.mode)}${a.owner ? ` -o ${a.owner}` : ''}${a.group ? ` -g ${a.group}` : ''} ${a.path}`, `  # ${a.why}`];
+		case 'service':
+			return [`$ ${showCmd(serviceCmd(init, a.name, a.op))}`, `  # ${a.why}`, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
+		case 'file': {
+			const who = a.owner || a.group ? ` ${a.owner ?? 'root'}:${a.group ?? 'root'}` : '';
+			const head = `${a.old === undefined ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;
+			const lines = [`# ${head}: ${a.why}`];
+			if (a.validate) lines.push(`#   checked before it replaces the file: ${a.validate.join(' ')}`);
+			for (const v of a.verify ?? []) lines.push(`#   checked after: ${showCmd(v)}`);
+			for (const c of a.onChange ?? []) lines.push(`$ ${showCmd(c)}   # after the file changes`);
+			lines.push(...fileDiff(a).replace(/\n$/, '').split('\n').map((l) => `  ${l}`));
+			return lines;
+		}
+		case 'notice':
+			return [`# ${a.level === 'warn' ? 'WARNING: ' : ''}${a.title}`, ...a.lines.map((l) => `#   ${l}`)];
+		case 'wait':
+			return [`# wait until every authoritative server of ${a.domain} publishes ${a.records.length} records (${a.why})`, ...a.records.map((r) => `#   ${r.type.padEnd(5)} ${r.name}.`)];
+	}
+}
+
+/** The whole dry run as text. */
+export function printPlan(plans: readonly StepPlan[], init: InitSystem): string {
+	const out: string[] = [];
+	plans.forEach((p, i) => {
+		out.push(`## ${i + 1}/${plans.length} ${p.step.title}${p.changes === 0 ? ' — nothing to change' : ` — ${p.changes} change${p.changes === 1 ? '' : 's'}`}`);
+		for (const a of p.actions) out.push(...describeAction(a, init));
+		out.push('');
+	});
+	const total = plans.reduce((n, p) => n + p.changes, 0);
+	out.push(total === 0 ? 'Nothing to change: the system already matches the answers.' : `${total} change${total === 1 ? '' : 's'} planned. Nothing was changed (dry run).`);
+	return `${out.join('\n')}\n`;
+}

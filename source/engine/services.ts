@@ -1,0 +1,22 @@
+// Services: systemctl on systemd hosts, service(8) / init.d otherwise.
+import type {Cmd, Ctx, ServiceOp} from './types.ts';
+import type {InitSystem} from '../platform/profile.ts';
+
+/** Debian's unit/init script names. */
+export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
+	if (init === 'systemd') {
+		if (op === 'start') return {argv: ['systemctl', 'enable', '--now', name]};
+		return {argv: ['systemctl', op, name]};
+	}
+	return {argv: ['service', name, op]};
+}
+
+export async function serviceRunning(ctx: Ctx, name: string): Promise<boolean> {
+	const cmd: Cmd = ctx.profile.init === 'systemd' ? {argv: ['systemctl', 'is-active', '--quiet', name]} : {argv: ['service', name, 'status']};
+	try {
+		const r = await ctx.exec.run(cmd);
+		return r.exitCode === 0;
+	} catch {
+		return false;
+	}
+}

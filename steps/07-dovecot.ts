@@ -1,0 +1,83 @@
+import {totalmem} from 'node:os';
+import type {Answers} from '../source/answers.ts';
+import {readText} from '../source/engine/files.ts';
+import type {Action, Cmd, Step} from '../source/engine/types.ts';
+import {chooseHash, dovecotHash, parseHashes, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
+import type {Profile} from '../source/platform/profile.ts';
+import {DOVECOT_CONF, lint24, usersFile} from '../templates/dovecot.ts';
+import {passwordScheme} from './01-preflight.ts';
+import {VMAIL_HOME} from './03-vmail.ts';
+
+export const DOVECOT_PATHS = {conf: '/etc/dovecot/dovecot.conf', users: '/etc/dovecot/users'} as const;
+
+export type DovecotFacts = {
+	readonly scheme: 'ARGON2ID' | 'SHA512-CRYPT';
+	readonly hashes: ReadonlyArray<{name: string} & HashPlan>;
+};
+
+export function dovecotConf(a: Answers, profile: Profile, scheme: string): string {
+	return DOVECOT_CONF[profile.dovecot]({domain: a.domain, cert: a.tls.cert, key: a.tls.key, usersFile: DOVECOT_PATHS.users, vmailHome: VMAIL_HOME, scheme, firstValidUid: 500});
+}
+
+/** After (re)start: every user resolves to the home the configuration promises. */
+export function userChecks(a: Answers): Cmd[] {
+	return a.users.map((u) => ({
+		argv: ['sh', '-c', `test "$(doveadm user -f home '${u.name}@${a.domain}')" = '${VMAIL_HOME}/${u.name}'`],
+	}));
+}
+
+export const dovecot: Step<DovecotFacts> = {
+	id: 'dovecot',
+	title: 'Dovecot: IMAPS and LMTP delivery into Maildir',
+	summary: "writes the guide's single dovecot.conf and the users file (hashes from doveadm pw)",
+	inputs: (a) => ({domain: a.domain, tls: a.tls, users: a.users.map((u) => ({name: u.name, hash: u.passwordHash, file: u.passwordFile}))}),
+	async facts(ctx, a) {
+		const scheme = passwordScheme(totalmem());
+		const existing = parseHashes(await readText(ctx.root, DOVECOT_PATHS.users), ':');
+		const haveDoveadm = await ctx.exec.which('doveadm');
+		const hashes = await Promise.all(
+			a.users.map(async (u) => {
+				const plan = await chooseHash(
+					ctx,
+					haveDoveadm ? u : {...u, password: undefined},
+					u.passwordHash,
+					existing.get(u.name),
+					(p) => dovecotHash(ctx, scheme, p),
+					(h, p) => verifyDovecotHash(ctx, h, p),
+				);
+				return {name: u.name, ...plan};
+			}),
+		);
+		return {scheme, hashes};
+	},
+	plan(a, f, profile) {
+		const conf = dovecotConf(a, profile, f.scheme);
+		const problems = profile.dovecot === '2.4' ? lint24(conf) : [];
+		if (problems.length) throw new Error(`internal: the Dovecot 2.4 configuration has 2.3 habits:\n${problems.join('\n')}`);
+		const hashes = f.hashes.map((h) => h.hash);
+		const actions: Action[] = [
+			{
+				kind: 'file',
+				path: DOVECOT_PATHS.users,
+				content: usersFile(f.hashes),
+				secrets: hashes,
+				mode: 0o640,
+				owner: 'root',
+				group: 'dovecot',
+				restarts: 'dovecot',
+				why: `the mail users (${a.users.map((u) => u.name).join(', ')}), password hashes only`,
+			},
+			{
+				kind: 'file',
+				path: DOVECOT_PATHS.conf,
+				content: conf,
+				mode: 0o644,
+				validate: ['doveconf', '-n', '-c', '%s'],
+				restarts: 'dovecot',
+				why: `Dovecot ${profile.dovecot} configuration: IMAPS only, LMTP for OpenSMTPD, mail in ${VMAIL_HOME}/USER/Maildir`,
+			},
+			{kind: 'service', name: 'dovecot', op: 'restart', why: 'load the new configuration', verify: userChecks(a)},
+		];
+		return actions;
+	},
+};

@@ -1,0 +1,30 @@
+import type {Step} from '../source/engine/types.ts';
+import {dkimKeyPath, dkimSigningConf} from '../templates/rspamd.ts';
+import {domainsOf} from './05-dkim.ts';
+
+export const RSPAMD_DKIM_CONF = '/etc/rspamd/local.d/dkim_signing.conf';
+
+export const rspamd: Step<null> = {
+	id: 'rspamd',
+	title: 'Rspamd: DKIM signing of outgoing mail',
+	summary: 'tells Rspamd which key signs for which domain',
+	inputs: (a) => ({domains: domainsOf(a), selector: a.dkim.selector}),
+	async facts() {
+		return null;
+	},
+	plan(a) {
+		const path = dkimKeyPath(a.domain, a.dkim.selector);
+		return [
+			{
+				kind: 'file',
+				path: RSPAMD_DKIM_CONF,
+				content: dkimSigningConf(domainsOf(a).map((domain) => ({domain, selector: a.dkim.selector, path}))),
+				mode: 0o644,
+				verify: [{argv: ['rspamadm', 'configtest']}],
+				restarts: 'rspamd',
+				why: `sign mail from ${domainsOf(a).join(', ')} with selector "${a.dkim.selector}"`,
+			},
+			{kind: 'service', name: 'rspamd', op: 'restart', why: 'load the DKIM settings'},
+		];
+	},
+};

@@ -1,0 +1,117 @@
+import {networkInterfaces} from 'node:os';
+import type {Answers} from '../source/answers.ts';
+import {randomKey, readText} from '../source/engine/files.ts';
+import type {Action, Cmd, Step} from '../source/engine/types.ts';
+import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
+import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {domainsOf} from './05-dkim.ts';
+
+export const FILTER_RSPAMD = '/usr/libexec/opensmtpd/filter-rspamd';
+export const LMTP_SOCKET = '/var/run/dovecot/lmtp';
+
+export type SmtpdFacts = {
+	readonly srsKey: string;
+	readonly srsBackup?: string;
+	readonly iface?: string;
+	readonly hashes: ReadonlyArray<{name: string} & HashPlan>;
+};
+
+export function parseSrs(text: string | undefined): {key?: string; backup?: string} {
+	const key = /^\s*srs\s+key\s+"([^"]+)"/m.exec(text ?? '')?.[1];
+	const backup = /^\s*srs\s+key\s+backup\s+"([^"]+)"/m.exec(text ?? '')?.[1];
+	return {key, backup};
+}
+
+/** The interface that holds the server's address (smtpd listens on interfaces, as in the guide). */
+export function interfaceOf(addresses: readonly (string | undefined)[]): string | undefined {
+	for (const [name, list] of Object.entries(networkInterfaces())) {
+		if (list?.some((i) => addresses.includes(i.address))) return name;
+	}
+	return undefined;
+}
+
+/** The addresses the server accepts: users and aliases, in every domain. */
+export function recipients(a: Answers): string[] {
+	const locals = [...a.users.map((u) => u.name), ...Object.keys(a.aliases)];
+	return domainsOf(a).flatMap((d) => locals.map((l) => `${l}@${d}`));
+}
+
+/** The virtual table: users to vmail (LMTP keeps the address), aliases to their targets. */
+export function virtuals(a: Answers): string[] {
+	const lines: string[] = [];
+	for (const d of domainsOf(a)) {
+		for (const u of a.users) lines.push(`${u.name}@${d} vmail`);
+		for (const [local, targets] of Object.entries(a.aliases)) {
+			lines.push(`${local}@${d} ${targets.map((t) => (t.includes('@') ? t : `${t}@${d}`)).join(', ')}`);
+		}
+		if (a.catchAll) lines.push(`@${d} ${a.catchAll}@${d}`);
+	}
+	return lines;
+}
+
+function update(table: string): Cmd {
+	return {argv: ['smtpctl', 'update', 'table', table]};
+}
+
+export const opensmtpd: Step<SmtpdFacts> = {
+	id: 'opensmtpd',
+	title: 'OpenSMTPD: receive on 25, submission on 465 and 587',
+	summary: "writes the guide's smtpd.conf: TLS, SRS, reverse-DNS and Rspamd filters, LMTP delivery",
+	inputs: (a) => ({a: {...a, users: a.users.map((u) => ({name: u.name, hash: u.smtpdHash, file: u.passwordFile}))}}),
+	async facts(ctx, a) {
+		const srs = parseSrs(await readText(ctx.root, SMTPD_PATHS.srs));
+		const existing = parseHashes(await readText(ctx.root, SMTPD_PATHS.passwds), ' ');
+		const tools = (await ctx.exec.which('smtpctl')) && (await ctx.exec.which('doveadm'));
+		const hashes = await Promise.all(
+			a.users.map(async (u) => {
+				const plan = await chooseHash(
+					ctx,
+					tools ? u : {...u, password: undefined},
+					u.smtpdHash,
+					existing.get(`${u.name}@${a.domain}`),
+					(p) => smtpdHash(ctx, p),
+					(h, p) => verifyDovecotHash(ctx, `{CRYPT}${h}`, p),
+				);
+				return {name: u.name, ...plan};
+			}),
+		);
+		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf([a.ipv4, a.ipv6]), hashes};
+	},
+	plan(a, f) {
+		const domains = domainsOf(a);
+		const passwds = f.hashes.flatMap((h) => [...domains.map((d) => `${h.name}@${d} ${h.hash}`), `${h.name} ${h.hash}`]);
+		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): Action => ({
+			kind: 'file',
+			path,
+			content: tableFile(lines),
+			mode,
+			owner: 'root',
+			group,
+			restarts: 'opensmtpd',
+			onChange: [update(name)],
+			secrets: name === 'passwds' ? f.hashes.map((h) => h.hash) : undefined,
+			why,
+		});
+		const actions: Action[] = [
+			{kind: 'file', path: SMTPD_PATHS.mailname, content: `${a.hostname}\n`, mode: 0o644, restarts: 'opensmtpd', why: 'the name smtpd gives itself; it must match the reverse DNS of the address'},
+			{kind: 'dir', path: '/etc/smtpd', mode: 0o755, why: 'the tables'},
+			{kind: 'file', path: SMTPD_PATHS.srs, content: srsConf(f.srsKey, f.srsBackup), secrets: [f.srsKey, ...(f.srsBackup ? [f.srsBackup] : [])], mode: 0o600, owner: 'root', restarts: 'opensmtpd', why: 'SRS keys (random, kept across runs; rotate yearly, keeping the old one as backup)'},
+			table(SMTPD_PATHS.domains, domains, 'domains', 'the domains this server receives mail for'),
+			table(SMTPD_PATHS.recipients, recipients(a), 'recipients', 'every address that exists: anything else is refused at RCPT (no backscatter)'),
+			table(SMTPD_PATHS.virtuals, virtuals(a), 'virtuals', 'users go to their mailbox (LMTP), aliases to their targets'),
+			table(SMTPD_PATHS.passwds, passwds, 'passwds', 'submission logins (full address or bare name), crypt(3) hashes from smtpctl encrypt', 0o640, 'opensmtpd'),
+			{
+				kind: 'file',
+				path: SMTPD_PATHS.conf,
+				content: smtpdConf({hostname: a.hostname, domains, cert: a.tls.cert, key: a.tls.key, iface: f.iface, catchAll: a.catchAll !== undefined, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET}),
+				mode: 0o644,
+				validate: ['smtpd', '-n', '-f', '%s'],
+				restarts: 'opensmtpd',
+				why: f.iface ? `listen on ${f.iface} (which holds ${[a.ipv4, a.ipv6].filter(Boolean).join(', ')})` : 'listen on every IPv4 address (no interface holds the answered address: NAT?)',
+			},
+			{kind: 'service', name: 'opensmtpd', op: 'restart', why: 'load the new configuration', verify: [{argv: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do smtpctl show status >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1']}]},
+		];
+		if (a.catchAll) actions.unshift({kind: 'notice', level: 'warn', title: 'Catch-all', lines: [`Every address of ${domains.join(', ')} is accepted and delivered to ${a.catchAll}: spam to random names lands there too.`]});
+		return actions;
+	},
+};

@@ -1,0 +1,149 @@
+import test from 'ava';
+import {existsSync, readFileSync, statSync, writeFileSync, mkdirSync, readdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {apply} from '../../source/engine/apply.ts';
+import {fakeExec, showCmd} from '../../source/engine/exec.ts';
+import {writeFileAction} from '../../source/engine/files.ts';
+import {planStep} from '../../source/engine/plan.ts';
+import {printPlan} from '../../source/engine/print.ts';
+import {openState} from '../../source/engine/state.ts';
+import type {Ctx, Event, FileAction, Step} from '../../source/engine/types.ts';
+import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
+
+function ctxFor(root: string, exec = fakeExec()): Ctx {
+	return {root, exec, profile: DEBIAN12, readOnly: false, resolvers: []};
+}
+
+const file = (path: string, content: string, extra: Partial<FileAction> = {}): FileAction => ({kind: 'file', path, content, mode: 0o640, why: 'test', ...extra});
+
+test('a file is written through a temp file with its mode, and the old one is backed up', async (t) => {
+	const root = scratchRoot();
+	mkdirSync(join(root, 'etc/x'), {recursive: true});
+	writeFileSync(join(root, 'etc/x/a.conf'), 'old\n');
+	const backup = await writeFileAction(root, fakeExec(), file('/etc/x/a.conf', 'new\n'), 'stamp');
+	t.is(readFileSync(join(root, 'etc/x/a.conf'), 'utf8'), 'new\n');
+	t.is(statSync(join(root, 'etc/x/a.conf')).mode & 0o777, 0o640);
+	t.truthy(backup);
+	t.is(readFileSync(backup!, 'utf8'), 'old\n');
+	t.deepEqual(readdirSync(join(root, 'etc/x')), ['a.conf'], 'no temp file left');
+});
+
+test('a failed validation leaves the old file untouched', async (t) => {
+	const root = scratchRoot();
+	writeFileSync(join(root, 'etc/a.conf'), 'old\n');
+	const exec = fakeExec([{match: (argv) => argv[0] === 'checker', result: {exitCode: 1, stdout: '', stderr: 'line 3: syntax error'}}]);
+	const error = await t.throwsAsync(writeFileAction(root, exec, file('/etc/a.conf', 'broken\n', {validate: ['checker', '-n', '%s']}), 's'));
+	t.regex(error!.message, /checking the new \/etc\/a.conf/);
+	t.is(readFileSync(join(root, 'etc/a.conf'), 'utf8'), 'old\n');
+	t.regex(exec.calls[0]!.argv[2]!, /a\.conf\.mailwizard-\d+\.tmp$/, 'the validator sees the temp file');
+	t.deepEqual(readdirSync(join(root, 'etc')).filter((f) => f.includes('tmp')), []);
+});
+
+test('a failed verify after the rename restores the previous file', async (t) => {
+	const root = scratchRoot();
+	writeFileSync(join(root, 'etc/b.conf'), 'old\n');
+	const exec = fakeExec([{match: (argv) => argv[0] === 'verify', result: {exitCode: 2, stdout: '', stderr: 'no'}}]);
+	await t.throwsAsync(writeFileAction(root, exec, file('/etc/b.conf', 'new\n', {verify: [{argv: ['verify']}]}), 's'));
+	t.is(readFileSync(join(root, 'etc/b.conf'), 'utf8'), 'old\n');
+});
+
+test('the writer refuses a placeholder (NUL) so an unknown password hash is never written', async (t) => {
+	const root = scratchRoot();
+	await t.throwsAsync(writeFileAction(root, fakeExec(), file('/etc/users', 'alice:\u0000x\u0000\n'), 's'));
+	t.false(existsSync(join(root, 'etc/users')));
+});
+
+const twoFiles: Step<null> = {
+	id: 'two',
+	title: 'two files of one service',
+	summary: '',
+	async facts() {
+		return null;
+	},
+	plan: () => [
+		file('/etc/svc/a', 'A\n', {restarts: 'svc'}),
+		file('/etc/svc/b', 'B\n', {restarts: 'svc'}),
+		{kind: 'service', name: 'svc', op: 'restart', why: 'load'},
+		{kind: 'service', name: 'svc', op: 'restart', why: 'load again'},
+	],
+};
+
+async function drain(gen: AsyncGenerator<Event, string>): Promise<{events: Event[]; outcome: string}> {
+	const events: Event[] = [];
+	for (;;) {
+		const n = await gen.next();
+		if (n.done) return {events, outcome: n.value};
+		events.push(n.value);
+	}
+}
+
+test('apply runs a service restart once after its files, then a re-plan changes nothing', async (t) => {
+	const root = scratchRoot();
+	let running = false;
+	const exec = fakeExec([
+		{match: (a) => a[0] === 'service' && a[2] === 'status', result: () => ({exitCode: running ? 0 : 3, stdout: '', stderr: ''})},
+		{match: (a) => a[0] === 'service' && a[2] !== 'status', result: () => ((running = true), {exitCode: 0, stdout: '', stderr: ''})},
+	]);
+	const state = openState(join(root, 'state'), false);
+	const {outcome, events} = await drain(apply({steps: [twoFiles], ctx: ctxFor(root, exec), answers: answers(), state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'done');
+	const serviceCalls = exec.calls.filter((c) => c.argv[0] === 'service' && c.argv[2] !== 'status').map((c) => c.argv.join(' '));
+	t.deepEqual(serviceCalls, ['service svc start'], 'not running before: started once, not restarted twice');
+	t.true(events.some((e) => e.type === 'step-done' && e.changed === 3));
+	t.true(state.data().steps.two!.done);
+	const again = await planStep(twoFiles, ctxFor(root, exec), answers());
+	t.is(again.changes, 0);
+	t.deepEqual(again.actions, []);
+	// A changed file now restarts the running service.
+	writeFileSync(join(root, 'etc/svc/a'), 'changed by hand\n');
+	const third = await planStep(twoFiles, ctxFor(root, exec), answers());
+	t.deepEqual(third.actions.map((a) => (a.kind === 'service' ? `${a.op} ${a.name}` : a.kind)), ['file', 'restart svc']);
+});
+
+test('a failing command stops the step, restores its files and keeps earlier progress', async (t) => {
+	const root = scratchRoot();
+	const exec = fakeExec([{match: (a) => a[0] === 'false', result: {exitCode: 1, stdout: 'out\n', stderr: 'it broke\n'}}]);
+	const ok: Step<null> = {id: 'ok', title: 'ok', summary: '', facts: async () => null, plan: () => [file('/etc/ok', 'ok\n')]};
+	const bad: Step<null> = {id: 'bad', title: 'bad', summary: '', facts: async () => null, plan: () => [file('/etc/new-file', 'x\n'), {kind: 'run', cmd: {argv: ['false']}, why: 'fails'}]};
+	const state = openState(join(root, 'state'), false);
+	const {outcome, events} = await drain(apply({steps: [ok, bad], ctx: ctxFor(root, exec), answers: answers(), state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'failed');
+	const error = events.find((e) => e.type === 'error');
+	t.like(error, {type: 'error', id: 'bad', exitCode: 1, command: 'false'});
+	t.regex((error as {tail: string}).tail, /it broke/);
+	t.false(existsSync(join(root, 'etc/new-file')), 'the step rolled back its new file');
+	t.true(state.data().steps.ok!.done);
+	t.is(state.data().steps.bad, undefined);
+});
+
+test('the dry-run printer masks secrets in commands and diffs', async (t) => {
+	const root = scratchRoot();
+	writeFileSync(join(root, 'etc/srs.conf'), 'srs key "OLDSECRET"\n');
+	const step: Step<null> = {
+		id: 's',
+		title: 'secrets',
+		summary: '',
+		facts: async () => null,
+		plan: () => [
+			file('/etc/srs.conf', 'srs key "OLDSECRET"\nsrs key backup "NEWSECRET"\n', {secrets: ['OLDSECRET', 'NEWSECRET']}),
+			{kind: 'run', cmd: {argv: ['smtpctl', 'encrypt'], stdin: 'hunter22\n', secrets: ['hunter22']}, why: 'hash'},
+		],
+	};
+	const plan = await planStep(step, ctxFor(root), answers());
+	const text = printPlan([plan], 'sysv');
+	t.notRegex(text, /OLDSECRET|NEWSECRET|hunter22/);
+	t.regex(text, /\+srs key backup "\*\*\*\*\*\*\*\*"/);
+	t.regex(text, /smtpctl encrypt <<< \*\*\*\*\*\*\*\*/);
+	t.is(showCmd({argv: ['doveadm', 'pw', '-t', '{CRYPT}$y$H'], stdin: 'Tr0ub4dor&3\n', secrets: ['Tr0ub4dor&3']}), "doveadm pw -t '{CRYPT}$y$H' <<< ********");
+});
+
+test('the state never holds a password', async (t) => {
+	const root = scratchRoot();
+	const state = openState(join(root, 'state'), false);
+	const a = {...answers(), users: [{name: 'alice', password: 'sup3rsecret!', passwordFile: '/root/a.pass'}]};
+	await drain(apply({steps: [], ctx: ctxFor(root), answers: a, state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	const raw = readFileSync(join(root, 'state/state.json'), 'utf8');
+	t.notRegex(raw, /sup3rsecret/);
+	t.regex(raw, /a\.pass/);
+	t.is(statSync(join(root, 'state')).mode & 0o777, 0o700);
+});
