@@ -1,7 +1,112 @@
-// Placeholder until the Ink wizard lands (issue 6).
-import {EXIT, type Options} from './cli.tsx';
+// The interactive wizard (a TTY, no --answers, no --yes): renders source/ui/App.tsx.
+// The first frame reads only the saved state; host probes wait until apply or preview.
+import {closeSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {render} from 'ink';
+import {EXIT, makeRuntime, UsageError, type Options} from './cli.tsx';
+import {openState} from './engine/state.ts';
+import {defaultIpv4} from './platform/host.ts';
+import {STEPS} from '../steps/index.ts';
+import {App, type Deps} from './ui/App.tsx';
+import {toAnswers} from './ui/form.ts';
 
-export async function runTui(_o: Options): Promise<number> {
-	process.stderr.write('mailwizard: the interactive wizard is not available yet; use --answers FILE --yes, or --dry-run --answers FILE\n');
-	return EXIT.usage;
+function stateDir(o: Options): string {
+	return o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`;
+}
+
+/** One wizard per state directory (the same rule as the line mode's). */
+function lock(dir: string): () => void {
+	const file = join(dir, 'lock');
+	let fd: number;
+	try {
+		fd = openSync(file, 'wx', 0o600);
+	} catch {
+		const pid = Number(readFileSync(file, 'utf8').trim());
+		let alive = false;
+		try {
+			process.kill(pid, 0);
+			alive = pid !== process.pid;
+		} catch {}
+		if (alive) throw new UsageError(`another mailwizard (pid ${pid}) is running with the state in ${dir}`);
+		rmSync(file, {force: true});
+		fd = openSync(file, 'wx', 0o600);
+	}
+	writeFileSync(fd, `${process.pid}\n`);
+	closeSync(fd);
+	return () => rmSync(file, {force: true});
+}
+
+export async function runTui(o: Options): Promise<number> {
+	const saved = openState(stateDir(o), true);
+	const isRoot = process.getuid?.() === 0;
+	const canApply = o.root !== '/' || isRoot;
+	// Ctrl-C arrives as a key in raw mode, so the commands still running never see it:
+	// send SIGINT to our process group as the terminal would. Our own handler skips it.
+	let selfSignalled = false;
+	let signalHandler: (() => void) | undefined;
+	const onSignal = () => {
+		if (selfSignalled) {
+			selfSignalled = false;
+			return;
+		}
+		signalHandler?.();
+	};
+	const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+	for (const s of signals) process.on(s, onSignal);
+	let code: number = EXIT.failed;
+	try {
+		code = await new Promise<number>((resolve) => {
+			const deps: Deps = {
+				steps: STEPS,
+				data: saved.data(),
+				stateFile: saved.file,
+				env: {root: o.root, defaultIpv4},
+				canApply,
+				answers: (form) => toAnswers(form, isRoot),
+				async start(answers, confirm, signal) {
+					if (!canApply) throw new UsageError('the wizard changes the system and must run as root (sudo)');
+					const [{apply}, {checkAllZones}] = await Promise.all([import('./engine/apply.ts'), import('./commands/dnscheck.ts')]);
+					const rt = await makeRuntime(o, false);
+					const release = lock(stateDir(o));
+					const events = apply({
+						steps: STEPS,
+						ctx: rt.ctx,
+						answers,
+						state: rt.state,
+						wait: o.noWait ? 'once' : 'poll',
+						pollMs: o.pollSeconds * 1000,
+						signal,
+						confirm,
+						checkDns: (records) => checkAllZones(records, rt.ctx.resolvers),
+					});
+					return {events, init: rt.profile.init, release};
+				},
+				async preview(answers) {
+					const {planAll} = await import('./commands/index.ts');
+					const rt = await makeRuntime(o, true);
+					const {plans} = await planAll(rt, answers);
+					return {plans, init: rt.profile.init};
+				},
+				interruptChildren() {
+					selfSignalled = true;
+					try {
+						process.kill(0, 'SIGINT');
+					} catch {
+						selfSignalled = false;
+					}
+				},
+				onSignal(handler) {
+					signalHandler = handler;
+					return () => {
+						if (signalHandler === handler) signalHandler = undefined;
+					};
+				},
+				exit: resolve,
+			};
+			render(<App deps={deps} />, {exitOnCtrlC: false, patchConsole: false});
+		});
+	} finally {
+		for (const s of signals) process.off(s, onSignal);
+	}
+	return code;
 }

@@ -45,6 +45,8 @@ Options:
   --no-wait            do not wait for DNS: save progress and exit 75 if records are missing
   --poll SECONDS       seconds between DNS checks while waiting (default 30)
   --zone               with dns: a zone-file fragment
+  --dnsbl ZONE         with check: a blocklist to ask (repeatable; "none" for none)
+  --probe HOST[:PORT]  with check: where to test outbound port 25 ("none" to skip)
   --json               machine-readable output (dns, status, check)
   --verbose            show the output of every command
   --help, -h           this help
@@ -69,6 +71,10 @@ export type Options = {
 	readonly json: boolean;
 	readonly verbose: boolean;
 	readonly root: string;
+	/** check: blocklists to ask (default: a few well-known ones; "none" for none). */
+	readonly dnsbls?: readonly string[];
+	/** check: HOST[:PORT] for the outbound port 25 probe, or "none". */
+	readonly probe?: string;
 };
 
 export class UsageError extends Error {}
@@ -89,6 +95,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				resolver: {type: 'string', multiple: true, default: []},
 				'no-wait': {type: 'boolean', default: false},
 				poll: {type: 'string', default: '30'},
+				dnsbl: {type: 'string', multiple: true, default: []},
+				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
@@ -126,6 +134,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		json: Boolean(v.json),
 		verbose: Boolean(v.verbose),
 		root: v.root!,
+		dnsbls: v.dnsbl?.length ? v.dnsbl.filter((z) => z !== 'none') : undefined,
+		probe: v.probe,
 	};
 }
 
@@ -163,6 +173,12 @@ export async function makeRuntime(options: Options, readOnly: boolean, exec: Exe
 		out: (l) => process.stdout.write(`${l}\n`),
 		err: (l) => process.stderr.write(`${l}\n`),
 	};
+}
+
+/** The same runtime, now allowed to write (state directory created on first use). */
+export function writable(rt: Runtime): Runtime {
+	const o = rt.options;
+	return {...rt, ctx: {...rt.ctx, readOnly: false}, state: openState(o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`, false)};
 }
 
 /** Answers from --answers, else the ones saved by an earlier run (without secrets). */

@@ -2,7 +2,7 @@
 import {closeSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {createInterface} from 'node:readline/promises';
-import {EXIT, loadAnswers, makeRuntime, UsageError, type Options, type Runtime} from '../cli.tsx';
+import {EXIT, loadAnswers, makeRuntime, UsageError, writable, type Options, type Runtime} from '../cli.tsx';
 import {apply, type Outcome} from '../engine/apply.ts';
 import {planStep, type StepPlan} from '../engine/plan.ts';
 import {printPlan} from '../engine/print.ts';
@@ -12,10 +12,11 @@ import {plainReporter} from '../report/plain.ts';
 import {STEPS} from '../../steps/index.ts';
 import {recordsFor} from '../../steps/06-dns-records.ts';
 import {readDkimKey} from '../../steps/05-dkim.ts';
-import {checkAllZones} from './dnscheck.ts';
+import {checkRecords} from '../dns/check.ts';
 import {readText} from '../engine/files.ts';
 import {DOVECOT_PATHS} from '../../steps/07-dovecot.ts';
 import {acceptedAddresses} from '../answers.ts';
+import {checkDnsbl, checkPtr, DEFAULT_DNSBLS, DEFAULT_PROBE, probePort25, resolverFor} from '../platform/reputation.ts';
 
 export async function runCommand(o: Options): Promise<number> {
 	switch (o.command) {
@@ -101,8 +102,9 @@ async function wizard(o: Options): Promise<number> {
 		return runTui(o);
 	}
 	if (o.root === '/' && process.getuid?.() !== 0) throw new UsageError('the wizard changes the system and must run as root (sudo). To preview without root: --dry-run');
-	const rt = await makeRuntime(o, false);
-	const answers = loadAnswers(rt, true);
+	// Answers are loaded and validated before anything is written, even the state.
+	const probe = await makeRuntime(o, true);
+	const answers = loadAnswers(probe, true);
 	for (const u of answers.users) {
 		if (u.password === undefined && !u.passwordHash) {
 			// Saved answers only know the password file; it must still be readable.
@@ -113,6 +115,7 @@ async function wizard(o: Options): Promise<number> {
 		if (!interactive) throw new UsageError('no terminal to confirm on: add --yes to apply the answers unattended');
 		if (!(await confirmOnTerminal(`Set up ${answers.domain} on this server as ${answers.hostname}? Every command is shown as it runs. [y/N] `))) return EXIT.ok;
 	}
+	const rt = writable(probe);
 	const unlock = lock(join(o.root === '/' ? '' : o.root, o.stateDir));
 	const controller = new AbortController();
 	let interrupts = 0;
@@ -136,7 +139,7 @@ async function wizard(o: Options): Promise<number> {
 			wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll',
 			pollMs: o.pollSeconds * 1000,
 			signal: controller.signal,
-			checkDns: (records) => checkAllZones(records, rt.ctx.resolvers),
+			checkDns: (records) => checkRecords(records, {resolvers: rt.ctx.resolvers}),
 		});
 		let outcome: Outcome;
 		for (;;) {
@@ -221,13 +224,26 @@ async function check(o: Options): Promise<number> {
 	const answers = loadAnswers(rt, false);
 	const key = await readDkimKey(rt.ctx, answers);
 	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer}).filter((r) => r.publishable);
-	const report = await checkAllZones(records, rt.ctx.resolvers);
-	if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+	const resolver = resolverFor(rt.ctx.resolvers);
+	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
+	const [probeHost, probePort] = (o.probe ?? DEFAULT_PROBE).split(/:(?=\d+$)/);
+	const [report, ...findings] = await Promise.all([
+		checkRecords(records, {resolvers: rt.ctx.resolvers}),
+		...ips.map((ip) => checkPtr(resolver, ip, answers.hostname)),
+		...ips.flatMap((ip) => (o.dnsbls ?? DEFAULT_DNSBLS).map((zone) => checkDnsbl(resolver, ip, zone))),
+		...(o.probe === 'none' ? [] : [probePort25(probeHost!, Number(probePort ?? 25))]),
+	]);
+	const problems = findings.filter((f) => !f.ok);
+	if (o.json) process.stdout.write(`${JSON.stringify({dns: report, findings}, null, 2)}\n`);
 	else {
 		const r = plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init);
 		r({type: 'wait', id: 'check', report, nextPollIn: 0});
+		for (const f of findings) {
+			process.stdout.write(`  ${f.ok ? 'ok     ' : 'PROBLEM'} ${f.what}: ${f.detail}\n`);
+			if (!f.ok && f.fix) process.stdout.write(`          -> ${f.fix}\n`);
+		}
 	}
-	return report.complete ? EXIT.ok : EXIT.failed;
+	return report.complete && problems.length === 0 ? EXIT.ok : EXIT.failed;
 }
 
 async function reset(o: Options): Promise<number> {

@@ -23,6 +23,11 @@ export type ExpectedRecord = {
 	readonly publishable: boolean;
 	/** Who publishes it, when not the operator's zone. */
 	readonly note?: string;
+	/**
+	 * Set when the value is not final yet (the DKIM key is generated at apply time):
+	 * says why. The value then holds a placeholder; do not publish it as it is.
+	 */
+	readonly pending?: string;
 };
 
 export type RecordState = 'ok' | 'missing' | 'wrong' | 'unreachable';
@@ -59,8 +64,12 @@ export type CheckReport = {
 export type CheckOptions = {
 	/** "IP" or "IP:PORT" ("[v6]:PORT"); used to find the zone apex and its NS addresses. */
 	readonly resolvers: readonly string[];
+	/** Time to wait for one UDP answer, ms (default 1500). */
 	readonly timeoutMs?: number;
+	/** Attempts per query, the first included (default 2); a timed-out query is sent again. */
 	readonly retries?: number;
 	/** Port used to ask the authoritative servers (53 unless testing). */
 	readonly authPort?: number;
+	/** Stops the check promptly (pending queries are abandoned; the check rejects with the abort reason). */
+	readonly signal?: AbortSignal;
 };

@@ -79,6 +79,7 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 			if (decision === 'skip') continue;
 		}
 		const written: Array<{path: string; backup?: string}> = [];
+		const touched: string[] = [];
 		let changed = 0;
 		try {
 			for (const a of plan.actions) {
@@ -133,6 +134,7 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 					if (failure) throw failure;
 				} else if (a.kind === 'service') {
 					const cmd = serviceCmd(ctx.profile.init, a.name, a.op);
+					touched.push(a.name);
 					await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`);
 					for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`);
 				}
@@ -140,8 +142,10 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 				yield {type: 'action', id: step.id, action: a, status: 'done'};
 			}
 		} catch (error) {
-			await restore(ctx.root, written.filter((w) => w.path)).catch(() => undefined);
-			yield errorEvent(step.id, error, written.length > 0 ? `The files this step wrote were restored (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.` : undefined);
+			await restore(ctx.root, written).catch(() => undefined);
+			// A service restarted on the new files goes back to the restored ones.
+			if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart')).catch(() => undefined);
+			yield errorEvent(step.id, error, written.length > 0 ? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.` : undefined);
 			return 'failed';
 		}
 		changedTotal += changed;

@@ -67,9 +67,13 @@ export function randomKey(bytes = 30): string {
 }
 
 /** Whether a file action would change anything: content, mode, owner. */
-export async function fileDiffers(root: string, a: FileAction): Promise<{content: boolean; meta: boolean; old?: string}> {
+export async function fileDiffers(root: string, a: FileAction): Promise<{content: boolean; meta: boolean; old?: string; unreadable?: boolean}> {
 	const old = await readText(root, a.path);
-	if (old === undefined) return {content: true, meta: true};
+	if (old === undefined) {
+		// Exists but cannot be read (a dry run as a normal user): compared at apply time.
+		const unreadable = (await statFile(root, a.path)) !== undefined;
+		return {content: true, meta: true, unreadable};
+	}
 	const content = isGenerated(a.content) ? false : old !== a.content;
 	const s = await statFile(root, a.path);
 	let meta = !s || s.mode !== a.mode;

@@ -9,7 +9,7 @@ import type {Action, Ctx, FileAction, ServiceAction, Step} from './types.ts';
 
 /** An action with what the engine learned while resolving it. */
 export type Resolved =
-	| (FileAction & {readonly old?: string; readonly metaOnly: boolean})
+	| (FileAction & {readonly old?: string; readonly metaOnly: boolean; readonly unreadable?: boolean})
 	| Exclude<Action, FileAction>;
 
 export type StepPlan = {
@@ -46,7 +46,7 @@ export async function resolve(ctx: Ctx, actions: readonly Action[]): Promise<Res
 			const d = await fileDiffers(ctx.root, a);
 			if (!d.content && !d.meta) continue;
 			if (d.content && a.restarts && !a.onChange) changedServices.add(a.restarts);
-			out.push({...a, old: d.old, metaOnly: !d.content});
+			out.push({...a, old: d.old, metaOnly: !d.content, unreadable: d.unreadable});
 		} else if (a.kind === 'dir') {
 			if (await dirDiffers(ctx.root, a.path, a.mode, a.owner, a.group)) out.push(a);
 		} else {

@@ -1,5 +1,6 @@
 // The dry run: the plan printed as a script an operator can review. Secrets masked.
 import {createTwoFilesPatch} from 'diff';
+import {formatTable} from '../dns/format.ts';
 import {mask, showCmd} from './exec.ts';
 import {isGenerated} from './files.ts';
 import type {Resolved, StepPlan} from './plan.ts';
@@ -14,6 +15,7 @@ export function fileDiff(a: Resolved & {kind: 'file'}): string {
 	if (isGenerated(a.content)) return `(generated at apply time: ${a.content.generate}; never shown)\n`;
 	const newText = mask(a.content, a.secrets);
 	if (a.metaOnly) return '(content unchanged)\n';
+	if (a.unreadable) return '(the file exists but this user cannot read it: the difference is computed when mailwizard runs as root)\n';
 	if (a.old === undefined) {
 		return newText
 			.split('\n')
@@ -35,7 +37,7 @@ export function describeAction(a: Resolved, init: InitSystem): string[] {
 			return [`$ ${showCmd(serviceCmd(init, a.name, a.op))}`, `  # ${a.why}`, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
 		case 'file': {
 			const who = a.owner || a.group ? ` ${a.owner ?? 'root'}:${a.group ?? 'root'}` : '';
-			const head = `${a.old === undefined ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;
+			const head = `${a.old === undefined && !a.unreadable ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;
 			const lines = [`# ${head}: ${a.why}`];
 			if (a.validate) lines.push(`#   checked before it replaces the file: ${a.validate.join(' ')}`);
 			for (const v of a.verify ?? []) lines.push(`#   checked after: ${showCmd(v)}`);
@@ -44,7 +46,7 @@ export function describeAction(a: Resolved, init: InitSystem): string[] {
 			return lines;
 		}
 		case 'notice':
-			return [`# ${a.level === 'warn' ? 'WARNING: ' : ''}${a.title}`, ...a.lines.map((l) => `#   ${l}`)];
+			return [`# ${a.level === 'warn' ? 'WARNING: ' : ''}${a.title}`, ...a.lines.map((l) => `#   ${l}`), ...(a.records ? formatTable(a.records).split('\n').map((l) => `#   ${l}`) : [])];
 		case 'wait':
 			return [`# wait until every authoritative server of ${a.domain} publishes ${a.records.length} records (${a.why})`, ...a.records.map((r) => `#   ${r.type.padEnd(5)} ${r.name}.`)];
 	}

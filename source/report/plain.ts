@@ -2,7 +2,6 @@
 import type {Event} from '../engine/types.ts';
 import {describeAction} from '../engine/print.ts';
 import type {InitSystem} from '../platform/profile.ts';
-import {formatTable} from '../dns/format.ts';
 import {showCmd} from '../engine/exec.ts';
 
 export type Writer = (line: string) => void;
@@ -39,12 +38,7 @@ export function plainReporter(write: Writer, init: InitSystem, verbose = false):
 				if (verbose) write(`    | ${e.line}`);
 				break;
 			case 'notice':
-				if (e.notice.level === 'records' && e.notice.records) {
-					write(`  ${e.notice.title}`);
-					for (const l of formatTable(e.notice.records).split('\n')) write(`    ${l}`);
-				} else {
-					for (const l of describeAction(e.notice, init)) write(`  ${l.replace(/^# ?/, '')}`);
-				}
+				for (const l of describeAction(e.notice, init)) write(`  ${l.replace(/^# ?/, '')}`);
 				break;
 			case 'wait': {
 				const r = e.report;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need on a fresh Debian 12 machine (root).
+# The mail packages are taken exactly as mailwizard's own package step takes them on
+# Debian 12: OpenSMTPD from bookworm-backports, opensmtpd-filter-rspamd 0.1.8 fetched
+# once from trixie (not left as a source) and held. The lab's mx host sees them as
+# installed (it shares /usr), so the wizard's package step finds nothing to do there.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+mirror=$(grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | grep -v security | head -n1 | sed 's:/$::')
+mirror=${mirror:-http://deb.debian.org/debian}
+
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
+    > /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends -t bookworm-backports opensmtpd >/dev/null
+apt-get install -y -qq --no-install-recommends \
+  dovecot-imapd dovecot-lmtpd rspamd nsd knot-dnsutils swaks tmux openssl iproute2 \
+  ca-certificates python3 python3-dkim python3-spf python3-aiosmtpd util-linux procps >/dev/null
+
+if ! dpkg-query -W -f '${Version}' opensmtpd-filter-rspamd 2>/dev/null | grep -q '^0\.1\.[89]'; then
+  d=$(mktemp -d)
+  mkdir -p "$d/lists/partial" "$d/archives/partial"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s trixie main\n' "$mirror" > "$d/sources.list"
+  o=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent -o "Dir::State::Lists=$d/lists" -o "Dir::Cache::Archives=$d/archives" -o APT::Sandbox::User=root)
+  apt-get "${o[@]}" update -qq
+  (cd "$d" && apt-get "${o[@]}" download opensmtpd-filter-rspamd >/dev/null)
+  apt-get install -y -qq --no-install-recommends "$d"/opensmtpd-filter-rspamd_*.deb >/dev/null
+  apt-mark hold opensmtpd-filter-rspamd >/dev/null
+  rm -rf "$d"
+fi
+dpkg-query -W -f '${Package} ${Version}\n' opensmtpd opensmtpd-filter-rspamd dovecot-core rspamd nsd

@@ -1,0 +1,85 @@
+// What the operator cannot fix from this server, told plainly: reverse DNS (PTR),
+// outbound port 25, and blocklists. Every target is configurable (tests use the lab).
+import {Resolver} from 'node:dns/promises';
+import {connect} from 'node:net';
+
+export function resolverFor(servers: readonly string[], timeoutMs = 2000): Resolver {
+	const r = new Resolver({timeout: timeoutMs, tries: 2});
+	if (servers.length) r.setServers(servers.map((s) => s));
+	return r;
+}
+
+export type Finding = {readonly ok: boolean; readonly what: string; readonly detail: string; readonly fix?: string};
+
+export async function checkPtr(r: Resolver, ip: string, hostname: string): Promise<Finding> {
+	let names: string[] = [];
+	try {
+		names = (await r.reverse(ip)).map((n) => n.toLowerCase().replace(/\.$/, ''));
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		return {ok: false, what: `reverse DNS of ${ip}`, detail: code === 'ENOTFOUND' ? 'no PTR record' : `lookup failed (${code})`, fix: `ask the provider of ${ip} to set its reverse DNS (PTR) to ${hostname}. Many servers refuse mail from an address without it.`};
+	}
+	if (!names.includes(hostname)) return {ok: false, what: `reverse DNS of ${ip}`, detail: `points at ${names.join(', ')}, not ${hostname}`, fix: `ask the provider of ${ip} to change its PTR to ${hostname}`};
+	let forward: string[] = [];
+	try {
+		forward = ip.includes(':') ? await r.resolve6(hostname) : await r.resolve4(hostname);
+	} catch {}
+	if (!forward.includes(ip)) return {ok: false, what: `forward-confirmed reverse DNS of ${ip}`, detail: `${hostname} does not resolve back to ${ip} (${forward.join(', ') || 'no address'})`, fix: `publish ${hostname} ${ip.includes(':') ? 'AAAA' : 'A'} ${ip}`};
+	return {ok: true, what: `reverse DNS of ${ip}`, detail: `${hostname}, and ${hostname} resolves back to ${ip}`};
+}
+
+function reversed(ip: string): string {
+	if (!ip.includes(':')) return ip.split('.').reverse().join('.');
+	const full = ip.split('::');
+	const head = full[0] ? full[0].split(':') : [];
+	const tail = full[1] ? full[1].split(':') : [];
+	const groups = [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail].map((g) => g.padStart(4, '0'));
+	return groups.join('').split('').reverse().join('.');
+}
+
+/** Queries a DNSBL: the test entry first (127.0.0.2 must be listed), then the address. */
+export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise<Finding> {
+	const what = `${zone} for ${ip}`;
+	try {
+		const test = await r.resolve4(`2.0.0.127.${zone}`);
+		if (test.some((a) => a.startsWith('127.255.255.'))) return {ok: true, what, detail: `not usable from here: the list refused the query (${test.join(', ')}); public resolvers are often refused — check from another network`};
+		if (!test.some((a) => a.startsWith('127.'))) return {ok: true, what, detail: 'not usable from here: its test entry is not listed'};
+	} catch {
+		return {ok: true, what, detail: 'not usable from here: its test entry does not answer'};
+	}
+	try {
+		const answer = await r.resolve4(`${reversed(ip)}.${zone}`);
+		if (answer.some((a) => a.startsWith('127.255.255.'))) return {ok: true, what, detail: `the list refused the query (${answer.join(', ')}): no verdict`};
+		let reason = '';
+		try {
+			reason = (await r.resolveTxt(`${reversed(ip)}.${zone}`)).map((t) => t.join('')).join(' ');
+		} catch {}
+		return {ok: false, what, detail: `LISTED (${answer.join(', ')})${reason ? `: ${reason}` : ''}`, fix: `request removal at the list's web site; mail from ${ip} is refused by servers that use ${zone}`};
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOTFOUND' || code === 'ENODATA') return {ok: true, what, detail: 'not listed'};
+		return {ok: true, what, detail: `no verdict (${code})`};
+	}
+}
+
+/** Outbound port 25: many providers block it. Reads the remote banner. */
+export function probePort25(host: string, port = 25, timeoutMs = 5000): Promise<Finding> {
+	const what = `outbound SMTP to ${host}:${port}`;
+	return new Promise((resolve) => {
+		const socket = connect({host, port});
+		let banner = '';
+		const done = (f: Finding) => {
+			socket.destroy();
+			resolve(f);
+		};
+		socket.setTimeout(timeoutMs, () => done({ok: false, what, detail: `no answer in ${timeoutMs / 1000} s`, fix: 'your provider probably blocks outbound port 25: ask them to open it (often a form in their panel), or relay through a smarthost'}));
+		socket.on('data', (d) => {
+			banner += d.toString();
+			if (banner.includes('\n')) done({ok: /^220/.test(banner), what, detail: `banner: ${banner.split('\n')[0]!.trim()}`});
+		});
+		socket.on('error', (e: NodeJS.ErrnoException) => done({ok: false, what, detail: e.code ?? e.message, fix: e.code === 'ECONNREFUSED' ? undefined : 'check the network and your provider\'s port 25 policy'}));
+	});
+}
+
+export const DEFAULT_DNSBLS = ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] as const;
+export const DEFAULT_PROBE = 'gmail-smtp-in.l.google.com:25';

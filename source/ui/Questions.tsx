@@ -1,0 +1,140 @@
+// The questions, one at a time, checked as they are answered (TLS paths as they are typed).
+import {Box, Text, useInput} from 'ink';
+import TextInput from 'ink-text-input';
+import {useMemo, useState} from 'react';
+import {checkField, fieldSpec, getValue, initialValue, setValue, type Check, type Env, type FieldId, type Form, type Pending} from './form.ts';
+import {tone} from './theme.ts';
+
+export type QuestionsProps = {
+	readonly form: Form;
+	/** The questions still to ask, recomputed from the form after each answer. */
+	readonly fields: (form: Form) => readonly FieldId[];
+	readonly env: Env;
+	readonly title?: string;
+	readonly onDone: (form: Form) => void;
+	/** Esc on the first question. */
+	readonly onBack?: () => void;
+};
+
+export function CheckLines({check}: {readonly check: Check}) {
+	return (
+		<Box flexDirection="column">
+			{check.error ? <Text color={tone('bad')}>✗ {check.error}</Text> : null}
+			{(check.warnings ?? []).map((w) => (
+				<Text key={w} color={tone('warn')}>
+					! {w}
+				</Text>
+			))}
+			{(check.info ?? []).map((w) => (
+				<Text key={w} color={tone('ok')}>
+					✓ {w}
+				</Text>
+			))}
+		</Box>
+	);
+}
+
+export function Questions({form: start, fields, env, title, onDone, onBack}: QuestionsProps) {
+	const [form, setForm] = useState(start);
+	const [index, setIndex] = useState(0);
+	const [pending, setPending] = useState<Pending>({});
+	const list = fields(form);
+	const id = list[index]!;
+	const [value, setValueState] = useState(() => initialValue(id, form, env));
+	const [check, setCheck] = useState<Check>({});
+	/** A soft error (TLS) shown for this exact value: Enter again keeps it. */
+	const [shown, setShown] = useState<string | undefined>();
+	const spec = fieldSpec(id, form);
+	const live = spec.id === 'cert' || spec.id === 'key';
+	const liveCheck = useMemo(() => (live && value ? checkField(id, form, value, env, pending) : undefined), [live, id, form, value, env, pending]);
+
+	const goTo = (nextForm: Form, nextIndex: number, nextPending: Pending) => {
+		const nextList = fields(nextForm);
+		if (nextIndex >= nextList.length) {
+			onDone(nextForm);
+			return;
+		}
+		if (nextIndex < 0) {
+			onBack?.();
+			return;
+		}
+		const nextId = nextList[nextIndex]!;
+		setForm(nextForm);
+		setIndex(nextIndex);
+		setPending(nextPending);
+		setValueState(nextId.startsWith('password:') || nextId.startsWith('again:') ? '' : initialValue(nextId, nextForm, env));
+		setCheck({});
+		setShown(undefined);
+	};
+
+	useInput((input, key) => {
+		if (key.escape) goTo(form, index - 1, pending);
+		// Ctrl-U clears the line, as in a shell (the input's own handler ran first: this wins).
+		else if (key.ctrl && input === 'u') {
+			setValueState('');
+			setCheck({});
+		}
+	});
+
+	const submit = (v: string) => {
+		const c = checkField(id, form, v, env, pending);
+		if (c.error && !(spec.soft && shown === v)) {
+			setCheck(c);
+			setShown(v);
+			if (id.startsWith('again:')) setValueState('');
+			return;
+		}
+		if (id.startsWith('password:')) {
+			const i = Number(id.split(':')[1]);
+			goTo(form, index + 1, {...pending, [i]: v});
+			return;
+		}
+		goTo(setValue(id, form, v), index + 1, pending);
+	};
+
+	const answered = list.slice(0, index).filter((f) => !f.startsWith('password:') && !f.startsWith('again:'));
+	const shownCheck = liveCheck && !check.error ? liveCheck : check;
+	return (
+		<Box flexDirection="column">
+			<Text bold>
+				{title ?? 'mailwizard · questions'} <Text color={tone('dim')}>({index + 1} of {list.length})</Text>
+			</Text>
+			{answered.slice(-6).map((f) => (
+				<Text key={f} color={tone('dim')} wrap="truncate-end">
+					{'  '}
+					{fieldSpec(f, form).label}: {getValue(f, form) || '(none)'}
+				</Text>
+			))}
+			<Box marginTop={1} flexDirection="column">
+				<Text bold>{spec.label}</Text>
+				{spec.hint ? <Text color={tone('dim')}>{spec.hint}</Text> : null}
+				<Box>
+					<Text color={tone('accent')}>{'> '}</Text>
+					<TextInput
+						key={id}
+						value={value}
+						mask={spec.mask ? '*' : undefined}
+						onChange={(v) => {
+							// Pasted text with its newline arrives as one chunk: the line is the answer.
+							const nl = /[\r\n]/.exec(v);
+							if (nl) {
+								const line = v.slice(0, nl.index);
+								setValueState(line);
+								submit(line);
+								return;
+							}
+							setValueState(v);
+							if (check.error) setCheck({});
+						}}
+						onSubmit={submit}
+					/>
+				</Box>
+				<CheckLines check={shownCheck} />
+				{shown !== undefined && check.error && spec.soft ? <Text color={tone('warn')}>Enter again to keep it anyway: the TLS stage will stop until the file is fixed.</Text> : null}
+			</Box>
+			<Box marginTop={1}>
+				<Text color={tone('dim')}>Enter accept · Esc back · Ctrl-C quit (nothing is changed before the review)</Text>
+			</Box>
+		</Box>
+	);
+}

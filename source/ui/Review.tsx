@@ -1,0 +1,61 @@
+// The answers on one screen before anything runs: pick a row to change it.
+import {Box, Text, useInput} from 'ink';
+import {useState} from 'react';
+import {formError, reviewRows, type FieldId, type Form} from './form.ts';
+import {tone} from './theme.ts';
+
+export type ReviewProps = {
+	readonly form: Form;
+	readonly onEdit: (id: FieldId) => void;
+	readonly onContinue: () => void;
+	readonly onQuit: () => void;
+	/** Shown under the answers (why Continue is not possible yet, root ...). */
+	readonly note?: string;
+};
+
+export function Review({form, onEdit, onContinue, onQuit, note}: ReviewProps) {
+	const rows = reviewRows(form);
+	const problem = formError(form);
+	// The last row is "Continue".
+	const [cursor, setCursor] = useState(rows.length);
+	useInput((input, key) => {
+		if (key.upArrow) setCursor((c) => Math.max(0, c - 1));
+		else if (key.downArrow || key.tab) setCursor((c) => Math.min(rows.length, c + 1));
+		else if (input === 'q') onQuit();
+		else if (input === 'c') {
+			if (!problem) onContinue();
+		} else if (key.return) {
+			if (cursor === rows.length) {
+				if (problem) {
+					if (problem.id) onEdit(problem.id);
+				} else onContinue();
+			} else onEdit(rows[cursor]!.id);
+		}
+	});
+	return (
+		<Box flexDirection="column">
+			<Text bold>Review your answers</Text>
+			<Text color={tone('dim')}>Nothing has changed on this machine yet. ↑/↓ choose · Enter change · c continue · q quit</Text>
+			<Box marginTop={1} flexDirection="column">
+				{rows.map((r, i) => (
+					<Text key={r.id} wrap="truncate-end" inverse={i === cursor}>
+						{i === cursor ? '›' : ' '} {r.label.padEnd(16)} {r.value}
+					</Text>
+				))}
+				<Text inverse={cursor === rows.length} bold>
+					{cursor === rows.length ? '›' : ' '} {problem ? 'Fix the answer above first' : 'Continue: review the plan of each stage, then run it'}
+				</Text>
+			</Box>
+			{problem ? (
+				<Box marginTop={1}>
+					<Text color={tone('bad')}>✗ {problem.message}</Text>
+				</Box>
+			) : null}
+			{note ? (
+				<Box marginTop={1}>
+					<Text color={tone('warn')}>{note}</Text>
+				</Box>
+			) : null}
+		</Box>
+	);
+}

@@ -1,0 +1,43 @@
+// The guide's stages with their state: done ✓, pending, waiting on DNS, running.
+import {Box, Text} from 'ink';
+import type {StateData} from '../engine/state.ts';
+import {SYMBOL, tone} from './theme.ts';
+
+export type StageState = 'done' | 'pending' | 'waiting' | 'running' | 'failed' | 'skipped';
+export type Stage = {readonly id: string; readonly title: string; readonly state: StageState};
+
+/** The stages from the saved state (the same rules as "mailwizard status"). */
+export function stagesFrom(steps: ReadonlyArray<{id: string; title: string}>, data: StateData): Stage[] {
+	return steps.map((s) => {
+		const st = data.steps[s.id];
+		const waiting = s.id === 'dns-wait' && data.wait !== undefined && !st?.done;
+		return {id: s.id, title: s.title, state: waiting ? 'waiting' : st?.done ? 'done' : 'pending'};
+	});
+}
+
+const LABEL: Record<StageState, string> = {done: 'done', pending: '', waiting: 'waiting on DNS', running: 'running', failed: 'failed', skipped: 'skipped'};
+const TONE = {done: 'ok', pending: 'dim', waiting: 'warn', running: 'accent', failed: 'bad', skipped: 'dim'} as const;
+
+/** Titles are cut at the first colon or parenthesis so each stage fits one line at 80 columns. */
+export function shortTitle(title: string): string {
+	return title.split(/[:(]/)[0]!.trim();
+}
+
+function clip(s: string, n: number): string {
+	return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
+}
+
+export function StepList({stages, width = 80}: {readonly stages: readonly Stage[]; readonly width?: number}) {
+	return (
+		<Box flexDirection="column">
+			{stages.map((s, i) => (
+				<Text key={s.id} wrap="truncate-end">
+					<Text color={tone(TONE[s.state])}>{` ${SYMBOL[s.state]} `}</Text>
+					{`${String(i + 1).padStart(2)}. `}
+					{clip(s.title, width - 7 - (LABEL[s.state] ? LABEL[s.state].length + 2 : 0))}
+					{LABEL[s.state] ? <Text color={tone(TONE[s.state])}>{`  ${LABEL[s.state]}`}</Text> : null}
+				</Text>
+			))}
+		</Box>
+	);
+}

@@ -1,0 +1,59 @@
+// The first screen: what mailwizard does, the stages and, on a resumed run, where it stopped.
+import {Box, Text, useInput} from 'ink';
+import type {StateData} from '../engine/state.ts';
+import {StepList, shortTitle, type Stage} from './StepList.tsx';
+import {tone} from './theme.ts';
+
+export type WelcomeProps = {
+	readonly stages: readonly Stage[];
+	readonly data: StateData;
+	readonly stateFile: string;
+	readonly onStart: () => void;
+	readonly onQuit: () => void;
+};
+
+export function resumeLines(stages: readonly Stage[], data: StateData): string[] {
+	if (!data.answers) return [];
+	const domain = String((data.answers as {domain?: string}).domain ?? '');
+	const done = stages.filter((s) => s.state === 'done').length;
+	if (data.finishedAt && done === stages.length) return [`Everything is set up for ${domain} (finished ${data.finishedAt.slice(0, 16).replace('T', ' ')} UTC).`, 'Running again checks every stage and changes only what differs.'];
+	const next = stages.find((s) => s.state !== 'done');
+	const lines = [`Saved progress for ${domain}: ${done} of ${stages.length} stages done.`];
+	if (next) lines.push(`It stopped at: ${shortTitle(next.title)}${next.state === 'waiting' ? ' (waiting for DNS)' : ''}.`);
+	const last = data.wait?.lastCheck;
+	if (last) lines.push(`DNS at the last check (${last.at.slice(0, 16).replace('T', ' ')} UTC): ${last.ok} of ${last.total} records published; it is checked again now.`);
+	return lines;
+}
+
+export function Welcome({stages, data, stateFile, onStart, onQuit}: WelcomeProps) {
+	useInput((input, key) => {
+		if (key.return) onStart();
+		else if (input === 'q') onQuit();
+	});
+	const resume = resumeLines(stages, data);
+	return (
+		<Box flexDirection="column">
+			<Text bold>mailwizard — a mail server for your own domain on this machine</Text>
+			<Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text>
+			<Text>A few questions, then every command and file change is shown before it runs,</Text>
+			<Text>and the DNS records to publish. Stop at any time: it resumes where it stopped.</Text>
+			<Box marginTop={1} flexDirection="column">
+				<StepList stages={stages} />
+			</Box>
+			{resume.length > 0 ? (
+				<Box marginTop={1} flexDirection="column">
+					{resume.map((l) => (
+						<Text key={l} color={tone('accent')}>
+							{l}
+						</Text>
+					))}
+				</Box>
+			) : null}
+			<Box marginTop={1}>
+				<Text>
+					<Text bold>Enter</Text> {resume.length ? 'continue' : 'start'} · <Text bold>q</Text> quit <Text color={tone('dim')}>(progress: {stateFile})</Text>
+				</Text>
+			</Box>
+		</Box>
+	);
+}

@@ -1,0 +1,715 @@
+// The mail lab: a small network of namespaces on this machine, with the real daemons.
+//
+//   mwlab     a network namespace holding only the bridge (mwbr0) and the hosts' veth ends
+//   mwdns     10.77.0.53  ns1.example.test — NSD, authoritative for test., example.test,
+//             remote.test, other.test and 0.77.10.in-addr.arpa
+//   mwmx      10.77.0.25  mail.example.test — the server mailwizard configures. Its processes
+//             run in a private mount + UTS namespace kept by a holder process, with private
+//             copies of /etc, /var, /home, /root and fresh /run, /tmp, /dev: the machine is
+//             never modified. /usr (and /work) are shared, so installed packages are seen.
+//   mwremote  10.77.0.30  mx.remote.test — an SMTP sink for remote.test (aiosmtpd, stores
+//             every message with its envelope as JSON) and the test clients;
+//             10.77.0.31 is a second address on it WITHOUT a PTR record.
+//
+// No default route anywhere, only .test names, nothing but these namespaces is contacted.
+// Everything is started by PID and stopped by PID (every process whose network namespace is
+// one of the lab's); down() deletes the namespaces (and with them the bridge and veths), and
+// leftovers() checks that nothing is left. A run that crashed is cleaned up by the next one
+// (cleanupStale), unless a live process holds the lab lock.
+import {spawn} from 'node:child_process';
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs';
+import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {dirname, join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const NET = {
+	prefix: '10.77.0',
+	len: 24,
+	dns: '10.77.0.53',
+	mx: '10.77.0.25',
+	remote: '10.77.0.30',
+	/** A second address on the remote host, without PTR: the "client without reverse DNS". */
+	remoteNoPtr: '10.77.0.31',
+	/** other.test's MX points here; nothing listens. */
+	other: '10.77.0.99',
+	reverseZone: '0.77.10.in-addr.arpa',
+} as const;
+
+export type HostName = 'dns' | 'mx' | 'remote';
+export const NETNS = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'} as const;
+const HOSTS: readonly HostName[] = ['dns', 'mx', 'remote'];
+const HOSTNAMES: Record<HostName, string> = {dns: 'ns1.example.test', mx: 'mail.example.test', remote: 'mx.remote.test'};
+const ADDRS: Record<HostName, string[]> = {dns: [NET.dns], mx: [NET.mx], remote: [NET.remote, NET.remoteNoPtr]};
+
+/** Where the mx's TLS files go (the answers name these paths). */
+export const MX_TLS = {cert: '/etc/ssl/certs/mail.example.test.pem', key: '/etc/ssl/private/mail.example.test.key'} as const;
+
+export const PYTHON = '/usr/bin/python3';
+export const LAB_DIR = dirname(fileURLToPath(import.meta.url));
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const LOCK = '/run/mwlab.lock';
+const BASE_PREFIX = '/tmp/mwlab-';
+/** Rspamd's compiled rules, kept between runs (its first start takes ~15 s without them). */
+export const RSPAMD_CACHE = process.env.MAILWIZARD_LAB_RSPAMD_CACHE || '/var/cache/mailwizard-test/lab-rspamd';
+
+export type ExecResult = {readonly exitCode: number; readonly stdout: string; readonly stderr: string};
+export type ExecOptions = {readonly stdin?: string; readonly timeoutMs?: number; readonly env?: Record<string, string>; readonly cwd?: string};
+
+/** Runs a command (no shell), never throws on a non-zero exit; kills it (SIGKILL) after the timeout. */
+export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+	return new Promise((resolve) => {
+		const child = spawn(argv[0]!, argv.slice(1), {
+			env: {PATH, LC_ALL: 'C', HOME: '/root', ...opts.env},
+			cwd: opts.cwd,
+			stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+		child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+		const timer = setTimeout(() => {
+			stderr += `\n[lab] killed after ${opts.timeoutMs ?? 120_000} ms`;
+			child.kill('SIGKILL');
+		}, opts.timeoutMs ?? 120_000);
+		child.on('error', (e) => {
+			clearTimeout(timer);
+			resolve({exitCode: 127, stdout, stderr: stderr + String(e)});
+		});
+		child.on('close', (code, signal) => {
+			clearTimeout(timer);
+			resolve({exitCode: code ?? (signal ? 128 + 9 : 1), stdout, stderr});
+		});
+		if (opts.stdin !== undefined) {
+			child.stdin!.on('error', () => {});
+			child.stdin!.end(opts.stdin);
+		}
+	});
+}
+
+async function must(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+	const r = await run(argv, opts);
+	if (r.exitCode !== 0) throw new Error(`[lab] ${argv.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
+	return r;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e) {
+		return (e as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+function nsInode(pid: number | 'self', ns: 'net' | 'mnt'): string | undefined {
+	try {
+		return readlinkSync(`/proc/${pid}/ns/${ns}`);
+	} catch {
+		return undefined;
+	}
+}
+
+/** Every process whose network namespace is one of `nets` (inode strings such as net:[4026532178]). */
+function processesIn(nets: ReadonlySet<string>): number[] {
+	if (nets.size === 0) return [];
+	const out: number[] = [];
+	for (const d of readdirSync('/proc')) {
+		if (!/^\d+$/.test(d)) continue;
+		const pid = Number(d);
+		if (pid === process.pid) continue;
+		const n = nsInode(pid, 'net');
+		if (n && nets.has(n)) out.push(pid);
+	}
+	return out;
+}
+
+function netnsInode(name: string): string | undefined {
+	// The bind mount /run/netns/NAME; `stat -L` gives its inode.
+	try {
+		const st = readlinkSync(`/proc/self/fd/${openSync(`/run/netns/${name}`, 'r')}`);
+		return st.startsWith('net:') ? st : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The inode of a named network namespace, as /proc/PID/ns/net shows it. */
+async function namedNetInode(name: string): Promise<string | undefined> {
+	const r = await run(['stat', '-L', '-c', '%i', `/run/netns/${name}`]);
+	return r.exitCode === 0 ? `net:[${r.stdout.trim()}]` : undefined;
+}
+void netnsInode;
+
+async function killAll(pids: readonly number[]): Promise<number[]> {
+	const killed: number[] = [];
+	for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+		const live = pids.filter(alive);
+		for (const p of live) {
+			try {
+				process.kill(p, signal);
+				if (!killed.includes(p)) killed.push(p);
+			} catch {}
+		}
+		for (let i = 0; i < 30 && pids.some(alive); i++) await sleep(100);
+	}
+	return killed;
+}
+
+/** Why the lab cannot run here, or undefined. */
+export async function labUnavailable(): Promise<string | undefined> {
+	if (process.platform !== 'linux') return 'the lab needs Linux network namespaces';
+	if (process.getuid?.() !== 0) return 'the lab needs root (network namespaces, mounts)';
+	const ipn = await run(['ip', 'netns', 'list']);
+	if (ipn.exitCode !== 0) return `"ip netns" is unavailable: ${ipn.stderr.trim()}`;
+	for (const tool of ['nsenter', 'unshare', 'nsd', 'nsd-control', 'kdig', 'openssl', 'smtpd', 'dovecot', 'rspamd']) {
+		if ((await run(['sh', '-c', `command -v ${tool}`])).exitCode !== 0) return `${tool} is not installed (see .ci/install-packages.sh)`;
+	}
+	const py = await run([PYTHON, '-c', 'import aiosmtpd, dkim, spf, dns.resolver']);
+	if (py.exitCode !== 0) return `python3 modules missing (python3-aiosmtpd python3-dkim python3-spf python3-dnspython): ${py.stderr.trim().split('\n').pop()}`;
+	// Can we create a namespace at all (containers may forbid it)?
+	const probe = await run(['unshare', '-n', '-m', 'true']);
+	if (probe.exitCode !== 0) return `cannot create namespaces here: ${probe.stderr.trim()}`;
+	return undefined;
+}
+
+/** Removes what a crashed run left behind. Refuses (throws) while another live lab holds the lock. */
+export async function cleanupStale(log: (l: string) => void = () => {}): Promise<void> {
+	const holder = Number(existsSync(LOCK) ? readFileSync(LOCK, 'utf8').trim() : 0);
+	if (holder && holder !== process.pid && alive(holder)) throw new Error(`[lab] another lab run (pid ${holder}) holds ${LOCK}`);
+	const names = Object.values(NETNS);
+	const present = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => (names as string[]).includes(n));
+	if (present.length) {
+		log(`cleaning up a previous run: namespaces ${present.join(', ')}`);
+		const inodes = new Set<string>();
+		for (const n of present) {
+			const i = await namedNetInode(n);
+			if (i) inodes.add(i);
+		}
+		const pids = processesIn(inodes);
+		if (pids.length) log(`killing leftover processes ${pids.join(' ')}`);
+		await killAll(pids);
+		for (const n of present) await run(['ip', 'netns', 'del', n]);
+	}
+	for (const d of readdirSync('/tmp')) {
+		if (!('/tmp/' + d).startsWith(BASE_PREFIX)) continue;
+		const pid = Number(/^mwlab-(\d+)-/.exec(d)?.[1] ?? 0);
+		if (pid && alive(pid) && pid !== process.pid) continue;
+		log(`removing ${'/tmp/' + d}`);
+		await run(['rm', '-rf', '--one-file-system', '/tmp/' + d]);
+	}
+	if (existsSync(LOCK)) await rm(LOCK, {force: true});
+}
+
+// ---------------------------------------------------------------- holders
+
+const MX_HOLDER = `set -eu
+B="$1"
+mount -t sysfs mwlab-sys /sys
+# A private /dev (the machine's has no /dev/log; the mx gets its own syslog socket).
+D="$B/dev"
+mount -t tmpfs -o mode=0755,size=4m mwlab-dev "$D"
+for d in null zero full random urandom tty; do touch "$D/$d"; mount --bind "/dev/$d" "$D/$d"; done
+mkdir "$D/pts" "$D/shm"
+ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/fd/1 "$D/stdout"; ln -s /proc/self/fd/2 "$D/stderr"; ln -s pts/ptmx "$D/ptmx"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
+mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"
+mount --bind "$B/etc" /etc
+mount --bind "$B/var" /var
+mount --bind "$B/home" /home
+mount --bind "$B/root" /root
+mount -t tmpfs -o mode=0755,size=64m mwlab-run /run
+mkdir -m 1777 /run/lock; : > /run/utmp
+mount --rbind "$D" /dev
+mount -t tmpfs -o mode=1777,size=512m mwlab-tmp /tmp
+hostname "$2"
+echo ready
+exec sleep infinity
+`;
+
+const SMALL_HOLDER = `set -eu
+B="$1"
+mount -t sysfs mwlab-sys /sys
+mount --bind "$B/resolv.conf" /etc/resolv.conf
+mount --bind "$B/hosts" /etc/hosts
+hostname "$2"
+echo ready
+exec sleep infinity
+`;
+
+/** A private syslog for the mx: /dev/log → /var/log/mwlab-syslog.log (daemons log there). */
+const SYSLOG_PY = `
+import socket, os, time, sys
+path = '/dev/log'
+try: os.unlink(path)
+except FileNotFoundError: pass
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path); os.chmod(path, 0o666)
+out = open('/var/log/mwlab-syslog.log', 'a', buffering=1)
+while True:
+    data = s.recv(65536).decode('utf-8', 'replace').rstrip('\\n\\x00')
+    out.write(time.strftime('%H:%M:%S ') + data + '\\n')
+`;
+
+// ---------------------------------------------------------------- zones
+
+const SOA = (serial: number) => `$TTL 60
+@ IN SOA ns1.example.test. hostmaster.example.test. ( ${serial} 60 30 3600 30 )
+`;
+
+function zones(serial: number): Record<string, string> {
+	return {
+		test: `$ORIGIN test.
+${SOA(serial)}@ IN NS ns1.example.test.
+example IN NS ns1.example.test.
+remote IN NS ns1.example.test.
+other IN NS ns1.example.test.
+ns1.example IN A ${NET.dns}
+`,
+		'example.test': `$ORIGIN example.test.
+${SOA(serial)}@ IN NS ns1.example.test.
+ns1 IN A ${NET.dns}
+mail IN A ${NET.mx}
+`,
+		'remote.test': `$ORIGIN remote.test.
+${SOA(serial)}@ IN NS ns1.example.test.
+@ IN MX 10 mx.remote.test.
+@ IN TXT "v=spf1 ip4:${NET.remote} -all"
+mx IN A ${NET.remote}
+`,
+		'other.test': `$ORIGIN other.test.
+${SOA(serial)}@ IN NS ns1.example.test.
+@ IN MX 10 mx.other.test.
+mx IN A ${NET.other}
+`,
+		[NET.reverseZone]: `$ORIGIN ${NET.reverseZone}.
+${SOA(serial)}@ IN NS ns1.example.test.
+${NET.dns.split('.')[3]} IN PTR ns1.example.test.
+${NET.mx.split('.')[3]} IN PTR mail.example.test.
+${NET.remote.split('.')[3]} IN PTR mx.remote.test.
+`,
+	};
+}
+
+function nsdConf(dir: string): string {
+	return `server:
+	ip-address: ${NET.dns}
+	port: 53
+	username: ""
+	chroot: ""
+	zonesdir: "${dir}"
+	pidfile: "${dir}/nsd.pid"
+	database: ""
+	zonelistfile: "${dir}/zone.list"
+	xfrdfile: "${dir}/xfrd.state"
+	xfrdir: "${dir}"
+	logfile: "${dir}/nsd.log"
+	verbosity: 2
+	server-count: 1
+	do-ip6: no
+	hide-version: yes
+remote-control:
+	control-enable: yes
+	control-interface: "${dir}/control.sock"
+${Object.keys(zones(1))
+	.map((z) => `zone:\n\tname: "${z}."\n\tzonefile: "${z}.zone"\n`)
+	.join('')}`;
+}
+
+// ---------------------------------------------------------------- the sink
+
+const SINK_PY = `
+import asyncio, json, os, sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+out = sys.argv[1]
+class Sink:
+    n = 0
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+    async def handle_DATA(self, server, session, envelope):
+        Sink.n += 1
+        name = '%d-%03d.json' % (int(time.time() * 1000), Sink.n)
+        rec = {'peer': session.peer[0], 'helo': session.host_name, 'mail_from': envelope.mail_from,
+               'rcpt_tos': envelope.rcpt_tos, 'data': envelope.original_content.decode('utf-8', 'surrogateescape')}
+        tmp = os.path.join(out, '.' + name)
+        with open(tmp, 'w') as f: json.dump(rec, f)
+        os.rename(tmp, os.path.join(out, name))
+        return '250 2.0.0 stored as ' + name
+c = Controller(Sink(), hostname='${NET.remote}', port=25, server_hostname='mx.remote.test', decode_data=False)
+c.start()
+print('ready', flush=True)
+while True: time.sleep(3600)
+`;
+
+// ---------------------------------------------------------------- the lab
+
+export type SinkMessage = {readonly file: string; readonly peer: string; readonly helo: string; readonly mail_from: string; readonly rcpt_tos: string[]; readonly data: string};
+
+export type Timings = Record<string, number>;
+
+export class Lab {
+	private holders = new Map<HostName, number>();
+	private netInodes = new Set<string>();
+	private started: number[] = [];
+	private serial = 2026010100;
+	private fragments: string[] = [];
+	private closed = false;
+	readonly timings: Timings = {};
+
+	private constructor(
+		readonly base: string,
+		private readonly log: (l: string) => void,
+	) {}
+
+	/** The CA certificate clients trust (a host path, readable from the remote host). */
+	get caCert(): string {
+		return join(this.base, 'ca/ca.pem');
+	}
+	get sinkDir(): string {
+		return join(this.base, 'remote/mail');
+	}
+	get nsdDir(): string {
+		return join(this.base, 'dns/nsd');
+	}
+
+	/** Builds the whole lab; on failure everything already started is taken down again. */
+	static async up(opts: {log?: (l: string) => void} = {}): Promise<Lab> {
+		const log = opts.log ?? (() => {});
+		await cleanupStale(log);
+		writeFileSync(LOCK, `${process.pid}\n`);
+		const base = await mkdtemp(`${BASE_PREFIX}${process.pid}-`);
+		const lab = new Lab(base, log);
+		try {
+			await lab.setup();
+			return lab;
+		} catch (e) {
+			await lab.down().catch(() => {});
+			throw e;
+		}
+	}
+
+	private async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+		const t0 = Date.now();
+		try {
+			return await fn();
+		} finally {
+			this.timings[name] = Date.now() - t0;
+			this.log(`${name}: ${Date.now() - t0} ms`);
+		}
+	}
+
+	private async setup(): Promise<void> {
+		await this.phase('network', () => this.network());
+		await this.phase('ca', () => this.ca());
+		await this.phase('mx root', () => this.mxRoot());
+		await this.phase('holders', async () => {
+			for (const h of HOSTS) await this.holder(h);
+		});
+		await this.phase('dns', () => this.startDns());
+		await this.phase('mx services', () => this.mxServices());
+		await this.phase('sink', () => this.startSink());
+	}
+
+	private async network(): Promise<void> {
+		for (const ns of Object.values(NETNS)) {
+			await must(['ip', 'netns', 'add', ns]);
+			const i = await namedNetInode(ns);
+			if (i) this.netInodes.add(i);
+			await must(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+			// No IPv6 duplicate-address detection (a fresh link-local would block smtpd's bind).
+			await run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
+		}
+		const b = NETNS.bridge;
+		await must(['ip', '-n', b, 'link', 'add', 'mwbr0', 'type', 'bridge']);
+		await must(['ip', '-n', b, 'link', 'set', 'mwbr0', 'up']);
+		for (const h of HOSTS) {
+			const ns = NETNS[h];
+			await must(['ip', '-n', b, 'link', 'add', `v${h}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+			await must(['ip', '-n', b, 'link', 'set', `v${h}`, 'master', 'mwbr0', 'up']);
+			for (const a of ADDRS[h]) await must(['ip', '-n', ns, 'addr', 'add', `${a}/${NET.len}`, 'dev', 'eth0']);
+			await must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
+		}
+	}
+
+	private async ca(): Promise<void> {
+		const d = join(this.base, 'ca');
+		mkdirSync(d, {mode: 0o700});
+		writeFileSync(join(d, 'leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mail.example.test\n');
+		const o = {cwd: d};
+		await must(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3', '-subj', '/CN=mailwizard lab CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], o);
+		await must(['openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mail.key', '-out', 'mail.csr', '-subj', '/CN=mail.example.test'], o);
+		await must(['openssl', 'x509', '-req', '-in', 'mail.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mail.pem', '-days', '3', '-extfile', 'leaf.ext'], o);
+	}
+
+	/** The mx's private /etc, /var, /home, /root (copies of the machine's, without big caches). */
+	private async mxRoot(): Promise<void> {
+		const m = join(this.base, 'mx');
+		mkdirSync(m, {mode: 0o755});
+		mkdirSync(join(m, 'dev'));
+		await must(['cp', '-a', '/etc', join(m, 'etc')]);
+		await must(['cp', '-a', '/home', join(m, 'home')]);
+		mkdirSync(join(m, 'root'), {mode: 0o700});
+		for (const f of ['.bashrc', '.profile']) if (existsSync(join('/root', f))) await cp(join('/root', f), join(m, 'root', f));
+		// /var without caches: /var/cache keeps only what dpkg/debconf need, each other entry an empty directory.
+		await must(['sh', '-c', 'cd / && tar --one-file-system --exclude=./var/cache --exclude=./var/lib/postgresql --exclude="./var/lib/apt/lists/*_Packages" --exclude="./var/lib/apt/lists/*_Translation-*" --exclude="./var/lib/apt/lists/*_Contents-*" -cf - ./var | tar -C "$1" -xf -', 'sh', m]);
+		await must(['sh', '-c', 'mkdir -p "$1/var/cache" && cd /var/cache && for e in *; do if [ "$e" = debconf ] || [ "$e" = ldconfig ]; then cp -a "$e" "$1/var/cache/"; elif [ -d "$e" ]; then mkdir -p "$1/var/cache/$e" && chmod --reference="$e" "$1/var/cache/$e"; fi; done', 'sh', m]);
+		if (existsSync(join(RSPAMD_CACHE, 'rspamd'))) {
+			await must(['rm', '-rf', join(m, 'var/lib/rspamd')]);
+			await must(['cp', '-a', join(RSPAMD_CACHE, 'rspamd'), join(m, 'var/lib/rspamd')]);
+			this.log(`rspamd cache restored from ${RSPAMD_CACHE}`);
+		}
+		const etc = join(m, 'etc');
+		await rm(join(etc, 'resolv.conf'), {force: true});
+		writeFileSync(join(etc, 'resolv.conf'), `nameserver ${NET.dns}\noptions timeout:2 attempts:2\n`);
+		writeFileSync(join(etc, 'hostname'), 'mail.example.test\n');
+		writeFileSync(join(etc, 'hosts'), `127.0.0.1 localhost\n${NET.mx} mail.example.test mail\n::1 localhost ip6-localhost ip6-loopback\n`);
+		// TLS: the lab CA's certificate for mail.example.test (full chain) and its key, root-only.
+		writeFileSync(join(m, MX_TLS.cert), readFileSync(join(this.base, 'ca/mail.pem'), 'utf8') + readFileSync(join(this.base, 'ca/ca.pem'), 'utf8'), {mode: 0o644});
+		writeFileSync(join(m, MX_TLS.key), readFileSync(join(this.base, 'ca/mail.key')), {mode: 0o600});
+		await must(['chown', 'root:root', join(m, MX_TLS.cert), join(m, MX_TLS.key)]);
+		for (const h of ['dns', 'remote'] as const) {
+			const d = join(this.base, h);
+			mkdirSync(d, {recursive: true});
+			writeFileSync(join(d, 'resolv.conf'), `nameserver ${NET.dns}\noptions timeout:2 attempts:2\n`);
+			writeFileSync(join(d, 'hosts'), `127.0.0.1 localhost\n${ADDRS[h][0]} ${HOSTNAMES[h]}\n`);
+		}
+	}
+
+	private async holder(h: HostName): Promise<void> {
+		const script = h === 'mx' ? MX_HOLDER : SMALL_HOLDER;
+		const dir = join(this.base, h);
+		const child = spawn('nsenter', [`--net=/run/netns/${NETNS[h]}`, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script, `holder-${h}`, dir, HOSTNAMES[h]], {
+			stdio: ['ignore', 'pipe', 'pipe'],
+			env: {PATH, LC_ALL: 'C'},
+			detached: true,
+		});
+		let err = '';
+		child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+		const ok = await new Promise<boolean>((resolve) => {
+			const t = setTimeout(() => resolve(false), 20_000);
+			child.stdout!.on('data', (c: Buffer) => {
+				if (c.toString().includes('ready')) {
+					clearTimeout(t);
+					resolve(true);
+				}
+			});
+			child.on('exit', () => {
+				clearTimeout(t);
+				resolve(false);
+			});
+		});
+		if (child.pid) this.started.push(child.pid);
+		child.unref();
+		(child.stdout as unknown as {unref?: () => void}).unref?.();
+		(child.stderr as unknown as {unref?: () => void}).unref?.();
+		if (!ok) throw new Error(`[lab] the ${h} holder did not start: ${err.trim()}`);
+		this.holders.set(h, child.pid!);
+	}
+
+	/** The argv prefix that enters a host (its network, mount and UTS namespaces). */
+	enter(h: HostName): string[] {
+		const pid = this.holders.get(h);
+		if (!pid) throw new Error(`[lab] host ${h} is not up`);
+		return ['nsenter', '-t', String(pid), '-m', '-n', '-u', '--'];
+	}
+
+	/** A path inside a host's mount namespace, as seen from the machine (through the holder). */
+	hostPath(h: HostName, path: string): string {
+		return `/proc/${this.holders.get(h)}/root${path}`;
+	}
+
+	/** Runs argv on a host. stdin, if given, is written and closed. */
+	exec(h: HostName, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+		return run([...this.enter(h), ...argv], opts);
+	}
+
+	sh(h: HostName, script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+		return this.exec(h, ['sh', '-c', script], opts);
+	}
+
+	/** Starts a long-running process on a host, detached, output to LOG (a machine path); returns its pid. */
+	spawnDaemon(h: HostName, argv: readonly string[], logFile: string): number {
+		const fd = openSync(logFile, 'a');
+		const child = spawn(this.enter(h)[0]!, [...this.enter(h).slice(1), ...argv], {stdio: ['ignore', fd, fd], detached: true, env: {PATH, LC_ALL: 'C', HOME: '/root'}});
+		closeSync(fd);
+		child.unref();
+		this.started.push(child.pid!);
+		return child.pid!;
+	}
+
+	/** Writes a file on a host (through the holder's root), with mode and owner. */
+	async writeFile(h: HostName, path: string, content: string, mode = 0o644, owner = 'root:root'): Promise<void> {
+		const r = await this.exec(h, ['sh', '-c', 'umask 077; mkdir -p "$(dirname "$1")" && cat > "$1" && chmod "$2" "$1" && chown "$3" "$1"', 'sh', path, mode.toString(8), owner], {stdin: content});
+		if (r.exitCode !== 0) throw new Error(`[lab] writing ${path} on ${h} failed: ${r.stderr}`);
+	}
+
+	async readFile(h: HostName, path: string): Promise<string> {
+		return readFile(this.hostPath(h, path), 'utf8');
+	}
+
+	// ------------------------------------------------------------ dns
+
+	private async writeZones(): Promise<void> {
+		const all = zones(this.serial);
+		for (const [name, text] of Object.entries(all)) {
+			const extra = name === 'example.test' && this.fragments.length ? `\n; ---- appended by the lab\n$ORIGIN example.test.\n${this.fragments.join('\n')}\n` : '';
+			await writeFile(join(this.nsdDir, `${name}.zone`), text + extra);
+		}
+	}
+
+	private async startDns(): Promise<void> {
+		mkdirSync(this.nsdDir, {recursive: true});
+		await writeFile(join(this.nsdDir, 'nsd.conf'), nsdConf(this.nsdDir));
+		await this.writeZones();
+		const check = await run(['nsd-checkconf', join(this.nsdDir, 'nsd.conf')]);
+		if (check.exitCode !== 0) throw new Error(`[lab] nsd-checkconf: ${check.stderr}`);
+		this.spawnDaemon('dns', ['/usr/sbin/nsd', '-d', '-c', join(this.nsdDir, 'nsd.conf')], join(this.nsdDir, 'nsd.out'));
+		for (let i = 0; i < 100; i++) {
+			const r = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
+			if (r.stdout.trim() === NET.mx) return;
+			await sleep(100);
+		}
+		throw new Error(`[lab] NSD does not answer: ${readFileSync(join(this.nsdDir, 'nsd.log'), 'utf8').slice(-2000)}`);
+	}
+
+	/** The example.test zone as it is served now. */
+	async zoneText(name = 'example.test'): Promise<string> {
+		return readFile(join(this.nsdDir, `${name}.zone`), 'utf8');
+	}
+
+	/**
+	 * Appends a zone fragment (e.g. `mailwizard dns --zone`) to example.test, bumps the serial of
+	 * every zone, reloads NSD and waits until it serves the new serial. Records whose owner is in
+	 * the reverse zone (PTR) are not accepted here: the lab publishes its PTRs itself.
+	 */
+	async appendZone(fragment: string): Promise<void> {
+		this.fragments.push(fragment.replace(/^\$ORIGIN.*$/gm, (l) => `; (lab: ignored) ${l}`).trimEnd());
+		this.serial += 1;
+		await this.writeZones();
+		const r = await this.exec('dns', ['nsd-control', '-c', join(this.nsdDir, 'nsd.conf'), 'reload'], {timeoutMs: 15_000});
+		if (r.exitCode !== 0) throw new Error(`[lab] nsd-control reload: ${r.stderr || r.stdout}`);
+		for (let i = 0; i < 100; i++) {
+			const soa = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'example.test', 'SOA'], {timeoutMs: 5000});
+			if (soa.stdout.split(/\s+/)[2] === String(this.serial)) return;
+			await sleep(100);
+		}
+		throw new Error(`[lab] NSD did not load serial ${this.serial} of example.test:\n${readFileSync(join(this.nsdDir, 'nsd.log'), 'utf8').slice(-3000)}`);
+	}
+
+	/** kdig from a host against the lab DNS: the answer's records, one per line (+short). */
+	async dig(name: string, type: string, from: HostName = 'remote'): Promise<string[]> {
+		const r = await this.exec(from, ['kdig', '+short', '+time=2', '+tries=1', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
+		return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+	}
+
+	// ------------------------------------------------------------ mx
+
+	private async mxServices(): Promise<void> {
+		const py = join(this.base, 'syslog.py');
+		await writeFile(py, SYSLOG_PY);
+		this.spawnDaemon('mx', [PYTHON, py], join(this.base, 'syslog.out'));
+		for (let i = 0; i < 50 && !(await this.exec('mx', ['test', '-S', '/dev/log'])).exitCode === false; i++) await sleep(100);
+		for (let i = 0; i < 50; i++) {
+			if ((await this.exec('mx', ['test', '-S', '/dev/log'])).exitCode === 0) return;
+			await sleep(100);
+		}
+		throw new Error('[lab] the mx syslog did not start');
+	}
+
+	/** The mx's syslog (smtpd, dovecot, rspamd's filter write there). */
+	async mxLog(): Promise<string> {
+		return this.readFile('mx', '/var/log/mwlab-syslog.log').catch(() => '');
+	}
+
+	/** Keeps the mx's Rspamd cache for the next run (call before down()). */
+	async saveRspamdCache(): Promise<void> {
+		const src = this.hostPath('mx', '/var/lib/rspamd');
+		if (!existsSync(src)) return;
+		const tmp = `${RSPAMD_CACHE}.tmp-${process.pid}`;
+		await run(['rm', '-rf', tmp]);
+		mkdirSync(tmp, {recursive: true});
+		const r = await run(['cp', '-a', src, join(tmp, 'rspamd')]);
+		if (r.exitCode !== 0) return void (await run(['rm', '-rf', tmp]));
+		await run(['rm', '-rf', RSPAMD_CACHE]);
+		await run(['mv', tmp, RSPAMD_CACHE]);
+	}
+
+	// ------------------------------------------------------------ remote
+
+	private async startSink(): Promise<void> {
+		mkdirSync(this.sinkDir, {recursive: true});
+		const py = join(this.base, 'remote/sink.py');
+		await writeFile(py, SINK_PY);
+		this.spawnDaemon('remote', [PYTHON, py, this.sinkDir], join(this.base, 'remote/sink.out'));
+		for (let i = 0; i < 100; i++) {
+			const r = await this.exec('remote', ['sh', '-c', `exec 3<>/dev/tcp/${NET.remote}/25 && head -c 3 <&3`].slice(0, 0).concat([PYTHON, '-c', `import socket; s=socket.create_connection(('${NET.remote}',25),1); print(s.recv(100).decode())`]), {timeoutMs: 5000});
+			if (r.stdout.startsWith('220')) return;
+			await sleep(150);
+		}
+		throw new Error(`[lab] the remote sink did not start: ${readFileSync(join(this.base, 'remote/sink.out'), 'utf8')}`);
+	}
+
+	/** Messages the remote sink has stored, oldest first. */
+	sinkMessages(): SinkMessage[] {
+		if (!existsSync(this.sinkDir)) return [];
+		return readdirSync(this.sinkDir)
+			.filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+			.sort()
+			.map((f) => ({file: join(this.sinkDir, f), ...(JSON.parse(readFileSync(join(this.sinkDir, f), 'utf8')) as Omit<SinkMessage, 'file'>)}));
+	}
+
+	/** Waits for a sink message matching the predicate. */
+	async waitSink(pred: (m: SinkMessage) => boolean, timeoutMs = 30_000): Promise<SinkMessage | undefined> {
+		const end = Date.now() + timeoutMs;
+		for (;;) {
+			const m = this.sinkMessages().find(pred);
+			if (m || Date.now() > end) return m;
+			await sleep(250);
+		}
+	}
+
+	/** Runs test/lab/client.py on the remote host: `python3 client.py CMD JSON`, parses its JSON answer. */
+	async client<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, opts: {host?: HostName; timeoutMs?: number} = {}): Promise<T & {error?: string}> {
+		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.caCert, dns: NET.dns, ...args})], {timeoutMs: opts.timeoutMs ?? 60_000});
+		try {
+			return JSON.parse(r.stdout) as T;
+		} catch {
+			return {error: `client.py ${cmd} exit ${r.exitCode}: ${r.stdout}\n${r.stderr}`} as T & {error?: string};
+		}
+	}
+
+	// ------------------------------------------------------------ down
+
+	/** Stops every process of the lab (by pid), deletes the namespaces and the lab directory. Idempotent. */
+	async down(): Promise<{killed: number[]}> {
+		if (this.closed) return {killed: []};
+		this.closed = true;
+		// Everything in the lab's network namespaces: daemons the wizard started, NSD, the sink, the holders.
+		const pids = [...new Set([...processesIn(this.netInodes), ...this.started])];
+		const killed = await killAll(pids);
+		for (const ns of Object.values(NETNS)) await run(['ip', 'netns', 'del', ns]);
+		await run(['rm', '-rf', '--one-file-system', this.base]);
+		if (existsSync(LOCK) && readFileSync(LOCK, 'utf8').trim() === String(process.pid)) await rm(LOCK, {force: true});
+		return {killed};
+	}
+
+	/** What is left of this lab (empty when down() did its job). */
+	async leftovers(): Promise<string[]> {
+		const left: string[] = [];
+		const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => (Object.values(NETNS) as string[]).includes(n));
+		if (ns.length) left.push(`namespaces: ${ns.join(' ')}`);
+		const procs = processesIn(this.netInodes);
+		if (procs.length) left.push(`processes in lab namespaces: ${procs.join(' ')}`);
+		const started = this.started.filter(alive);
+		if (started.length) left.push(`processes started by the lab: ${started.join(' ')}`);
+		const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.base) || /\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) || l.includes('mwlab-'));
+		if (mounts.length) left.push(`mounts: ${mounts.join(' | ')}`);
+		if (existsSync(this.base)) left.push(`directory ${this.base}`);
+		if ((await run(['ip', 'link', 'show', 'mwbr0'])).exitCode === 0) left.push('link mwbr0 on the machine');
+		if (existsSync(LOCK)) left.push(`lock ${LOCK}`);
+		return left;
+	}
+}

@@ -1,0 +1,97 @@
+// The built CLI, as an operator runs it.
+import test from 'ava';
+import {spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, writeFileSync, chmodSync, readdirSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+
+const CLI = join(process.cwd(), 'dist/mailwizard.js');
+
+function run(args: string[], opts: {asNobody?: boolean; input?: string} = {}) {
+	const argv = opts.asNobody && process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
+	const r = spawnSync(argv[0]!, argv.slice(1), {encoding: 'utf8', input: opts.input ?? '', env: {...process.env, NO_COLOR: '1'}});
+	return {code: r.status, out: r.stdout, err: r.stderr};
+}
+
+function tree(dir: string): string[] {
+	const out: string[] = [];
+	const walk = (d: string) => {
+		for (const f of readdirSync(d)) {
+			const p = join(d, f);
+			const s = statSync(p);
+			out.push(`${p} ${s.mode} ${s.size} ${s.mtimeMs}`);
+			if (s.isDirectory()) walk(p);
+		}
+	};
+	walk(dir);
+	return out.sort();
+}
+
+test('--help explains the commands and exit codes; --version prints the version', (t) => {
+	const h = run(['--help']);
+	t.is(h.code, 0);
+	t.regex(h.out, /--answers FILE --yes/);
+	t.regex(h.out, /75 waiting for DNS/);
+	t.regex(run(['--version']).out, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('bad usage exits 2 with a message that says what to do', (t) => {
+	const r = run(['--frobnicate']);
+	t.is(r.code, 2);
+	t.regex(r.err, /Unknown option '--frobnicate'/);
+	t.is(run(['explode']).code, 2);
+	t.is(run(['--target', 'debian12']).code, 2, '--target is only for previews');
+});
+
+test('without a terminal and without answers nothing prompts: exit 2 naming --answers', (t) => {
+	const state = mkdtempSync(join(tmpdir(), 'mw-state-'));
+	const r = run(['--state-dir', join(state, 'x'), '--yes'], {});
+	t.is(r.code, 2);
+	t.regex(r.err, /--answers/);
+	t.false(existsSync(join(state, 'x')));
+});
+
+test('an invalid answers file exits 2 naming the key, and writes nothing', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-bad-'));
+	const file = join(dir, 'a.yaml');
+	writeFileSync(file, 'domain: "bad domain"\nhostname: mail.example.test\n');
+	const before = tree(dir);
+	const r = run(['--dry-run', '--answers', file, '--state-dir', join(dir, 'state')]);
+	t.is(r.code, 2);
+	t.regex(r.err, /^mailwizard: domain: "bad domain" is not a valid domain name/m);
+	t.deepEqual(tree(dir), before);
+});
+
+test('the dry run of the example, as an unprivileged user, prints every stage and changes nothing', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-dry-'));
+	chmodSync(dir, 0o755);
+	const before = tree(dir);
+	const r = run(['--dry-run', '--answers', 'examples/example.com.yaml', '--state-dir', join(dir, 'state')], {asNobody: true});
+	t.is(r.code, 0, r.err);
+	for (const stage of ['Preflight', 'Packages', 'vmail', 'TLS certificate', 'DKIM key', 'DNS records', 'Dovecot', 'Rspamd', 'OpenSMTPD', 'Waiting for the DNS records', 'Done']) t.regex(r.out, new RegExp(`## \\d+/11 .*${stage}`), stage);
+	t.regex(r.out, /\/etc\/smtpd\.conf/);
+	t.regex(r.out, /\/etc\/dovecot\/dovecot\.conf/);
+	t.regex(r.out, /Nothing was changed \(dry run\)|Nothing to change/);
+	t.notRegex(r.out, /\u0000/);
+	t.deepEqual(tree(dir), before, 'not even the state directory was created');
+});
+
+test('the dry run for Debian 13 prints the Dovecot 2.4 configuration', (t) => {
+	const r = run(['--dry-run', '--target', 'debian13', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.is(r.code, 0, r.err);
+	t.regex(r.out, /\+dovecot_config_version = 2\.4\.1/);
+	t.regex(r.out, /\+ssl_server_cert_file = /);
+	t.notRegex(r.out, /bookworm-backports/);
+	const r12 = run(['--dry-run', '--target', 'debian12', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.regex(r12.out, /ssl_cert = </);
+});
+
+test('dns prints the records as a table, a zone fragment and JSON', (t) => {
+	const table = run(['dns', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.is(table.code, 0, table.err);
+	t.regex(table.out, /mail\.example\.com\./);
+	const zone = run(['dns', '--zone', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.regex(zone.out, /^example\.com\.\s+\d+\s+IN\s+MX\s+10\s+mail\.example\.com\./m);
+	const json = JSON.parse(run(['dns', '--json', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']).out) as unknown[];
+	t.true(Array.isArray(json) && json.length >= 4);
+});

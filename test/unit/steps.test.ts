@@ -1,0 +1,168 @@
+// Table tests: answers + facts in, actions out.
+import test from 'ava';
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {StepError, type Action} from '../../source/engine/types.ts';
+import {checkTls} from '../../source/platform/tls.ts';
+import {preflight} from '../../steps/01-preflight.ts';
+import {packages, parseSources} from '../../steps/02-packages.ts';
+import {vmail} from '../../steps/03-vmail.ts';
+import {dovecot} from '../../steps/07-dovecot.ts';
+import {opensmtpd, recipients, virtuals} from '../../steps/09-opensmtpd.ts';
+import {lint24} from '../../templates/dovecot.ts';
+import {DEBIAN12, DEBIAN13, answers} from '../helpers/fixtures.ts';
+
+const argvs = (actions: Action[]) => actions.filter((a) => a.kind === 'run').map((a) => (a.kind === 'run' ? a.cmd.argv.join(' ') : ''));
+const files = (actions: Action[]) => actions.filter((a) => a.kind === 'file').map((a) => (a.kind === 'file' ? a.path : ''));
+
+const GiB = 1024 ** 3;
+
+test('preflight refuses an unsupported system before anything runs', (t) => {
+	const e = t.throws(() => preflight.plan(answers(), {memBytes: 2 * GiB, systemHostname: 'mail', otherMtas: []}, {...DEBIAN12, id: 'ubuntu', version: '24.04', supported: false}), {instanceOf: StepError});
+	t.regex(e!.message, /ubuntu 24\.04 is not supported/);
+});
+
+test('preflight removes exim4 only with consent', (t) => {
+	const facts = {memBytes: 2 * GiB, systemHostname: 'mail', otherMtas: ['exim4-base', 'exim4-daemon-light']};
+	t.throws(() => preflight.plan(answers(), facts, DEBIAN12), {instanceOf: StepError, message: /exim4-base/});
+	t.deepEqual(argvs(preflight.plan(answers({remove_mta: true}), facts, DEBIAN12)), ['apt-get purge -y exim4-base exim4-daemon-light']);
+});
+
+test('preflight picks SHA512-CRYPT on a small machine, ARGON2ID otherwise', (t) => {
+	const note = (mem: number) => JSON.stringify(preflight.plan(answers(), {memBytes: mem, systemHostname: 'mail', otherMtas: []}, DEBIAN12));
+	t.regex(note(512 * 1024 ** 2), /SHA512-CRYPT/);
+	t.regex(note(4 * GiB), /ARGON2ID/);
+});
+
+const none = {opensmtpd: undefined, 'opensmtpd-filter-rspamd': undefined, 'dovecot-core': undefined, 'dovecot-imapd': undefined, 'dovecot-lmtpd': undefined, rspamd: undefined, 'ca-certificates': '2023'};
+
+test('Debian 12 packages: smtpd from backports, the filter fetched once from trixie and held', (t) => {
+	const actions = packages.plan(answers(), {versions: none, backports: false, mirror: 'http://mirror.test/debian'}, DEBIAN12);
+	const runs = argvs(actions);
+	t.true(files(actions).includes('/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources'));
+	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
+	t.true(runs.includes('apt-get install -y --no-install-recommends dovecot-core dovecot-imapd dovecot-lmtpd rspamd'));
+	t.true(runs.some((r) => r.includes('Dir::Etc::SourceList=/var/cache/mailwizard/trixie/sources.list') && r.endsWith('download opensmtpd-filter-rspamd')));
+	t.is(runs.at(-1), 'apt-mark hold opensmtpd-filter-rspamd');
+	const trixie = actions.find((a) => a.kind === 'file' && a.path.endsWith('trixie/sources.list'));
+	t.regex(JSON.stringify(trixie), /http:\/\/mirror\.test\/debian trixie main/, 'the mirror apt already uses');
+	t.false(files(actions).some((f) => f.startsWith('/etc/apt/') && f.includes('trixie')), 'trixie never lands in /etc/apt');
+});
+
+test('Debian 12 packages: the stock 6.8 smtpd is replaced; a complete system needs nothing', (t) => {
+	const have = {...none, opensmtpd: '6.8.0p2-4+b4', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.3.19.1', 'dovecot-imapd': '1:2.3.19.1', 'dovecot-lmtpd': '1:2.3.19.1', rspamd: '3.4-1'};
+	const runs = argvs(packages.plan(answers(), {versions: have, backports: true, mirror: 'http://m/debian'}, DEBIAN12));
+	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
+	t.false(runs.some((r) => r.includes('trixie')));
+	t.deepEqual(packages.plan(answers(), {versions: {...have, opensmtpd: '7.4.0p1-1~bpo12+1'}, backports: true, mirror: 'http://m/debian'}, DEBIAN12), []);
+});
+
+test('Debian 13 packages: everything from trixie itself, no backports, no pin, no hold', (t) => {
+	const actions = packages.plan(answers(), {versions: none, backports: false, mirror: 'http://m/debian'}, DEBIAN13);
+	const runs = argvs(actions);
+	t.deepEqual(files(actions), []);
+	t.false(runs.some((r) => /backports|hold|trixie/.test(r)));
+	t.true(runs.includes('apt-get install -y --no-install-recommends opensmtpd opensmtpd-filter-rspamd dovecot-core dovecot-imapd dovecot-lmtpd rspamd'));
+});
+
+test('apt sources are read in both formats', (t) => {
+	const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
+	t.deepEqual(parseSources([deb822], 'bookworm'), {mirror: 'http://deb.debian.org/debian', backports: false});
+	t.deepEqual(parseSources(['deb http://ftp.fr.debian.org/debian bookworm main\ndeb http://ftp.fr.debian.org/debian bookworm-backports main\n'], 'bookworm'), {mirror: 'http://ftp.fr.debian.org/debian', backports: true});
+});
+
+test('vmail: created once with a free id >= 500, then only the directory is checked', (t) => {
+	t.deepEqual(argvs(vmail.plan(answers(), {freeId: 5001}, DEBIAN12)), ['groupadd --gid 5001 vmail', 'useradd --uid 5001 --gid vmail --home-dir /var/vmail --no-create-home --shell /usr/sbin/nologin --comment virtual mail vmail']);
+	const present = vmail.plan(answers(), {freeId: 5001, gid: 5000, user: {name: 'vmail', uid: 5000, gid: 5000, home: '/var/vmail', shell: '/usr/sbin/nologin'}}, DEBIAN12);
+	t.deepEqual(present.map((a) => a.kind), ['dir']);
+	t.throws(() => vmail.plan(answers(), {freeId: 5001, gid: 100, user: {name: 'vmail', uid: 100, gid: 100, home: '/', shell: ''}}, DEBIAN12), {instanceOf: StepError});
+});
+
+const dovecotFacts = {scheme: 'ARGON2ID' as const, hashes: [{name: 'alice', hash: '{ARGON2ID}$argon2id$x', source: 'kept' as const}, {name: 'bob', hash: '{ARGON2ID}$argon2id$y', source: 'new' as const}]};
+
+test('Dovecot 2.3: the guide file, IMAPS only, passwd-file users', (t) => {
+	const actions = dovecot.plan(answers(), dovecotFacts, DEBIAN12);
+	const conf = actions.find((a) => a.kind === 'file' && a.path === '/etc/dovecot/dovecot.conf');
+	const text = conf?.kind === 'file' ? String(conf.content) : '';
+	t.regex(text, /ssl = required/);
+	t.regex(text, /ssl_cert = <\/etc\/ssl\/certs\/mail\.pem/);
+	t.regex(text, /disable_plaintext_auth = yes/);
+	t.regex(text, /inet_listener imap \{\n {4}port = 0/);
+	t.regex(text, /args = scheme=ARGON2ID username_format=%n \/etc\/dovecot\/users/);
+	const users = actions.find((a) => a.kind === 'file' && a.path === '/etc/dovecot/users');
+	t.is(users?.kind === 'file' ? users.content : '', 'alice:{ARGON2ID}$argon2id$x::::::\nbob:{ARGON2ID}$argon2id$y::::::\n');
+	t.deepEqual(users?.kind === 'file' ? users.secrets : [], ['{ARGON2ID}$argon2id$x', '{ARGON2ID}$argon2id$y']);
+});
+
+test('Dovecot 2.4: a new language, and none of the traps that pass doveconf -n', (t) => {
+	const actions = dovecot.plan(answers(), dovecotFacts, DEBIAN13);
+	const conf = actions.find((a) => a.kind === 'file' && a.path === '/etc/dovecot/dovecot.conf');
+	const text = conf?.kind === 'file' ? String(conf.content) : '';
+	t.true(text.startsWith('dovecot_config_version = 2.4.1\n'));
+	t.regex(text, /ssl_server_cert_file = \/etc\/ssl\/certs\/mail\.pem/);
+	t.regex(text, /auth_allow_cleartext = no/);
+	t.regex(text, /auth_default_domain = example\.test/);
+	t.deepEqual(lint24(text), []);
+	t.notRegex(text.replace(/^#.*$/gm, ''), /= <|%[dnu]\b/);
+	t.deepEqual(lint24('ssl_server_cert_file = </x\nmail_home = /var/vmail/%d/%n\n').length, 2, 'the lint catches both traps');
+});
+
+const smtpdFacts = {srsKey: 'SRSKEY', iface: 'eth0', hashes: [{name: 'alice', hash: '$y$A', source: 'kept' as const}, {name: 'bob', hash: '$y$B', source: 'kept' as const}]};
+
+test('OpenSMTPD: only users and aliases are recipients; aliases map to users or forward', (t) => {
+	const a = answers({aliases: {info: 'alice', team: ['alice', 'bob'], fwd: 'someone@remote.test'}});
+	t.deepEqual(recipients(a).sort(), ['abuse@example.test', 'alice@example.test', 'bob@example.test', 'fwd@example.test', 'info@example.test', 'postmaster@example.test', 'team@example.test']);
+	t.deepEqual(virtuals(a), [
+		'alice@example.test vmail',
+		'bob@example.test vmail',
+		'info@example.test alice@example.test',
+		'team@example.test alice@example.test, bob@example.test',
+		'fwd@example.test someone@remote.test',
+		'postmaster@example.test alice@example.test',
+		'abuse@example.test alice@example.test',
+	]);
+	const conf = opensmtpd.plan(a, smtpdFacts, DEBIAN12).find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
+	const text = conf?.kind === 'file' ? String(conf.content) : '';
+	t.regex(text, /match from any for domain <domains> rcpt-to <recipients> action "RECV"/);
+	t.regex(text, /listen on eth0 port 587 tls-require pki "mail\.example\.test" hostname "mail\.example\.test" auth <passwds> filter "rspamd"/);
+	t.regex(text, /filter "rdns" phase connect match !rdns disconnect "550 DNS error"/);
+	t.notRegex(text, /SRSKEY/, 'the SRS key lives in the root-only include, not in smtpd.conf');
+});
+
+test('OpenSMTPD: a catch-all only on request, and a new alias touches only the tables', (t) => {
+	const withCatch = opensmtpd.plan(answers({catch_all: 'bob'}), smtpdFacts, DEBIAN12);
+	t.true(withCatch.some((a) => a.kind === 'notice' && a.level === 'warn'));
+	const conf = withCatch.find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
+	t.regex(conf?.kind === 'file' ? String(conf.content) : '', /match from any for domain <domains> action "RECV"/);
+	const before = opensmtpd.plan(answers(), smtpdFacts, DEBIAN12);
+	const after = opensmtpd.plan(answers({aliases: {sales: 'bob'}}), smtpdFacts, DEBIAN12);
+	const changed = after.filter((x, i) => JSON.stringify(x) !== JSON.stringify(before[i])).map((x) => (x.kind === 'file' ? x.path : x.kind));
+	t.deepEqual(changed, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals']);
+	const virt = after.find((x) => x.kind === 'file' && x.path === '/etc/smtpd/virtuals');
+	t.deepEqual(virt?.kind === 'file' ? virt.onChange : [], [{argv: ['smtpctl', 'update', 'table', 'virtuals']}]);
+});
+
+function cert(dir: string, name: string, host: string, days = 30): {cert: string; key: string} {
+	const cert = join(dir, `${name}.pem`);
+	const key = join(dir, `${name}.key`);
+	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`], {stdio: 'ignore'});
+	return {cert, key};
+}
+
+test('TLS: a precise message for each failure', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-tls-'));
+	const good = cert(dir, 'good', 'mail.example.test');
+	const other = cert(dir, 'other', 'www.example.test');
+	const read = (p: string) => execFileSync('cat', [p], {encoding: 'utf8'});
+	const input = (c: string, k: string) => ({certPath: c, keyPath: k, cert: read(c), key: read(k)});
+	t.deepEqual(checkTls(input(good.cert, good.key), 'mail.example.test').errors, []);
+	t.regex(checkTls(input(good.cert, other.key), 'mail.example.test').errors.join(), /is not the key of the certificate/);
+	t.regex(checkTls(input(other.cert, other.key), 'mail.example.test').errors.join(), /does not cover mail\.example\.test/);
+	t.regex(checkTls(input(good.cert, good.key), 'mail.example.test', new Date(Date.now() + 90 * 86_400_000)).errors.join(), /expired on/);
+	t.regex(checkTls({certPath: '/nope.pem', keyPath: '/nope.key', certError: 'ENOENT'}, 'mail.example.test').errors.join(), /\/nope\.pem does not exist/);
+	writeFileSync(join(dir, 'junk.pem'), 'hello\n');
+	t.regex(checkTls({...input(join(dir, 'junk.pem'), good.key)}, 'mail.example.test').errors.join(), /holds no PEM certificate/);
+	t.regex(checkTls({...input(good.cert, good.key), key: undefined, keyError: 'EACCES'}, 'mail.example.test').warnings.join(), /cannot be read by this user/);
+});

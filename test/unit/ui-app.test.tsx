@@ -1,0 +1,284 @@
+import test from 'ava';
+import {render} from 'ink-testing-library';
+import {KEY, press, tick, until} from '../helpers/ink.ts';
+import {selfSigned} from '../helpers/tls.ts';
+import {App, passwordStepsPending, type Deps} from '../../source/ui/App.tsx';
+import {toAnswers} from '../../source/ui/form.ts';
+import {publicAnswers} from '../../source/answers.ts';
+import type {Decision, Outcome} from '../../source/engine/apply.ts';
+import type {StepPlan} from '../../source/engine/plan.ts';
+import type {StateData} from '../../source/engine/state.ts';
+import type {Event, Step} from '../../source/engine/types.ts';
+import type {CheckReport, ExpectedRecord} from '../../source/dns/types.ts';
+
+const STEPS = [
+	{id: 'packages', title: 'Packages: OpenSMTPD, Dovecot, Rspamd'},
+	{id: 'dns-records', title: 'DNS records to publish'},
+	{id: 'dns-wait', title: 'Waiting for the DNS records on every authoritative server'},
+];
+
+const tls = selfSigned('mail.example.com');
+
+const SAVED = publicAnswers(toAnswers({domain: 'example.com', hostname: 'mail.example.com', ipv4: '203.0.113.7', ipv6: '', cert: tls.cert, key: tls.key, users: [{name: 'alice', password: 'irrelevant'}], selector: 'mail', policy: 'reject', rua: '', extra: {}}, false));
+
+const done = (at = '2025-01-01T00:00:00Z') => ({done: true, inputHash: 'h', at});
+const RESUMED: StateData = {version: 1, answers: SAVED, steps: {dovecot: done(), opensmtpd: done()}};
+
+type Script = (confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) => AsyncGenerator<Event, Outcome>;
+
+function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: number[]; interrupted: number} {
+	const d = {
+		codes: [] as number[],
+		interrupted: 0,
+		steps: STEPS,
+		data: RESUMED,
+		stateFile: '/tmp/state.json',
+		env: {root: '/', defaultIpv4: () => '203.0.113.7'},
+		canApply: true,
+		answers: (f: Parameters<Deps['answers']>[0]) => toAnswers(f, false),
+		async start(_a: unknown, confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) {
+			return {events: (over.script ?? (async function* () {
+				return 'done' as Outcome;
+			}))(confirm, signal), init: 'systemd' as const, release: () => {}};
+		},
+		interruptChildren: () => {
+			d.interrupted++;
+		},
+		exit: (code: number) => {
+			d.codes.push(code);
+		},
+		...over,
+	};
+	return d;
+}
+
+const step = (id: string): Step<null> => ({id, title: STEPS.find((s) => s.id === id)!.title, summary: '', facts: async () => null, plan: () => []});
+const APT = {kind: 'run', cmd: {argv: ['apt-get', 'install', '-y', 'opensmtpd']}, why: 'the mail daemons'} as const;
+const PLAN: StepPlan = {step: step('packages'), actions: [APT], changes: 1, inputHash: 'h', basis: 'b'};
+const rec = (host: string, type: ExpectedRecord['type'], value: string): ExpectedRecord => ({kind: 'mx', type, host, name: host === '@' ? 'example.com' : `${host}.example.com`, zone: 'example.com', ttl: 3600, value, publishable: true});
+const RECORDS = [rec('@', 'MX', '10 mail.example.com.'), rec('_dmarc', 'TXT', 'v=DMARC1; p=reject')];
+const REPORT: CheckReport = {
+	zone: 'example.com',
+	servers: ['ns1.example.net (192.0.2.53)'],
+	checks: [
+		{record: RECORDS[0]!, state: 'ok', results: [{server: 'ns1.example.net (192.0.2.53)', state: 'ok'}]},
+		{record: RECORDS[1]!, state: 'missing', results: [{server: 'ns1.example.net (192.0.2.53)', state: 'missing'}]},
+	],
+	complete: false,
+	problems: [],
+	durationMs: 12,
+};
+
+const untilAborted = (signal: AbortSignal) => new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r())));
+
+/** Plan review, apt with output, the records, then the DNS wait until aborted. */
+const toTheWait: Script = async function* (confirm, signal) {
+	yield {type: 'step', id: 'packages', title: STEPS[0]!.title, index: 0, total: 3};
+	yield {type: 'plan', id: 'packages', actions: PLAN.actions};
+	if ((await confirm(PLAN)) === 'quit') return 'quit';
+	yield {type: 'action', id: 'packages', action: APT, status: 'start'};
+	for (let i = 1; i <= 10; i++) yield {type: 'output', id: 'packages', line: `Unpacking package ${i} ...`};
+	yield {type: 'action', id: 'packages', action: APT, status: 'done'};
+	yield {type: 'step-done', id: 'packages', changed: 1};
+	yield {type: 'step', id: 'dns-records', title: STEPS[1]!.title, index: 1, total: 3};
+	yield {type: 'notice', id: 'dns-records', notice: {kind: 'notice', level: 'records', title: 'Publish these records in the DNS zone of example.com now', lines: [], records: RECORDS}};
+	yield {type: 'step-done', id: 'dns-records', changed: 0};
+	yield {type: 'step', id: 'dns-wait', title: STEPS[2]!.title, index: 2, total: 3};
+	yield {type: 'wait', id: 'dns-wait', report: REPORT, nextPollIn: 30_000};
+	await untilAborted(signal);
+	yield {type: 'waiting', id: 'dns-wait', pending: 1};
+	return 'interrupted';
+};
+
+const all = (frames: readonly string[]) => frames.join('\n');
+
+test('a first run: every question in order, with inline errors, then the review; without root it stops before applying', async (t) => {
+	const d = deps({data: {version: 1, steps: {}}, canApply: false});
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter start/);
+	t.regex(lastFrame()!, /Not running as root/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /Mail domain/);
+	await press(stdin, 'example.com', KEY.enter);
+	await until(lastFrame, /Host name/);
+	await press(stdin, KEY.enter); // mail.example.com
+	await until(lastFrame, /IPv4/);
+	await press(stdin, KEY.enter); // 203.0.113.7 from the host
+	await until(lastFrame, /IPv6/);
+	await press(stdin, KEY.enter); // none
+	await until(lastFrame, /TLS certificate/);
+	t.regex(lastFrame()!, /\/etc\/letsencrypt\/live\/mail\.example\.com\/fullchain\.pem/);
+	t.regex(lastFrame()!, /✗ .*does not exist/, 'the default path is checked as shown');
+	await press(stdin, ...Array.from({length: 60}, () => '\u007F'), tls.cert);
+	await until(lastFrame, /✓ covers mail\.example\.com/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /TLS private key/);
+	await press(stdin, ...Array.from({length: 60}, () => '\u007F'), tls.key);
+	await until(lastFrame, /is the key of this certificate/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /First mail user/);
+	await press(stdin, 'alice', KEY.enter);
+	await until(lastFrame, /Password for alice/);
+	await press(stdin, 'correct horse', KEY.enter);
+	await until(lastFrame, /again/);
+	await press(stdin, 'correct horse', KEY.enter);
+	await until(lastFrame, /Another mail user/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /DKIM selector/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /DMARC policy/);
+	await press(stdin, ...Array.from({length: 6}, () => '\u007F'), 'sometimes', KEY.enter);
+	t.regex(await until(lastFrame, /✗/), /must be none, quarantine or reject/);
+	await press(stdin, ...Array.from({length: 9}, () => '\u007F'), 'quarantine', KEY.enter);
+	await until(lastFrame, /DMARC reports to/);
+	await press(stdin, KEY.enter);
+	const review = await until(lastFrame, /Review your answers/);
+	t.regex(review, /Mail domain +example\.com/);
+	t.regex(review, /User 1 +alice@example\.com {2}· password typed \(in memory only\)/);
+	t.regex(review, /DMARC policy +quarantine/);
+	t.notRegex(review, /correct horse/);
+	await press(stdin, 'c');
+	t.regex(await until(lastFrame, /Applying needs root/), /sudo npx mailwizard/);
+	await press(stdin, 'q');
+	await tick(60);
+	t.deepEqual(d.codes, [2]);
+});
+
+test('the review edits one answer and comes back to the review', async (t) => {
+	const d = deps();
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /Review your answers/);
+	// Up from "Continue" to the last answer (DMARC reports), then up twice more to the selector.
+	await press(stdin, KEY.up, KEY.up, KEY.up, KEY.enter);
+	await until(lastFrame, /Change an answer/);
+	t.regex(lastFrame()!, /DKIM selector/);
+	await press(stdin, ...Array.from({length: 4}, () => '\u007F'), '2025a', KEY.enter);
+	t.regex(await until(lastFrame, /Review your answers/), /DKIM selector +2025a/);
+});
+
+test('a resumed run asks again for passwords only while a stage still hashes them', (t) => {
+	t.true(passwordStepsPending({version: 1, steps: {dovecot: done()}}));
+	t.false(passwordStepsPending(RESUMED));
+});
+
+test('plan review, live output bounded to the last lines, the records, the DNS wait; q there exits 75', async (t) => {
+	const d = deps({script: toTheWait});
+	const {lastFrame, stdin, frames} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /Review your answers/);
+	await press(stdin, 'c');
+	const review = await until(lastFrame, /\[1\/3\] Packages/);
+	t.regex(review, /\$ apt-get install -y opensmtpd/);
+	t.regex(review, /r\/Enter run · s skip this stage · q quit/);
+	await press(stdin, 'r');
+	const wait = await until(lastFrame, /You can quit now/);
+	t.regex(wait, /✓ \$ apt-get install -y opensmtpd/, 'the finished command is a static line');
+	t.regex(wait, /DNS: 1 of 2 records/);
+	t.regex(wait, /TXT _dmarc +– +missing/);
+	t.regex(wait, /Next check in (30|29) s/);
+	const printed = all(frames);
+	t.regex(printed, /MX {4}host @ {3}\(FQDN example\.com\.\)/, 'the records are printed for copying');
+	t.regex(printed, /v=DMARC1; p=reject/);
+	await press(stdin, 'q');
+	await tick(80);
+	t.deepEqual(d.codes, [75]);
+	t.regex(lastFrame()!.replace(/\s+/g, ' '), /Waiting for 1 DNS record\. Progress is saved.*run `npx mailwizard` again to continue/);
+});
+
+test('output of a running command: a spinner, the label and only the last lines', async (t) => {
+	let release!: () => void;
+	const d = deps({
+		script: async function* () {
+			yield {type: 'step', id: 'packages', title: STEPS[0]!.title, index: 0, total: 3};
+			yield {type: 'action', id: 'packages', action: APT, status: 'start'};
+			for (let i = 1; i <= 10; i++) yield {type: 'output', id: 'packages', line: `Unpacking package ${i} ...`};
+			await new Promise<void>((r) => (release = r));
+			return 'done';
+		},
+	});
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter, 'c');
+	const f = await until(lastFrame, /Unpacking package 10/);
+	t.regex(f, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \$ apt-get install -y opensmtpd · \d+s/);
+	t.notRegex(f, /Unpacking package 4 /, 'older lines scroll away');
+	t.regex(f, /Unpacking package 5 /);
+	release();
+	await tick(60);
+	t.deepEqual(d.codes, [0]);
+});
+
+test('Ctrl-C while a command runs: children are signalled, apply is aborted, exit 130 with how to resume', async (t) => {
+	let aborted = false;
+	const d = deps({
+		script: async function* (_confirm, signal) {
+			yield {type: 'step', id: 'packages', title: STEPS[0]!.title, index: 0, total: 3};
+			yield {type: 'action', id: 'packages', action: APT, status: 'start'};
+			await untilAborted(signal);
+			aborted = true;
+			return 'interrupted';
+		},
+	});
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter, 'c');
+	await until(lastFrame, /apt-get install/);
+	await press(stdin, KEY.ctrlC);
+	await tick(80);
+	t.true(aborted);
+	t.is(d.interrupted, 1);
+	t.deepEqual(d.codes, [130]);
+	t.regex(lastFrame()!, /Interrupted: progress is saved\. Run `npx mailwizard` again to continue/);
+});
+
+test('Ctrl-C before anything runs exits 130 and says nothing changed', async (t) => {
+	const d = deps();
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.ctrlC);
+	await tick(60);
+	t.deepEqual(d.codes, [130]);
+	t.is(d.interrupted, 0);
+	t.regex(lastFrame()!, /nothing was changed/);
+});
+
+test('a failed step shows the command, its exit code, the tail of its output and the hint; exit 1', async (t) => {
+	const d = deps({
+		script: async function* () {
+			yield {type: 'step', id: 'packages', title: STEPS[0]!.title, index: 0, total: 3};
+			yield {type: 'error', id: 'packages', message: 'command failed with exit code 100', command: 'apt-get install -y opensmtpd', exitCode: 100, tail: 'E: Unable to locate package opensmtpd', hint: 'Check /etc/apt/sources.list, then run mailwizard again.'};
+			return 'failed';
+		},
+	});
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter, 'c');
+	const f = await until(lastFrame, /A stage failed/);
+	t.regex(f, /✗ command failed with exit code 100/);
+	t.regex(f, /command: apt-get install -y opensmtpd \(exit code 100\)/);
+	t.regex(f, /\| E: Unable to locate package opensmtpd/);
+	t.regex(f, /Check \/etc\/apt\/sources\.list/);
+	t.deepEqual(d.codes, [1]);
+});
+
+test('the finish shows the summary notice', async (t) => {
+	const d = deps({
+		script: async function* () {
+			yield {type: 'step', id: 'finish', title: 'Done', index: 2, total: 3};
+			yield {type: 'notice', id: 'finish', notice: {kind: 'notice', level: 'summary', title: 'example.com is served by mail.example.com', lines: ['Mail client settings:', '  IMAP      mail.example.com port 993']}};
+			yield {type: 'step-done', id: 'finish', changed: 0};
+			yield {type: 'done', changed: 7};
+			return 'done';
+		},
+	});
+	const {lastFrame, stdin} = render(<App deps={d} />);
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter, 'c');
+	const f = await until(lastFrame, /Finished: 7 changes applied/);
+	t.regex(f, /example\.com is served by mail\.example\.com/);
+	t.regex(f, /IMAP {6}mail\.example\.com port 993/);
+	t.deepEqual(d.codes, [0]);
+});
