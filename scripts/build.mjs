@@ -23,7 +23,7 @@ await build({
 		__MAILWIZARD_VERSION__: JSON.stringify(pkg.version),
 	},
 	// Ink imports react-devtools-core only when DEV is set; never in the bundle.
-	alias: {'react-devtools-core': './scripts/empty.mjs'},
+	alias: {'react-devtools-core': './scripts/empty.mjs', ws: './scripts/empty.mjs'},
 	logLevel: 'warning',
 });
 chmodSync('dist/mailwizard.js', 0o755);

@@ -3,7 +3,8 @@
 import {closeSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {render} from 'ink';
-import {EXIT, makeRuntime, UsageError, type Options} from './cli.tsx';
+import {EXIT, UsageError, type Options} from './cli.tsx';
+import {makeRuntime} from './runtime.ts';
 import {openState} from './engine/state.ts';
 import {defaultIpv4} from './platform/host.ts';
 import {STEPS} from '../steps/index.ts';

@@ -2,7 +2,8 @@
 import {closeSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {createInterface} from 'node:readline/promises';
-import {EXIT, loadAnswers, makeRuntime, UsageError, writable, type Options, type Runtime} from '../cli.tsx';
+import {EXIT, UsageError, type Options} from '../cli.tsx';
+import {loadAnswers, makeRuntime, writable, type Runtime} from '../runtime.ts';
 import {apply, type Outcome} from '../engine/apply.ts';
 import {planStep, type StepPlan} from '../engine/plan.ts';
 import {printPlan} from '../engine/print.ts';

@@ -3,6 +3,7 @@
 import {readFile, access} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {Exec} from '../engine/exec.ts';
+import {TARGETS} from './targets.ts';
 
 export type DovecotDialect = '2.3' | '2.4';
 export type InitSystem = 'systemd' | 'sysv';
@@ -21,10 +22,7 @@ export type Profile = {
 	readonly source: 'host' | 'target';
 };
 
-export const TARGETS: Record<string, Omit<Profile, 'node' | 'init' | 'source'>> = {
-	debian12: {id: 'debian', version: '12', codename: 'bookworm', supported: true, dovecot: '2.3'},
-	debian13: {id: 'debian', version: '13', codename: 'trixie', supported: true, dovecot: '2.4'},
-};
+export {TARGETS};
 
 export function parseOsRelease(text: string): Record<string, string> {
 	const out: Record<string, string> = {};

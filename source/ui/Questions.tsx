@@ -1,7 +1,7 @@
 // The questions, one at a time, checked as they are answered (TLS paths as they are typed).
 import {Box, Text, useInput} from 'ink';
 import TextInput from 'ink-text-input';
-import {useMemo, useState} from 'react';
+import {useMemo, useRef, useState} from 'react';
 import {checkField, fieldSpec, getValue, initialValue, setValue, type Check, type Env, type FieldId, type Form, type Pending} from './form.ts';
 import {tone} from './theme.ts';
 
@@ -44,6 +44,9 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 	const [check, setCheck] = useState<Check>({});
 	/** A soft error (TLS) shown for this exact value: Enter again keeps it. */
 	const [shown, setShown] = useState<string | undefined>();
+	const clearing = useRef(false);
+	/** Remounts the input (its cursor) after Ctrl-U. */
+	const [generation, setGeneration] = useState(0);
 	const spec = fieldSpec(id, form);
 	const live = spec.id === 'cert' || spec.id === 'key';
 	const liveCheck = useMemo(() => (live && value ? checkField(id, form, value, env, pending) : undefined), [live, id, form, value, env, pending]);
@@ -71,8 +74,12 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 		if (key.escape) goTo(form, index - 1, pending);
 		// Ctrl-U clears the line, as in a shell (the input's own handler ran first: this wins).
 		else if (key.ctrl && input === 'u') {
+			// The input's own handler may run before or after this one: ignore its "u".
+			clearing.current = true;
+			queueMicrotask(() => (clearing.current = false));
 			setValueState('');
 			setCheck({});
+			setGeneration((g) => g + 1);
 		}
 	});
 
@@ -111,10 +118,11 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 				<Box>
 					<Text color={tone('accent')}>{'> '}</Text>
 					<TextInput
-						key={id}
+						key={`${id}-${generation}`}
 						value={value}
 						mask={spec.mask ? '*' : undefined}
 						onChange={(v) => {
+							if (clearing.current) return;
 							// Pasted text with its newline arrives as one chunk: the line is the answer.
 							const nl = /[\r\n]/.exec(v);
 							if (nl) {
@@ -133,7 +141,7 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 				{shown !== undefined && check.error && spec.soft ? <Text color={tone('warn')}>Enter again to keep it anyway: the TLS stage will stop until the file is fixed.</Text> : null}
 			</Box>
 			<Box marginTop={1}>
-				<Text color={tone('dim')}>Enter accept · Esc back · Ctrl-C quit (nothing is changed before the review)</Text>
+				<Text color={tone('dim')}>Enter accept · Esc back · Ctrl-U clear · Ctrl-C quit (nothing is changed before the review)</Text>
 			</Box>
 		</Box>
 	);

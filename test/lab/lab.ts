@@ -125,22 +125,11 @@ function processesIn(nets: ReadonlySet<string>): number[] {
 	return out;
 }
 
-function netnsInode(name: string): string | undefined {
-	// The bind mount /run/netns/NAME; `stat -L` gives its inode.
-	try {
-		const st = readlinkSync(`/proc/self/fd/${openSync(`/run/netns/${name}`, 'r')}`);
-		return st.startsWith('net:') ? st : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
 /** The inode of a named network namespace, as /proc/PID/ns/net shows it. */
 async function namedNetInode(name: string): Promise<string | undefined> {
 	const r = await run(['stat', '-L', '-c', '%i', `/run/netns/${name}`]);
 	return r.exitCode === 0 ? `net:[${r.stdout.trim()}]` : undefined;
 }
-void netnsInode;
 
 async function killAll(pids: readonly number[]): Promise<number[]> {
 	const killed: number[] = [];
@@ -567,12 +556,13 @@ export class Lab {
 		const check = await run(['nsd-checkconf', join(this.nsdDir, 'nsd.conf')]);
 		if (check.exitCode !== 0) throw new Error(`[lab] nsd-checkconf: ${check.stderr}`);
 		this.spawnDaemon('dns', ['/usr/sbin/nsd', '-d', '-c', join(this.nsdDir, 'nsd.conf')], join(this.nsdDir, 'nsd.out'));
+		let last: ExecResult | undefined;
 		for (let i = 0; i < 100; i++) {
-			const r = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
-			if (r.stdout.trim() === NET.mx) return;
+			last = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
+			if (last.stdout.trim() === NET.mx) return;
 			await sleep(100);
 		}
-		throw new Error(`[lab] NSD does not answer: ${readFileSync(join(this.nsdDir, 'nsd.log'), 'utf8').slice(-2000)}`);
+		throw new Error(`[lab] NSD does not answer (kdig: ${JSON.stringify(last)}): ${readFileSync(join(this.nsdDir, 'nsd.log'), 'utf8').slice(-2000)}`);
 	}
 
 	/** The example.test zone as it is served now. */
@@ -611,7 +601,6 @@ export class Lab {
 		const py = join(this.base, 'syslog.py');
 		await writeFile(py, SYSLOG_PY);
 		this.spawnDaemon('mx', [PYTHON, py], join(this.base, 'syslog.out'));
-		for (let i = 0; i < 50 && !(await this.exec('mx', ['test', '-S', '/dev/log'])).exitCode === false; i++) await sleep(100);
 		for (let i = 0; i < 50; i++) {
 			if ((await this.exec('mx', ['test', '-S', '/dev/log'])).exitCode === 0) return;
 			await sleep(100);
@@ -645,7 +634,7 @@ export class Lab {
 		await writeFile(py, SINK_PY);
 		this.spawnDaemon('remote', [PYTHON, py, this.sinkDir], join(this.base, 'remote/sink.out'));
 		for (let i = 0; i < 100; i++) {
-			const r = await this.exec('remote', ['sh', '-c', `exec 3<>/dev/tcp/${NET.remote}/25 && head -c 3 <&3`].slice(0, 0).concat([PYTHON, '-c', `import socket; s=socket.create_connection(('${NET.remote}',25),1); print(s.recv(100).decode())`]), {timeoutMs: 5000});
+			const r = await this.exec('remote', [PYTHON, '-c', `import socket; s=socket.create_connection(('${NET.remote}',25),1); print(s.recv(100).decode())`], {timeoutMs: 5000});
 			if (r.stdout.startsWith('220')) return;
 			await sleep(150);
 		}
