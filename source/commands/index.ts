@@ -140,7 +140,7 @@ async function wizard(o: Options): Promise<number> {
 			wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll',
 			pollMs: o.pollSeconds * 1000,
 			signal: controller.signal,
-			checkDns: (records) => checkRecords(records, {resolvers: rt.ctx.resolvers}),
+			checkDns: (records, signal) => checkRecords(records, {resolvers: rt.ctx.resolvers, signal}),
 		});
 		let outcome: Outcome;
 		for (;;) {

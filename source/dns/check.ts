@@ -321,8 +321,8 @@ export async function findZoneApex(name: string, resolvers: readonly Server[], c
 type AuthServer = {readonly ns: string; readonly server: Server; readonly label: string};
 
 /** The zone's NS names and their addresses (A and AAAA), via the resolvers. */
-async function authServers(apex: string, resolvers: readonly Server[], port: number, ctx: Ctx): Promise<{servers: AuthServer[]; problems: string[]}> {
-	const r = await resolve(resolvers, apex, 'NS', ctx);
+async function authServers(apex: string, nsAnswer: Promise<DnsResponse>, resolvers: readonly Server[], port: number, ctx: Ctx): Promise<{servers: AuthServer[]; problems: string[]}> {
+	const r = await nsAnswer;
 	const names = [...new Set(r.answers.filter((a) => a.type === 'NS' && normName(a.name) === apex).map((a) => normName(dataString(a))))].sort();
 	if (names.length === 0) throw new Error(`${apex} has no NS records`);
 	const problems: string[] = [];
@@ -417,8 +417,12 @@ async function checkZone(zoneHint: string, records: readonly ExpectedRecord[], o
 	let servers: AuthServer[];
 	const problems: string[] = [];
 	try {
+		// The NS question goes out with the first SOA one: the hint is usually the apex.
+		const guess = resolve(resolvers, zoneHint, 'NS', ctx);
+		guess.catch(() => {});
 		apex = await findZoneApex(zoneHint, resolvers, ctx);
-		const found = await authServers(apex, resolvers, o.authPort ?? 53, ctx);
+		const nsAnswer = apex === normName(zoneHint) ? guess : resolve(resolvers, apex, 'NS', ctx);
+		const found = await authServers(apex, nsAnswer, resolvers, o.authPort ?? 53, ctx);
 		servers = found.servers;
 		problems.push(...found.problems);
 	} catch (error) {

@@ -195,9 +195,16 @@ function tcpOnce(server: Server, packet: Buffer, check: (b: Buffer) => Raw, time
 	});
 }
 
+/** Worth asking again: silence, or a TCP connection dropped mid-answer (a server reloading). */
+function retryable(error: unknown): boolean {
+	if (!(error instanceof QueryError)) return false;
+	return error.code === 'timeout' || (error.code === 'network' && (error.errno === 'ECONNRESET' || error.message.includes('connection closed')));
+}
+
 /**
  * Asks one server one question. UDP first, sent again (up to `tries` times) when no
- * answer comes within `timeoutMs`; over TCP when the answer is truncated (TC bit).
+ * answer comes within `timeoutMs` or a TCP connection drops; over TCP when the answer
+ * is truncated (TC bit).
  * Rejects with a QueryError naming the server when it stays silent or unreachable;
  * any rcode (SERVFAIL, REFUSED, NXDOMAIN) is an answer, returned as it is.
  */
@@ -213,14 +220,15 @@ export async function query(server: Server, name: string, type: RecordType, opti
 		const check = (b: Buffer): Raw => decodeAnswer(b, id, name, type, server);
 		try {
 			raw = await udpOnce(server, packet, check, timeoutMs, options.signal);
+			if (raw.flag_tc) {
+				transport = 'tcp';
+				raw = await tcpOnce(server, packet, check, timeoutMs, options.signal);
+			}
 		} catch (error) {
-			if (error instanceof QueryError && error.code === 'timeout' && attempt < tries) continue;
+			raw = undefined;
+			if (retryable(error) && attempt < tries) continue;
 			if (error instanceof QueryError && error.code === 'timeout') throw new QueryError('timeout', server, `no answer after ${tries} tries of ${timeoutMs} ms`);
 			throw error;
-		}
-		if (raw.flag_tc) {
-			transport = 'tcp';
-			raw = await tcpOnce(server, packet, check, timeoutMs, options.signal);
 		}
 	}
 	return {
