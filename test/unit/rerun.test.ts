@@ -1,0 +1,48 @@
+// Re-runs: nothing to do says so; a new alias changes only the tables, reloaded in place.
+import test from 'ava';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {apply} from '../../source/engine/apply.ts';
+import {fakeExec} from '../../source/engine/exec.ts';
+import {planStep} from '../../source/engine/plan.ts';
+import {openState} from '../../source/engine/state.ts';
+import type {Ctx, Event} from '../../source/engine/types.ts';
+import {opensmtpd} from '../../steps/09-opensmtpd.ts';
+import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
+
+async function run(ctx: Ctx, a: ReturnType<typeof answers>, stateDir: string): Promise<Event[]> {
+	const events: Event[] = [];
+	const gen = apply({steps: [opensmtpd], ctx, answers: a, state: openState(stateDir, false), wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))});
+	for (;;) {
+		const n = await gen.next();
+		if (n.done) {
+			if (n.value !== 'done') throw new Error(`outcome ${n.value}: ${JSON.stringify(events.filter((e) => e.type === 'error'))}`);
+			return events;
+		}
+		events.push(n.value);
+	}
+}
+
+test('a re-run that only adds an alias rewrites the two tables and reloads them without a restart', async (t) => {
+	const root = scratchRoot();
+	const exec = fakeExec([{match: (a) => a[0] === 'service' && a[2] === 'status', result: {exitCode: 0, stdout: '', stderr: ''}}]);
+	const ctx: Ctx = {root, exec, profile: DEBIAN12, readOnly: false, resolvers: []};
+	const state = join(root, 'state');
+	await run(ctx, answers(), state);
+	const srs = readFileSync(join(root, 'etc/smtpd/srs.conf'), 'utf8');
+	t.regex(srs, /^srs key "[A-Za-z0-9+/=]{40}"\n$/);
+	t.truthy(exec.calls.find((c) => c.argv.join(' ') === 'service opensmtpd restart'), 'first run: smtpd.conf is new, smtpd restarts');
+
+	const again = await planStep(opensmtpd, ctx, answers());
+	t.is(again.changes, 0, 'same answers: nothing to do');
+	t.is(readFileSync(join(root, 'etc/smtpd/srs.conf'), 'utf8'), srs, 'the SRS key is kept');
+
+	exec.calls.length = 0;
+	const events = await run(ctx, answers({aliases: {sales: 'bob'}}), state);
+	const written = events.flatMap((e) => (e.type === 'action' && e.status === 'done' && e.action.kind === 'file' ? [e.action.path] : []));
+	t.deepEqual(written, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals']);
+	const commands = exec.calls.map((c) => c.argv.join(' ')).filter((c) => !c.endsWith(' status'));
+	t.deepEqual(commands, ['smtpctl update table recipients', 'smtpctl update table virtuals']);
+	t.regex(readFileSync(join(root, 'etc/smtpd/virtuals'), 'utf8'), /^sales@example\.test bob@example\.test$/m);
+	t.regex(readFileSync(join(root, 'etc/smtpd/recipients'), 'utf8'), /^sales@example\.test$/m);
+});
