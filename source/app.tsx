@@ -1,7 +1,5 @@
 // The interactive wizard (a TTY, no --answers, no --yes): renders source/ui/App.tsx.
 // The first frame reads only the saved state; host probes wait until apply or preview.
-import {closeSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
 import {render} from 'ink';
 import {EXIT, UsageError, type Options} from './cli.tsx';
 import {makeRuntime} from './runtime.ts';
@@ -15,43 +13,14 @@ function stateDir(o: Options): string {
 	return o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`;
 }
 
-/** One wizard per state directory (the same rule as the line mode's). */
-function lock(dir: string): () => void {
-	const file = join(dir, 'lock');
-	let fd: number;
-	try {
-		fd = openSync(file, 'wx', 0o600);
-	} catch {
-		const pid = Number(readFileSync(file, 'utf8').trim());
-		let alive = false;
-		try {
-			process.kill(pid, 0);
-			alive = pid !== process.pid;
-		} catch {}
-		if (alive) throw new UsageError(`another mailwizard (pid ${pid}) is running with the state in ${dir}`);
-		rmSync(file, {force: true});
-		fd = openSync(file, 'wx', 0o600);
-	}
-	writeFileSync(fd, `${process.pid}\n`);
-	closeSync(fd);
-	return () => rmSync(file, {force: true});
-}
-
 export async function runTui(o: Options): Promise<number> {
 	const saved = openState(stateDir(o), true);
 	const isRoot = process.getuid?.() === 0;
 	const canApply = o.root !== '/' || isRoot;
-	// Ctrl-C arrives as a key in raw mode, so the commands still running never see it:
-	// send SIGINT to our process group as the terminal would. Our own handler skips it.
-	let selfSignalled = false;
+	// Ctrl-C arrives as a key in raw mode: App aborts the AbortSignal given to apply(),
+	// which ends the running command (execa's cancelSignal) and saves progress.
 	let signalHandler: (() => void) | undefined;
-	const onSignal = () => {
-		if (selfSignalled) {
-			selfSignalled = false;
-			return;
-		}
-		signalHandler?.();
-	};
+	const onSignal = () => signalHandler?.();
 	const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 	for (const s of signals) process.on(s, onSignal);
 	let code: number = EXIT.failed;
@@ -66,7 +35,7 @@ export async function runTui(o: Options): Promise<number> {
 				answers: (form) => toAnswers(form, isRoot),
 				async start(answers, confirm, signal) {
 					if (!canApply) throw new UsageError('the wizard changes the system and must run as root (sudo)');
-					const [{apply}, {checkAllZones}] = await Promise.all([import('./engine/apply.ts'), import('./commands/dnscheck.ts')]);
+					const [{apply}, {checkRecords}, {lock}] = await Promise.all([import('./engine/apply.ts'), import('./dns/check.ts'), import('./commands/index.ts')]);
 					const rt = await makeRuntime(o, false);
 					const release = lock(stateDir(o));
 					const events = apply({
@@ -78,7 +47,7 @@ export async function runTui(o: Options): Promise<number> {
 						pollMs: o.pollSeconds * 1000,
 						signal,
 						confirm,
-						checkDns: (records) => checkAllZones(records, rt.ctx.resolvers),
+						checkDns: (records, signal) => checkRecords(records, {resolvers: rt.ctx.resolvers, signal}),
 					});
 					return {events, init: rt.profile.init, release};
 				},
@@ -87,14 +56,6 @@ export async function runTui(o: Options): Promise<number> {
 					const rt = await makeRuntime(o, true);
 					const {plans} = await planAll(rt, answers);
 					return {plans, init: rt.profile.init};
-				},
-				interruptChildren() {
-					selfSignalled = true;
-					try {
-						process.kill(0, 'SIGINT');
-					} catch {
-						selfSignalled = false;
-					}
 				},
 				onSignal(handler) {
 					signalHandler = handler;

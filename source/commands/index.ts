@@ -66,7 +66,8 @@ async function dryRun(o: Options): Promise<number> {
 	return EXIT.ok;
 }
 
-function lock(dir: string): () => void {
+/** One mailwizard per state directory: a stale lock (dead pid) is taken over. */
+export function lock(dir: string): () => void {
 	const file = join(dir, 'lock');
 	let fd: number;
 	try {

@@ -28,6 +28,8 @@ export type ApplyOptions = {
 
 export type Outcome = 'done' | 'waiting' | 'failed' | 'interrupted' | 'quit';
 
+class Interrupted extends Error {}
+
 class ActionFailure extends Error {
 	constructor(
 		message: string,
@@ -104,7 +106,7 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 						throw error;
 					});
 					written.push({path: a.path, backup});
-					for (const cmd of a.onChange ?? []) await runOrFail(ctx, cmd, onLine);
+					for (const cmd of a.onChange ?? []) await runOrFail(ctx, cmd, onLine, undefined, o.signal);
 				} else if (a.kind === 'dir') {
 					await ensureDir(ctx.root, a.path, a.mode, a.owner, a.group);
 				} else if (a.kind === 'run') {
@@ -113,11 +115,17 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 					let wake: (() => void) | undefined;
 					let finished = false;
 					let failure: unknown;
-					const run = runOrFail(ctx, a.cmd, (line) => {
-						lines.push(line);
-						pending.push(line);
-						wake?.();
-					})
+					const run = runOrFail(
+						ctx,
+						a.cmd,
+						(line) => {
+							lines.push(line);
+							pending.push(line);
+							wake?.();
+						},
+						undefined,
+						o.signal,
+					)
 						.catch((error: unknown) => {
 							failure = error;
 						})
@@ -135,13 +143,14 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 				} else if (a.kind === 'service') {
 					const cmd = serviceCmd(ctx.profile.init, a.name, a.op);
 					touched.push(a.name);
-					await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`);
-					for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`);
+					await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`, o.signal);
+					for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
 				}
 				changed++;
 				yield {type: 'action', id: step.id, action: a, status: 'done'};
 			}
 		} catch (error) {
+			if (error instanceof Interrupted) return 'interrupted';
 			await restore(ctx.root, written).catch(() => undefined);
 			// A service restarted on the new files goes back to the restored ones.
 			if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart')).catch(() => undefined);
@@ -162,8 +171,9 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 	return 'done';
 }
 
-async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, what?: string): Promise<void> {
-	const r = await ctx.exec.run(cmd, onLine);
+async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, what?: string, signal?: AbortSignal): Promise<void> {
+	const r = await ctx.exec.run(cmd, onLine, signal);
+	if (signal?.aborted) throw new Interrupted();
 	if (!(cmd.okCodes ?? [0]).includes(r.exitCode)) {
 		throw new ActionFailure(what ?? `command failed with exit code ${r.exitCode}`, showCmd(cmd), r.exitCode, tailOf(`${r.stdout}\n${r.stderr}`));
 	}

@@ -4,8 +4,11 @@ import type {Cmd} from './types.ts';
 export type ExecResult = {readonly exitCode: number; readonly stdout: string; readonly stderr: string};
 
 export type Exec = {
-	/** Runs cmd; onLine receives output lines as they come (for live display). Never throws on a non-zero exit. */
-	run(cmd: Cmd, onLine?: (line: string) => void): Promise<ExecResult>;
+	/**
+	 * Runs cmd; onLine receives output lines as they come (for live display). Never throws
+	 * on a non-zero exit. An abort (Ctrl-C) ends the command (SIGTERM) and reports exit 130.
+	 */
+	run(cmd: Cmd, onLine?: (line: string) => void, signal?: AbortSignal): Promise<ExecResult>;
 	/** Whether a program is on PATH. */
 	which(program: string): Promise<boolean>;
 };
@@ -28,7 +31,7 @@ export function showCmd(cmd: Cmd): string {
 
 export function realExec(): Exec {
 	return {
-		async run(cmd, onLine) {
+		async run(cmd, onLine, signal) {
 			const {execa} = await import('execa');
 			const argv = cmd.setsid ? ['setsid', '--wait', ...cmd.argv] : [...cmd.argv];
 			const child = execa(argv[0]!, argv.slice(1), {
@@ -41,6 +44,7 @@ export function realExec(): Exec {
 				stripFinalNewline: false,
 				lines: false,
 				timeout: 60 * 60 * 1000,
+				cancelSignal: signal,
 			});
 			if (onLine) {
 				let buf = '';
@@ -55,7 +59,7 @@ export function realExec(): Exec {
 				});
 			}
 			const r = await child;
-			const exitCode = typeof r.exitCode === 'number' ? r.exitCode : r.failed ? 127 : 0;
+			const exitCode = r.isCanceled ? 130 : typeof r.exitCode === 'number' ? r.exitCode : r.failed ? 127 : 0;
 			const stderr = typeof r.stderr === 'string' ? r.stderr : '';
 			return {exitCode, stdout: typeof r.stdout === 'string' ? r.stdout : '', stderr: r.failed && exitCode === 127 && !stderr ? String(r.shortMessage ?? '') : stderr};
 		},

@@ -17,6 +17,7 @@ import {Review} from './Review.tsx';
 import {Running} from './Running.tsx';
 import {stagesFrom} from './StepList.tsx';
 import {tone} from './theme.ts';
+import {isEnter} from './keys.ts';
 import {Welcome} from './Welcome.tsx';
 
 export const CODE = {ok: 0, failed: 1, usage: 2, waiting: 75, interrupted: 130} as const;
@@ -41,7 +42,6 @@ export type Deps = {
 	/** Read-only plans of every stage (for a preview without root). */
 	readonly preview?: (answers: Answers) => Promise<{plans: StepPlan[]; init: InitSystem}>;
 	/** Ends the commands still running (a Ctrl-C in raw mode reaches nobody else). */
-	readonly interruptChildren?: () => void;
 	/** Signals (SIGINT, SIGTERM, SIGHUP) from outside: the App registers its handler. */
 	readonly onSignal?: (handler: () => void) => () => void;
 	readonly exit: (code: number) => void;
@@ -137,7 +137,6 @@ export function App({deps}: {readonly deps: Deps}) {
 		how.current.interrupted = true;
 		setStopping('Stopping: ending the running command; progress is saved. (Ctrl-C again to leave now.)');
 		controller.current.abort();
-		deps.interruptChildren?.();
 		confirmRef.current?.('quit');
 	}, [deps, finish]);
 
@@ -244,7 +243,7 @@ export function App({deps}: {readonly deps: Deps}) {
 						}}
 					/>
 					{deps.canApply ? null : (
-						<Text color={tone('warn')}>Not running as root: you can answer and preview everything; applying needs `sudo npx mailwizard`.</Text>
+						<Text color={tone('warn')}>Not root: you can answer and preview; applying needs `sudo npx mailwizard`.</Text>
 					)}
 				</Box>
 			);
@@ -297,7 +296,7 @@ export function App({deps}: {readonly deps: Deps}) {
 					height={rows - 6}
 					preview
 					onDecision={(d) => {
-						if (d === 'quit' || phase.index + 1 >= phase.plans.length) finish(CODE.usage, ['Preview only: nothing was changed. To set up this machine, run as root: sudo npx mailwizard']);
+						if (d === 'quit' || phase.index + 1 >= phase.plans.length) finish(CODE.usage, ['Preview only: nothing was changed. To set up this machine: sudo npx mailwizard']);
 						else setPhase({...phase, index: phase.index + 1});
 					}}
 				/>
@@ -329,24 +328,24 @@ function NotRoot({onPreview, onBack, onQuit}: {readonly onPreview?: () => Promis
 			setBusy('Planning every stage against this machine (read-only)…');
 			onPreview().catch((error: unknown) => setBusy(`The preview failed: ${(error as Error).message}`));
 		} else if (key.escape || input === 'b') onBack();
-		else if (input === 'q' || key.return) onQuit();
+		else if (input === 'q' || isEnter(input, key)) onQuit();
 	});
 	return (
 		<Box flexDirection="column">
 			<Text bold color={tone('warn')}>
 				Applying needs root.
 			</Text>
-			<Text>mailwizard installs packages and writes /etc: run it as root to apply these answers:</Text>
+			<Text>mailwizard installs packages and writes /etc. To apply, run it as root:</Text>
 			<Text bold>{'  '}sudo npx mailwizard</Text>
-			<Text>Your answers are not saved yet, and nothing was changed.</Text>
+			<Text>Nothing was changed, and these answers are not saved.</Text>
 			<Box marginTop={1}>
 				<Text>
 					{onPreview ? (
 						<>
-							<Text bold>p</Text> preview the plan of every stage (nothing runs) ·{' '}
+							<Text bold>p</Text> preview every stage's plan (nothing runs) ·{' '}
 						</>
 					) : null}
-					<Text bold>b</Text> back to the answers · <Text bold>q</Text> quit
+					<Text bold>b</Text> back · <Text bold>q</Text> quit
 				</Text>
 			</Box>
 			{busy ? <Text color={tone('accent')}>{busy}</Text> : null}

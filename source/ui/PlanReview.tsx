@@ -5,11 +5,13 @@ import type {StepPlan} from '../engine/plan.ts';
 import {describeAction} from '../engine/print.ts';
 import type {InitSystem} from '../platform/profile.ts';
 import {tone, type Tone} from './theme.ts';
+import {isEnter} from './keys.ts';
 
 export type Decision = 'run' | 'skip' | 'quit';
 
 export function planLines(plan: StepPlan, init: InitSystem): string[] {
-	return plan.actions.flatMap((a) => describeAction(a, init));
+	// Tabs (diff headers, config files) have no fixed width on screen: spaces do.
+	return plan.actions.flatMap((a) => describeAction(a, init)).map((l) => l.replace(/\t/g, '    ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?'));
 }
 
 /** Diff lines in colour: + added, - removed, @@ hunks, # comments; $ commands are bold. */
@@ -52,7 +54,7 @@ export function PlanReview({plan, init, index, total, height, onDecision, previe
 		else if (key.pageDown || input === ' ') setTop((t) => Math.min(max, t + page));
 		else if (input === 'g') setTop(0);
 		else if (input === 'G') setTop(max);
-		else if (key.return || input === 'r') onDecision('run');
+		else if (isEnter(input, key) || input === 'r') onDecision('run');
 		else if (input === 's' && !preview) onDecision('skip');
 		else if (input === 'q') onDecision('quit');
 	});
@@ -66,7 +68,7 @@ export function PlanReview({plan, init, index, total, height, onDecision, previe
 			<Text color={tone('dim')} wrap="truncate-end">
 				{preview ? `preview, nothing runs: ${changes}` : `${changes} to review before they run`} · lines {lines.length ? top + 1 : 0}–{Math.min(lines.length, top + rows)} of {lines.length}
 			</Text>
-			<Box flexDirection="column" borderStyle="single" height={rows + 2} paddingX={1}>
+			<Box flexDirection="column" borderStyle="single" height={Math.min(rows, Math.max(1, lines.length)) + 2} paddingX={1}>
 				{shown.map((l, i) => (
 					<Text key={top + i} wrap="truncate-end" color={toneOf(l)} bold={l.startsWith('$')}>
 						{l || ' '}

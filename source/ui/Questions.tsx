@@ -91,6 +91,12 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 			if (id.startsWith('again:')) setValueState('');
 			return;
 		}
+		// Warnings are shown once; Enter again goes on with the same answer.
+		if (!c.error && (c.warnings?.length ?? 0) > 0 && shown !== v) {
+			setCheck(c);
+			setShown(v);
+			return;
+		}
 		if (id.startsWith('password:')) {
 			const i = Number(id.split(':')[1]);
 			goTo(form, index + 1, {...pending, [i]: v});
@@ -132,16 +138,17 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 								return;
 							}
 							setValueState(v);
-							if (check.error) setCheck({});
+							if (check.error || check.warnings?.length) setCheck({});
 						}}
 						onSubmit={submit}
 					/>
 				</Box>
 				<CheckLines check={shownCheck} />
-				{shown !== undefined && check.error && spec.soft ? <Text color={tone('warn')}>Enter again to keep it anyway: the TLS stage will stop until the file is fixed.</Text> : null}
+				{shown === value && check.error && spec.soft ? <Text color={tone('warn')}>Enter again to keep it anyway: the TLS stage will stop until the file is fixed.</Text> : null}
+				{shown === value && !check.error && (check.warnings?.length ?? 0) > 0 ? <Text color={tone('warn')}>Enter again to use it anyway.</Text> : null}
 			</Box>
 			<Box marginTop={1}>
-				<Text color={tone('dim')}>Enter accept · Esc back · Ctrl-U clear · Ctrl-C quit (nothing is changed before the review)</Text>
+				<Text color={tone('dim')}>Enter accept · Esc back · Ctrl-U clear · Ctrl-C quit (nothing changes yet)</Text>
 			</Box>
 		</Box>
 	);

@@ -3,6 +3,7 @@ import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {formError, reviewRows, type FieldId, type Form} from './form.ts';
 import {tone} from './theme.ts';
+import {isEnter} from './keys.ts';
 
 export type ReviewProps = {
 	readonly form: Form;
@@ -24,7 +25,7 @@ export function Review({form, onEdit, onContinue, onQuit, note}: ReviewProps) {
 		else if (input === 'q') onQuit();
 		else if (input === 'c') {
 			if (!problem) onContinue();
-		} else if (key.return) {
+		} else if (isEnter(input, key)) {
 			if (cursor === rows.length) {
 				if (problem) {
 					if (problem.id) onEdit(problem.id);
@@ -35,7 +36,7 @@ export function Review({form, onEdit, onContinue, onQuit, note}: ReviewProps) {
 	return (
 		<Box flexDirection="column">
 			<Text bold>Review your answers</Text>
-			<Text color={tone('dim')}>Nothing has changed on this machine yet. ↑/↓ choose · Enter change · c continue · q quit</Text>
+			<Text color={tone('dim')}>Nothing has changed yet. ↑/↓ choose · Enter change · c continue · q quit</Text>
 			<Box marginTop={1} flexDirection="column">
 				{rows.map((r, i) => (
 					<Text key={r.id} wrap="truncate-end" inverse={i === cursor}>

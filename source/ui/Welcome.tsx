@@ -3,6 +3,7 @@ import {Box, Text, useInput} from 'ink';
 import type {StateData} from '../engine/state.ts';
 import {StepList, shortTitle, type Stage} from './StepList.tsx';
 import {tone} from './theme.ts';
+import {isEnter} from './keys.ts';
 
 export type WelcomeProps = {
 	readonly stages: readonly Stage[];
@@ -19,15 +20,15 @@ export function resumeLines(stages: readonly Stage[], data: StateData): string[]
 	if (data.finishedAt && done === stages.length) return [`Everything is set up for ${domain} (finished ${data.finishedAt.slice(0, 16).replace('T', ' ')} UTC).`, 'Running again checks every stage and changes only what differs.'];
 	const next = stages.find((s) => s.state !== 'done');
 	const lines = [`Saved progress for ${domain}: ${done} of ${stages.length} stages done.`];
-	if (next) lines.push(`It stopped at: ${shortTitle(next.title)}${next.state === 'waiting' ? ' (waiting for DNS)' : ''}.`);
+	if (next) lines.push(`It stopped at stage ${stages.indexOf(next) + 1}: ${next.state === 'waiting' ? 'waiting for the DNS records' : shortTitle(next.title)}.`);
 	const last = data.wait?.lastCheck;
-	if (last) lines.push(`DNS at the last check (${last.at.slice(0, 16).replace('T', ' ')} UTC): ${last.ok} of ${last.total} records published; it is checked again now.`);
+	if (last) lines.push(`DNS at the last check (${last.at.slice(0, 16).replace('T', ' ')} UTC): ${last.ok} of ${last.total} records published.`);
 	return lines;
 }
 
 export function Welcome({stages, data, stateFile, onStart, onQuit}: WelcomeProps) {
 	useInput((input, key) => {
-		if (key.return) onStart();
+		if (isEnter(input, key)) onStart();
 		else if (input === 'q') onQuit();
 	});
 	const resume = resumeLines(stages, data);
@@ -35,8 +36,7 @@ export function Welcome({stages, data, stateFile, onStart, onQuit}: WelcomeProps
 		<Box flexDirection="column">
 			<Text bold>mailwizard — a mail server for your own domain on this machine</Text>
 			<Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text>
-			<Text>A few questions, then every command and file change is shown before it runs,</Text>
-			<Text>and the DNS records to publish. Stop at any time: it resumes where it stopped.</Text>
+			<Text>Each command and file change is shown before it runs; stop and resume any time.</Text>
 			<Box marginTop={1} flexDirection="column">
 				<StepList stages={stages} />
 			</Box>

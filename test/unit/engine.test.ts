@@ -8,9 +8,10 @@ import {planStep} from '../../source/engine/plan.ts';
 import {printPlan} from '../../source/engine/print.ts';
 import {openState} from '../../source/engine/state.ts';
 import type {Ctx, Event, FileAction, Step} from '../../source/engine/types.ts';
+import type {Exec} from '../../source/engine/exec.ts';
 import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
 
-function ctxFor(root: string, exec = fakeExec()): Ctx {
+function ctxFor(root: string, exec: Exec = fakeExec()): Ctx {
 	return {root, exec, profile: DEBIAN12, readOnly: false, resolvers: []};
 }
 
@@ -146,4 +147,18 @@ test('the state never holds a password', async (t) => {
 	t.notRegex(raw, /sup3rsecret/);
 	t.regex(raw, /a\.pass/);
 	t.is(statSync(join(root, 'state')).mode & 0o777, 0o700);
+});
+
+test('an abort ends the running command and the outcome is interrupted, with progress kept', async (t) => {
+	const root = scratchRoot();
+	const controller = new AbortController();
+	const {realExec} = await import('../../source/engine/exec.ts');
+	const slow: Step<null> = {id: 'slow', title: 'slow', summary: '', facts: async () => null, plan: () => [{kind: 'run', cmd: {argv: ['sleep', '30']}, why: 'long'}]};
+	const state = openState(join(root, 'state'), false);
+	const started = Date.now();
+	setTimeout(() => controller.abort(), 300);
+	const {outcome} = await drain(apply({steps: [slow], ctx: ctxFor(root, realExec()), answers: answers(), state, wait: 'once', signal: controller.signal, checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'interrupted');
+	t.true(Date.now() - started < 5000, 'the sleep was ended, not waited for');
+	t.is(state.data().steps.slow, undefined);
 });

@@ -26,10 +26,9 @@ const RESUMED: StateData = {version: 1, answers: SAVED, steps: {dovecot: done(),
 
 type Script = (confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) => AsyncGenerator<Event, Outcome>;
 
-function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: number[]; interrupted: number} {
+function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: number[]} {
 	const d = {
 		codes: [] as number[],
-		interrupted: 0,
 		steps: STEPS,
 		data: RESUMED,
 		stateFile: '/tmp/state.json',
@@ -40,9 +39,6 @@ function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: numb
 			return {events: (over.script ?? (async function* () {
 				return 'done' as Outcome;
 			}))(confirm, signal), init: 'systemd' as const, release: () => {}};
-		},
-		interruptChildren: () => {
-			d.interrupted++;
 		},
 		exit: (code: number) => {
 			d.codes.push(code);
@@ -96,7 +92,7 @@ test('a first run: every question in order, with inline errors, then the review;
 	const d = deps({data: {version: 1, steps: {}}, canApply: false});
 	const {lastFrame, stdin} = render(<App deps={d} />);
 	await until(lastFrame, /Enter start/);
-	t.regex(lastFrame()!, /Not running as root/);
+	t.regex(lastFrame()!, /Not root/);
 	await press(stdin, KEY.enter);
 	await until(lastFrame, /Mail domain/);
 	await press(stdin, 'example.com', KEY.enter);
@@ -104,6 +100,8 @@ test('a first run: every question in order, with inline errors, then the review;
 	await press(stdin, KEY.enter); // mail.example.com
 	await until(lastFrame, /IPv4/);
 	await press(stdin, KEY.enter); // 203.0.113.7 from the host
+	t.regex(await until(lastFrame, /Enter again to use it/), /203\.0\.113\.7 is in a documentation range/);
+	await press(stdin, KEY.enter);
 	await until(lastFrame, /IPv6/);
 	await press(stdin, KEY.enter); // none
 	await until(lastFrame, /TLS certificate/);
@@ -140,7 +138,7 @@ test('a first run: every question in order, with inline errors, then the review;
 	await press(stdin, 'c');
 	t.regex(await until(lastFrame, /Applying needs root/), /sudo npx mailwizard/);
 	await press(stdin, 'q');
-	await tick(60);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [2]);
 });
 
@@ -183,7 +181,7 @@ test('plan review, live output bounded to the last lines, the records, the DNS w
 	t.regex(printed, /MX {4}host @ {3}\(FQDN example\.com\.\)/, 'the records are printed for copying');
 	t.regex(printed, /v=DMARC1; p=reject/);
 	await press(stdin, 'q');
-	await tick(80);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [75]);
 	t.regex(lastFrame()!.replace(/\s+/g, ' '), /Waiting for 1 DNS record\. Progress is saved.*run `npx mailwizard` again to continue/);
 });
@@ -207,11 +205,11 @@ test('output of a running command: a spinner, the label and only the last lines'
 	t.notRegex(f, /Unpacking package 4 /, 'older lines scroll away');
 	t.regex(f, /Unpacking package 5 /);
 	release();
-	await tick(60);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [0]);
 });
 
-test('Ctrl-C while a command runs: children are signalled, apply is aborted, exit 130 with how to resume', async (t) => {
+test('Ctrl-C while a command runs: apply is aborted (its signal ends the command), exit 130 with how to resume', async (t) => {
 	let aborted = false;
 	const d = deps({
 		script: async function* (_confirm, signal) {
@@ -229,7 +227,7 @@ test('Ctrl-C while a command runs: children are signalled, apply is aborted, exi
 	await press(stdin, KEY.ctrlC);
 	await tick(80);
 	t.true(aborted);
-	t.is(d.interrupted, 1);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [130]);
 	t.regex(lastFrame()!, /Interrupted: progress is saved\. Run `npx mailwizard` again to continue/);
 });
@@ -239,9 +237,8 @@ test('Ctrl-C before anything runs exits 130 and says nothing changed', async (t)
 	const {lastFrame, stdin} = render(<App deps={d} />);
 	await until(lastFrame, /Enter continue/);
 	await press(stdin, KEY.ctrlC);
-	await tick(60);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [130]);
-	t.is(d.interrupted, 0);
 	t.regex(lastFrame()!, /nothing was changed/);
 });
 
@@ -261,6 +258,7 @@ test('a failed step shows the command, its exit code, the tail of its output and
 	t.regex(f, /command: apt-get install -y opensmtpd \(exit code 100\)/);
 	t.regex(f, /\| E: Unable to locate package opensmtpd/);
 	t.regex(f, /Check \/etc\/apt\/sources\.list/);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [1]);
 });
 
@@ -280,5 +278,6 @@ test('the finish shows the summary notice', async (t) => {
 	const f = await until(lastFrame, /Finished: 7 changes applied/);
 	t.regex(f, /example\.com is served by mail\.example\.com/);
 	t.regex(f, /IMAP {6}mail\.example\.com port 993/);
+	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [0]);
 });

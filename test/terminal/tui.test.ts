@@ -1,0 +1,114 @@
+// The built CLI in tmux at 80x24: the questions with send-keys, read back with
+// capture-pane, through the review to the read-only plan preview. As root the
+// wizard runs as nobody, so nothing can ever be applied to this machine.
+import test from 'ava';
+import {execFileSync} from 'node:child_process';
+import {join} from 'node:path';
+import {asUnprivileged, CLI, cliBuilt, hasTmux, openTemp, Tmux} from '../helpers/tmux.ts';
+import {selfSigned} from '../helpers/tls.ts';
+
+const ready = hasTmux() && cliBuilt();
+const maybe = ready ? test.serial : test.skip;
+if (!ready) test('terminal tests need tmux and a build (npm run build)', (t) => t.pass());
+
+function chmodAll(dir: string): void {
+	execFileSync('chmod', ['-R', 'a+rX', dir]);
+}
+
+maybe('from the first question through the review and the plan preview, in an 80x24 terminal', async (t) => {
+	const dir = openTemp('mw-term-');
+	const tls = selfSigned('mail.example.com', dir);
+	chmodAll(dir);
+	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]));
+	t.teardown(() => tm.kill());
+	const welcome = await tm.until(/Enter start/);
+	t.regex(welcome, /1\. Preflight/);
+	t.regex(welcome, /11\. Done/);
+	await tm.keys('Enter');
+	await tm.until(/Mail domain/);
+	await tm.keys('example..com', 'Enter');
+	t.regex(await tm.until(/✗/), /not a valid domain name/);
+	await tm.keys('C-u', 'example.com', 'Enter');
+	t.regex(await tm.until(/Host name of this server/), /> mail\.example\.com/);
+	await tm.keys('Enter');
+	await tm.until(/Public IPv4 address/);
+	await tm.keys('C-u', '192.0.2.10', 'Enter');
+	t.regex(await tm.until(/Enter again to use it/), /documentation range/, 'a lab address is a warning, not a refusal');
+	await tm.keys('Enter');
+	await tm.until(/Public IPv6 address/);
+	await tm.keys('Enter');
+	await tm.until(/TLS certificate/);
+	await tm.keys('C-u', tls.cert);
+	t.regex(await tm.until(/✓ covers/), /covers mail\.example\.com/);
+	await tm.keys('Enter');
+	await tm.until(/TLS private key/);
+	await tm.keys('C-u', tls.key);
+	await tm.until(/is the key of this certificate/);
+	await tm.keys('Enter');
+	await tm.until(/First mail user/);
+	await tm.keys('alice', 'Enter');
+	await tm.until(/Password for alice/);
+	await tm.keys('short', 'Enter');
+	t.regex(await tm.until(/too short/), /at least 8 characters/);
+	await tm.keys('C-u', 'correct horse');
+	t.notRegex(tm.screen(), /correct horse/, 'the password is masked');
+	await tm.keys('Enter');
+	await tm.until(/again/);
+	await tm.keys('correct horse', 'Enter');
+	await tm.until(/Another mail user/);
+	await tm.keys('Enter');
+	await tm.until(/DKIM selector/);
+	await tm.keys('Enter');
+	await tm.until(/DMARC policy/);
+	await tm.keys('Enter');
+	await tm.until(/DMARC reports to/);
+	await tm.keys('Enter');
+	const review = await tm.until(/Review your answers/);
+	t.regex(review, /Mail domain +example\.com/);
+	t.regex(review, /User 1 +alice@example\.com/);
+	t.regex(review, /DMARC policy +reject/);
+	t.notRegex(review, /correct horse/);
+	for (const line of review.split('\n')) t.true(line.length <= 80);
+	// Change one answer from the review.
+	await tm.keys('Up', 'Up', 'Up', 'Enter');
+	await tm.until(/Change an answer/);
+	await tm.keys('C-u', 'sel2025', 'Enter');
+	t.regex(await tm.until(/Review your answers/), /DKIM selector +sel2025/);
+	await tm.keys('c');
+	t.regex(await tm.until(/Applying needs root/), /sudo npx mailwizard/);
+	await tm.keys('p');
+	const first = await tm.until(/\[1\/11\] Preflight/, 20_000);
+	t.regex(first, /preview, nothing runs/);
+	// Walk every stage with Enter.
+	for (let i = 2; i <= 11; i++) {
+		await tm.keys('Enter');
+		await tm.until(new RegExp(`\\[${i}/11\\]`));
+	}
+	await tm.keys('Enter');
+	const end = await tm.until(/EXIT=\d+/);
+	t.regex(end, /Preview only: nothing was changed/);
+	t.regex(end, /EXIT=2/);
+});
+
+maybe('Ctrl-C at a question exits 130 and says nothing was changed', async (t) => {
+	const dir = openTemp('mw-term-');
+	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]));
+	t.teardown(() => tm.kill());
+	await tm.until(/Enter start/);
+	await tm.keys('Enter');
+	await tm.until(/Mail domain/);
+	await tm.keys('C-c');
+	const end = await tm.until(/EXIT=\d+/);
+	t.regex(end, /Interrupted: nothing was changed/);
+	t.regex(end, /EXIT=130/);
+});
+
+maybe('NO_COLOR: no colour escapes on the screen', async (t) => {
+	const dir = openTemp('mw-term-');
+	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]), {width: 80, height: 24}, {NO_COLOR: '1'});
+	t.teardown(() => tm.kill());
+	await tm.until(/Enter start/);
+	t.notRegex(tm.screen(true), /\u001B\[(3[0-7]|9[0-7])m/);
+	await tm.keys('q');
+	await tm.until(/EXIT=0/);
+});
