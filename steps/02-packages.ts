@@ -17,6 +17,10 @@ export type PackageFacts = {
 	readonly backports: boolean;
 	/** The Debian mirror apt already uses for the main suite. */
 	readonly mirror: string;
+	/** mailwizard's own bookworm-backports source is present (left over after an upgrade to 13). */
+	readonly ourBackports?: boolean;
+	/** Packages on hold (apt-mark showhold). */
+	readonly held?: readonly string[];
 };
 
 /** Reads one-line and deb822 apt sources: the mirror serving `codename`, and whether backports is there. */
@@ -73,7 +77,9 @@ export const packages: Step<PackageFacts> = {
 			}
 		} catch {}
 		const s = parseSources(texts, ctx.profile.codename);
-		return {versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian'};
+		const ourBackports = (await readText(ctx.root, BACKPORTS_FILE)) !== undefined;
+		const held = (await ctx.exec.which('apt-mark')) ? (await ctx.exec.run({argv: ['apt-mark', 'showhold']})).stdout.split('\n').filter(Boolean) : [];
+		return {versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian', ourBackports, held};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		const v = f.versions;
@@ -84,8 +90,11 @@ export const packages: Step<PackageFacts> = {
 			why: 'answer the opensmtpd package question (its mail name) ahead, so the install asks nothing',
 		};
 		if (profile.version === '13') {
+			// A server upgraded from 12: what mailwizard added for 12 goes away on 13.
+			if (f.ourBackports) actions.push({kind: 'run', cmd: {argv: ['rm', '-f', BACKPORTS_FILE]}, why: 'Debian 13 needs no bookworm-backports: remove the source mailwizard added on Debian 12'});
+			if (f.held?.includes('opensmtpd-filter-rspamd')) actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'unhold', 'opensmtpd-filter-rspamd']}, why: "Debian 13's own opensmtpd-filter-rspamd is the fixed 0.1.8: let it follow updates again"});
 			const missing = PACKAGES.filter((p) => !v[p]);
-			if (missing.length === 0) return [];
+			if (missing.length === 0) return actions;
 			if (missing.includes('opensmtpd')) actions.push(preseed);
 			actions.push({kind: 'run', cmd: apt('update'), why: 'refresh the package lists'});
 			actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', ...missing), why: 'Debian 13 ships every package this setup needs (OpenSMTPD 7.6, filter-rspamd 0.1.8, Dovecot 2.4, Rspamd 3.12)'});

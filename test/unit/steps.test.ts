@@ -67,6 +67,15 @@ test('Debian 13 packages: everything from trixie itself, no backports, no pin, n
 	t.true(runs.includes('apt-get install -y --no-install-recommends opensmtpd opensmtpd-filter-rspamd dovecot-core dovecot-imapd dovecot-lmtpd rspamd'));
 });
 
+test('Debian 13 after an upgrade from 12: the backports source and the hold mailwizard added are undone', (t) => {
+	const have = {...none, opensmtpd: '7.6.0p1-1', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.4.1', 'dovecot-imapd': '1:2.4.1', 'dovecot-lmtpd': '1:2.4.1', rspamd: '3.12.1-1'};
+	t.deepEqual(argvs(packages.plan(answers(), {versions: have, backports: false, mirror: 'http://m/debian', ourBackports: true, held: ['opensmtpd-filter-rspamd']}, DEBIAN13)), [
+		'rm -f /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources',
+		'apt-mark unhold opensmtpd-filter-rspamd',
+	]);
+	t.deepEqual(packages.plan(answers(), {versions: have, backports: false, mirror: 'http://m/debian', held: []}, DEBIAN13), []);
+});
+
 test('apt sources are read in both formats', (t) => {
 	const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
 	t.deepEqual(parseSources([deb822], 'bookworm'), {mirror: 'http://deb.debian.org/debian', backports: false});
