@@ -34,6 +34,7 @@ export function realExec(): Exec {
 		async run(cmd, onLine, signal) {
 			const {execa} = await import('execa');
 			const argv = cmd.setsid ? ['setsid', '--wait', ...cmd.argv] : [...cmd.argv];
+			if (cmd.daemon) return runToFile(execa, argv, cmd, signal);
 			const child = execa(argv[0]!, argv.slice(1), {
 				input: cmd.stdin,
 				stdin: cmd.stdin === undefined ? 'ignore' : 'pipe',
@@ -74,6 +75,36 @@ export function realExec(): Exec {
 			return false;
 		},
 	};
+}
+
+/** Output to a temp file: a daemon that inherits it blocks nothing (a pipe would never close). */
+async function runToFile(execa: typeof import('execa').execa, argv: string[], cmd: Cmd, signal?: AbortSignal): Promise<ExecResult> {
+	const {mkdtemp, readFile, rm} = await import('node:fs/promises');
+	const {openSync, closeSync} = await import('node:fs');
+	const {tmpdir} = await import('node:os');
+	const {join} = await import('node:path');
+	const dir = await mkdtemp(join(tmpdir(), 'mailwizard-'));
+	const file = join(dir, 'output');
+	// A plain file descriptor, handed to the child as is (no pipe that execa would drain).
+	const fd = openSync(file, 'a', 0o600);
+	try {
+		const r = await execa(argv[0]!, argv.slice(1), {
+			stdin: 'ignore',
+			stdout: fd,
+			stderr: fd,
+			env: {LC_ALL: 'C', ...cmd.env},
+			cwd: cmd.cwd,
+			reject: false,
+			timeout: 10 * 60 * 1000,
+			cancelSignal: signal,
+		});
+		const output = mask(await readFile(file, 'utf8').catch(() => ''), cmd.secrets);
+		const exitCode = r.isCanceled ? 130 : typeof r.exitCode === 'number' ? r.exitCode : r.failed ? 127 : 0;
+		return {exitCode, stdout: output, stderr: r.failed && exitCode === 127 ? String(r.shortMessage ?? '') : ''};
+	} finally {
+		closeSync(fd);
+		await rm(dir, {recursive: true, force: true});
+	}
 }
 
 export type FakeRule = {

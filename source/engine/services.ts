@@ -5,14 +5,14 @@ import type {InitSystem} from '../platform/profile.ts';
 /** Debian's unit/init script names. */
 export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
 	if (init === 'systemd') {
-		if (op === 'start') return {argv: ['systemctl', 'enable', '--now', name]};
-		return {argv: ['systemctl', op, name]};
+		if (op === 'start') return {argv: ['systemctl', 'enable', '--now', name], daemon: true};
+		return {argv: ['systemctl', op, name], daemon: true};
 	}
-	return {argv: ['service', name, op]};
+	return {argv: ['service', name, op], daemon: true};
 }
 
 export async function serviceRunning(ctx: Ctx, name: string): Promise<boolean> {
-	const cmd: Cmd = ctx.profile.init === 'systemd' ? {argv: ['systemctl', 'is-active', '--quiet', name]} : {argv: ['service', name, 'status']};
+	const cmd: Cmd = ctx.profile.init === 'systemd' ? {argv: ['systemctl', 'is-active', '--quiet', name]} : {argv: ['service', name, 'status'], daemon: true};
 	try {
 		const r = await ctx.exec.run(cmd);
 		return r.exitCode === 0;

@@ -16,6 +16,11 @@ export type Cmd = {
 	readonly cwd?: string;
 	/** Run detached from any controlling terminal (doveadm pw reads the tty otherwise). */
 	readonly setsid?: boolean;
+	/**
+	 * The command starts a daemon that may keep the output pipes open (init scripts):
+	 * its output goes to a file, read when the command exits, so nothing waits on the daemon.
+	 */
+	readonly daemon?: boolean;
 	/** Exit codes that count as success (default [0]). */
 	readonly okCodes?: readonly number[];
 };

@@ -162,3 +162,12 @@ test('an abort ends the running command and the outcome is interrupted, with pro
 	t.true(Date.now() - started < 5000, 'the sleep was ended, not waited for');
 	t.is(state.data().steps.slow, undefined);
 });
+
+test('a service command returns when it exits, even though the daemon it started keeps running', async (t) => {
+	const {realExec} = await import('../../source/engine/exec.ts');
+	const started = Date.now();
+	const r = await realExec().run({argv: ['sh', '-c', 'echo starting; echo warn >&2; sleep 5 & exit 0'], daemon: true});
+	t.true(Date.now() - started < 3000, 'not blocked by the background child holding the output');
+	t.is(r.exitCode, 0);
+	t.is(r.stdout, 'starting\nwarn\n');
+});
