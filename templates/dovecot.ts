@@ -41,10 +41,12 @@ const MAILBOXES = `namespace inbox {
 }`;
 
 const SERVICES = `service lmtp {
+  # OpenSMTPD delivers as its own user (opensmtpd), not as vmail: the socket stays
+  # at Dovecot's default mode, as in the guide. It is a local socket only.
   unix_listener lmtp {
     user = vmail
     group = vmail
-    mode = 0600
+    mode = 0666
   }
 }
 
