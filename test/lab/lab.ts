@@ -16,7 +16,7 @@
 // one of the lab's); down() deletes the namespaces (and with them the bridge and veths), and
 // leftovers() checks that nothing is left. A run that crashed is cleaned up by the next one
 // (cleanupStale), unless a live process holds the lab lock.
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs';
 import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
@@ -48,6 +48,8 @@ export const PYTHON = '/usr/bin/python3';
 export const LAB_DIR = dirname(fileURLToPath(import.meta.url));
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const LOCK = '/run/mwlab.lock';
+/** argv prefix: close every descriptor above 2, then exec the rest (python -S starts in ~10 ms). */
+const CLOSE_FDS = [PYTHON, '-S', '-c', 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])'];
 const BASE_PREFIX = '/tmp/mwlab-';
 /** Rspamd's compiled rules, kept between runs (its first start takes ~15 s without them). */
 export const RSPAMD_CACHE = process.env.MAILWIZARD_LAB_RSPAMD_CACHE || '/var/cache/mailwizard-test/lab-rspamd';
@@ -163,6 +165,29 @@ export async function labUnavailable(): Promise<string | undefined> {
 	return undefined;
 }
 
+/** One lab at a time on a machine (the namespace names are fixed): waits up to 150 s for another run. */
+async function takeLock(log: (l: string) => void): Promise<void> {
+	const end = Date.now() + 150_000;
+	let said = false;
+	for (;;) {
+		try {
+			writeFileSync(LOCK, `${process.pid}\n`, {flag: 'wx'});
+			return;
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+		}
+		const holder = Number(readFileSync(LOCK, 'utf8').trim() || 0);
+		if (!holder || !alive(holder)) {
+			await rm(LOCK, {force: true});
+			continue;
+		}
+		if (Date.now() > end) throw new Error(`[lab] another lab run (pid ${holder}) still holds ${LOCK} after 150 s`);
+		if (!said) log(`waiting for the lab run of pid ${holder} to finish`);
+		said = true;
+		await sleep(1000);
+	}
+}
+
 /** Removes what a crashed run left behind. Refuses (throws) while another live lab holds the lock. */
 export async function cleanupStale(log: (l: string) => void = () => {}): Promise<void> {
 	const holder = Number(existsSync(LOCK) ? readFileSync(LOCK, 'utf8').trim() : 0);
@@ -188,7 +213,6 @@ export async function cleanupStale(log: (l: string) => void = () => {}): Promise
 		log(`removing ${'/tmp/' + d}`);
 		await run(['rm', '-rf', '--one-file-system', '/tmp/' + d]);
 	}
-	if (existsSync(LOCK)) await rm(LOCK, {force: true});
 }
 
 // ---------------------------------------------------------------- holders
@@ -367,10 +391,13 @@ export class Lab {
 	/** Builds the whole lab; on failure everything already started is taken down again. */
 	static async up(opts: {log?: (l: string) => void} = {}): Promise<Lab> {
 		const log = opts.log ?? (() => {});
+		await takeLock(log);
 		await cleanupStale(log);
-		writeFileSync(LOCK, `${process.pid}\n`);
 		const base = await mkdtemp(`${BASE_PREFIX}${process.pid}-`);
 		const lab = new Lab(base, log);
+		// If the test process ends without down() (a timeout, an uncaught error), take the lab
+		// down synchronously on the way out; a killed process is cleaned up by the next run.
+		process.once('exit', () => lab.downSync());
 		try {
 			await lab.setup();
 			return lab;
@@ -510,9 +537,13 @@ export class Lab {
 		return `/proc/${this.holders.get(h)}/root${path}`;
 	}
 
-	/** Runs argv on a host. stdin, if given, is written and closed. */
+	/**
+	 * Runs argv on a host. stdin, if given, is written and closed. Descriptors other than
+	 * 0-2 that the test runner inherited are closed first: a daemon started inside (by the
+	 * wizard, through an init script) would otherwise keep them open for ever.
+	 */
 	exec(h: HostName, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-		return run([...this.enter(h), ...argv], opts);
+		return run([...CLOSE_FDS, ...this.enter(h), ...argv], opts);
 	}
 
 	sh(h: HostName, script: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -522,7 +553,7 @@ export class Lab {
 	/** Starts a long-running process on a host, detached, output to LOG (a machine path); returns its pid. */
 	spawnDaemon(h: HostName, argv: readonly string[], logFile: string): number {
 		const fd = openSync(logFile, 'a');
-		const child = spawn(this.enter(h)[0]!, [...this.enter(h).slice(1), ...argv], {stdio: ['ignore', fd, fd], detached: true, env: {PATH, LC_ALL: 'C', HOME: '/root'}});
+		const child = spawn(CLOSE_FDS[0]!, [...CLOSE_FDS.slice(1), ...this.enter(h), ...argv], {stdio: ['ignore', fd, fd], detached: true, env: {PATH, LC_ALL: 'C', HOME: '/root'}});
 		closeSync(fd);
 		child.unref();
 		this.started.push(child.pid!);
@@ -558,7 +589,7 @@ export class Lab {
 		this.spawnDaemon('dns', ['/usr/sbin/nsd', '-d', '-c', join(this.nsdDir, 'nsd.conf')], join(this.nsdDir, 'nsd.out'));
 		let last: ExecResult | undefined;
 		for (let i = 0; i < 100; i++) {
-			last = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
+			last = await this.exec('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
 			if (last.stdout.trim() === NET.mx) return;
 			await sleep(100);
 		}
@@ -582,7 +613,7 @@ export class Lab {
 		const r = await this.exec('dns', ['nsd-control', '-c', join(this.nsdDir, 'nsd.conf'), 'reload'], {timeoutMs: 15_000});
 		if (r.exitCode !== 0) throw new Error(`[lab] nsd-control reload: ${r.stderr || r.stdout}`);
 		for (let i = 0; i < 100; i++) {
-			const soa = await this.exec('mx', ['kdig', '+short', '+time=1', '+tries=1', `@${NET.dns}`, 'example.test', 'SOA'], {timeoutMs: 5000});
+			const soa = await this.exec('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'example.test', 'SOA'], {timeoutMs: 5000});
 			if (soa.stdout.split(/\s+/)[2] === String(this.serial)) return;
 			await sleep(100);
 		}
@@ -591,21 +622,20 @@ export class Lab {
 
 	/** kdig from a host against the lab DNS: the answer's records, one per line (+short). */
 	async dig(name: string, type: string, from: HostName = 'remote'): Promise<string[]> {
-		const r = await this.exec(from, ['kdig', '+short', '+time=2', '+tries=1', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
+		const r = await this.exec(from, ['kdig', '+short', '+timeout=2', '+retry=0', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
 		return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 	}
 
 	// ------------------------------------------------------------ mx
 
 	private async mxServices(): Promise<void> {
-		const py = join(this.base, 'syslog.py');
-		await writeFile(py, SYSLOG_PY);
-		this.spawnDaemon('mx', [PYTHON, py], join(this.base, 'syslog.out'));
+		// (The lab directory is under the machine's /tmp, which the mx does not see: the script goes in argv.)
+		this.spawnDaemon('mx', [PYTHON, '-c', SYSLOG_PY], join(this.base, 'syslog.out'));
 		for (let i = 0; i < 50; i++) {
 			if ((await this.exec('mx', ['test', '-S', '/dev/log'])).exitCode === 0) return;
 			await sleep(100);
 		}
-		throw new Error('[lab] the mx syslog did not start');
+		throw new Error(`[lab] the mx syslog did not start: ${readFileSync(join(this.base, 'syslog.out'), 'utf8')}`);
 	}
 
 	/** The mx's syslog (smtpd, dovecot, rspamd's filter write there). */
@@ -664,7 +694,7 @@ export class Lab {
 	async client<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, opts: {host?: HostName; timeoutMs?: number} = {}): Promise<T & {error?: string}> {
 		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.caCert, dns: NET.dns, ...args})], {timeoutMs: opts.timeoutMs ?? 60_000});
 		try {
-			return JSON.parse(r.stdout) as T;
+			return JSON.parse(r.stdout) as T & {error?: string};
 		} catch {
 			return {error: `client.py ${cmd} exit ${r.exitCode}: ${r.stdout}\n${r.stderr}`} as T & {error?: string};
 		}
@@ -683,6 +713,22 @@ export class Lab {
 		await run(['rm', '-rf', '--one-file-system', this.base]);
 		if (existsSync(LOCK) && readFileSync(LOCK, 'utf8').trim() === String(process.pid)) await rm(LOCK, {force: true});
 		return {killed};
+	}
+
+	/** down(), synchronously (for process exit): SIGKILL by pid, namespaces, directory. */
+	downSync(): void {
+		if (this.closed) return;
+		this.closed = true;
+		for (const p of new Set([...processesIn(this.netInodes), ...this.started])) {
+			try {
+				process.kill(p, 'SIGKILL');
+			} catch {}
+		}
+		for (const ns of Object.values(NETNS)) spawnSync('ip', ['netns', 'del', ns], {stdio: 'ignore'});
+		spawnSync('rm', ['-rf', '--one-file-system', this.base], {stdio: 'ignore'});
+		try {
+			if (readFileSync(LOCK, 'utf8').trim() === String(process.pid)) spawnSync('rm', ['-f', LOCK]);
+		} catch {}
 	}
 
 	/** What is left of this lab (empty when down() did its job). */
