@@ -34,7 +34,7 @@ export function realExec(): Exec {
 		async run(cmd, onLine, signal) {
 			const {execa} = await import('execa');
 			const argv = cmd.setsid ? ['setsid', '--wait', ...cmd.argv] : [...cmd.argv];
-			if (cmd.daemon) return runToFile(execa, argv, cmd, signal);
+			if (cmd.daemon) return runToFile(argv, cmd, signal);
 			const child = execa(argv[0]!, argv.slice(1), {
 				input: cmd.stdin,
 				stdin: cmd.stdin === undefined ? 'ignore' : 'pipe',
@@ -77,30 +77,26 @@ export function realExec(): Exec {
 	};
 }
 
-/** Output to a temp file: a daemon that inherits it blocks nothing (a pipe would never close). */
-async function runToFile(execa: typeof import('execa').execa, argv: string[], cmd: Cmd, signal?: AbortSignal): Promise<ExecResult> {
+/**
+ * Output to a temp file: a daemon that inherits it blocks nothing (a pipe would stay
+ * open as long as the daemon lives). node:child_process hands the descriptor over as is.
+ */
+async function runToFile(argv: string[], cmd: Cmd, signal?: AbortSignal): Promise<ExecResult> {
 	const {mkdtemp, readFile, rm} = await import('node:fs/promises');
 	const {openSync, closeSync} = await import('node:fs');
+	const {spawn} = await import('node:child_process');
 	const {tmpdir} = await import('node:os');
 	const {join} = await import('node:path');
 	const dir = await mkdtemp(join(tmpdir(), 'mailwizard-'));
 	const file = join(dir, 'output');
-	// A plain file descriptor, handed to the child as is (no pipe that execa would drain).
 	const fd = openSync(file, 'a', 0o600);
 	try {
-		const r = await execa(argv[0]!, argv.slice(1), {
-			stdin: 'ignore',
-			stdout: fd,
-			stderr: fd,
-			env: {LC_ALL: 'C', ...cmd.env},
-			cwd: cmd.cwd,
-			reject: false,
-			timeout: 10 * 60 * 1000,
-			cancelSignal: signal,
+		const exitCode = await new Promise<number>((resolve) => {
+			const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', fd, fd], env: {...process.env, LC_ALL: 'C', ...cmd.env}, cwd: cmd.cwd, signal});
+			child.on('error', (e: NodeJS.ErrnoException) => resolve(e.name === 'AbortError' ? 130 : 127));
+			child.on('exit', (code, sig) => resolve(signal?.aborted ? 130 : (code ?? (sig ? 128 : 1))));
 		});
-		const output = mask(await readFile(file, 'utf8').catch(() => ''), cmd.secrets);
-		const exitCode = r.isCanceled ? 130 : typeof r.exitCode === 'number' ? r.exitCode : r.failed ? 127 : 0;
-		return {exitCode, stdout: output, stderr: r.failed && exitCode === 127 ? String(r.shortMessage ?? '') : ''};
+		return {exitCode, stdout: mask(await readFile(file, 'utf8').catch(() => ''), cmd.secrets), stderr: ''};
 	} finally {
 		closeSync(fd);
 		await rm(dir, {recursive: true, force: true});
