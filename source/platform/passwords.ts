@@ -6,14 +6,16 @@ import type {Ctx} from '../engine/types.ts';
 /** A stand-in that the file writer refuses (NUL): it can only ever be printed, masked. */
 export const UNSET = '\u0000password-not-available\u0000';
 
+// doveadm -O: read no configuration. doveadm parses dovecot.conf even for "pw", so a
+// file Dovecot cannot load (a 2.3 file after the upgrade to 2.4) would break hashing.
 export async function verifyDovecotHash(ctx: Ctx, hash: string, password: string): Promise<boolean> {
 	if (!(await ctx.exec.which('doveadm'))) return false;
-	const r = await ctx.exec.run({argv: ['doveadm', 'pw', '-t', hash], stdin: `${password}\n`, setsid: true, secrets: [password]});
+	const r = await ctx.exec.run({argv: ['doveadm', '-O', 'pw', '-t', hash], stdin: `${password}\n`, setsid: true, secrets: [password]});
 	return r.exitCode === 0 && /verified/i.test(r.stdout + r.stderr);
 }
 
 export async function dovecotHash(ctx: Ctx, scheme: string, password: string): Promise<string> {
-	const r = await ctx.exec.run({argv: ['doveadm', 'pw', '-s', scheme], stdin: `${password}\n${password}\n`, setsid: true, secrets: [password]});
+	const r = await ctx.exec.run({argv: ['doveadm', '-O', 'pw', '-s', scheme], stdin: `${password}\n${password}\n`, setsid: true, secrets: [password]});
 	const hash = r.stdout.trim().split('\n').pop()?.trim() ?? '';
 	if (r.exitCode !== 0 || !hash.startsWith('{')) throw new Error(`doveadm pw -s ${scheme} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
 	if (!(await verifyDovecotHash(ctx, hash, password))) throw new Error(`doveadm pw -s ${scheme} produced a hash that does not verify; nothing was written`);

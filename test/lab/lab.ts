@@ -46,6 +46,8 @@ export const MX_TLS = {cert: '/etc/ssl/certs/mail.example.test.pem', key: '/etc/
 
 export const PYTHON = '/usr/bin/python3';
 export const LAB_DIR = dirname(fileURLToPath(import.meta.url));
+/** The checkout: bound read-only at its own path inside the mx, wherever it was cloned. */
+export const REPO_ROOT = join(LAB_DIR, '../..');
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const LOCK = '/run/mwlab.lock';
 /** argv prefix: close every descriptor above 2, then exec the rest (python -S starts in ~10 ms). */
@@ -166,8 +168,8 @@ export async function labUnavailable(): Promise<string | undefined> {
 }
 
 /** One lab at a time on a machine (the namespace names are fixed): waits up to 150 s for another run. */
-async function takeLock(log: (l: string) => void): Promise<void> {
-	const end = Date.now() + 150_000;
+async function takeLock(log: (l: string) => void, waitMs = 150_000): Promise<void> {
+	const end = Date.now() + waitMs;
 	let said = false;
 	for (;;) {
 		try {
@@ -181,7 +183,7 @@ async function takeLock(log: (l: string) => void): Promise<void> {
 			await rm(LOCK, {force: true});
 			continue;
 		}
-		if (Date.now() > end) throw new Error(`[lab] another lab run (pid ${holder}) still holds ${LOCK} after 150 s`);
+		if (Date.now() > end) throw new Error(`[lab] another lab run (pid ${holder}) still holds ${LOCK} after ${Math.round(waitMs / 1000)} s`);
 		if (!said) log(`waiting for the lab run of pid ${holder} to finish`);
 		said = true;
 		await sleep(1000);
@@ -229,6 +231,11 @@ ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
 mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"
 mount --bind "$B/etc" /etc
+# The checkout (the wizard under test) stays visible at its own path, read-only, even when
+# it lies under a directory the mx gets a private copy of (CI may clone under /tmp or /root):
+# staged under the private /etc before those are covered, moved into place at the end.
+R="\${3:-}"
+if [ -n "$R" ]; then mkdir -p /etc/.mwlab-repo; mount --bind "$R" /etc/.mwlab-repo; mount -o remount,bind,ro /etc/.mwlab-repo; fi
 mount --bind "$B/var" /var
 mount --bind "$B/home" /home
 mount --bind "$B/root" /root
@@ -236,7 +243,52 @@ mount -t tmpfs -o mode=0755,size=64m mwlab-run /run
 mkdir -m 1777 /run/lock; : > /run/utmp
 mount --rbind "$D" /dev
 mount -t tmpfs -o mode=1777,size=512m mwlab-tmp /tmp
+if [ -n "$R" ]; then mkdir -p "$R"; mount --move /etc/.mwlab-repo "$R"; rmdir /etc/.mwlab-repo; fi
 hostname "$2"
+echo ready
+exec sleep infinity
+`;
+
+/**
+ * The mx on its own root filesystem (e.g. a Debian 13 root): an overlay whose lower layer is
+ * that root and whose upper layer is a tmpfs that lives only in this mount namespace (a fresh
+ * server per run; the lower root is never written to), with a fresh /proc, /sys of the mx's
+ * network namespace, a private /dev, tmpfs /run and /tmp, the given machine paths bound
+ * read-only at their own paths, then pivot_root into it. Args: BASE HOSTNAME LOWER RSPAMD_CACHE BIND...
+ */
+const MX_ROOT_HOLDER = `set -eu
+B="$1"; N="$2"; L="$3"; C="$4"; shift 4
+O="$B/ovl"; M="$B/ovl/merged"
+mkdir -p "$O"
+mount -t tmpfs -o mode=0755,size=3g mwlab-mxroot "$O"
+mkdir "$O/upper" "$O/work" "$M"
+mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" "$M"
+mount -t proc mwlab-proc "$M/proc"
+mount -t sysfs mwlab-sys "$M/sys"
+D="$M/dev"
+mount -t tmpfs -o mode=0755,size=4m mwlab-dev "$D"
+for d in null zero full random urandom tty; do touch "$D/$d"; mount --bind "/dev/$d" "$D/$d"; done
+mkdir "$D/pts" "$D/shm"
+ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/fd/1 "$D/stdout"; ln -s /proc/self/fd/2 "$D/stderr"; ln -s pts/ptmx "$D/ptmx"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
+mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"
+mount -t tmpfs -o mode=0755,size=64m mwlab-run "$M/run"
+mkdir -m 1777 "$M/run/lock"; : > "$M/run/utmp"
+mount -t tmpfs -o mode=1777,size=512m mwlab-tmp "$M/tmp"
+for p in "$@"; do mkdir -p "$M$p"; mount --bind "$p" "$M$p"; mount -o remount,bind,ro "$M$p"; done
+F="$B/files"
+rm -f "$M/etc/resolv.conf"; cp "$F/resolv.conf" "$M/etc/resolv.conf"
+cp "$F/hostname" "$M/etc/hostname"; cp "$F/hosts" "$M/etc/hosts"
+install -D -m 0644 -o root -g root "$F/cert.pem" "$M${MX_TLS.cert}"
+install -D -m 0600 -o root -g root "$F/key.pem" "$M${MX_TLS.key}"
+if [ -n "$C" ] && [ -d "$C/rspamd" ]; then rm -rf "$M/var/lib/rspamd"; cp -a "$C/rspamd" "$M/var/lib/rspamd"; echo "rspamd cache restored from $C" >&2; fi
+hostname "$N"
+cd "$M"
+mkdir .mwlab-oldroot
+pivot_root . .mwlab-oldroot
+cd /
+umount -l /.mwlab-oldroot
+rmdir /.mwlab-oldroot
 echo ready
 exec sleep infinity
 `;
@@ -363,6 +415,16 @@ export type SinkMessage = {readonly file: string; readonly peer: string; readonl
 
 export type Timings = Record<string, number>;
 
+/** The mx on another root filesystem than the machine's (Lab.up({mxRoot})). */
+export type MxRootOptions = {
+	/** The lower layer: a complete root filesystem (e.g. the cached Debian 13 root of debian13/root.ts). */
+	readonly lower: string;
+	/** Machine paths bound read-only at the same path inside (the project checkout). */
+	readonly binds?: readonly string[];
+	/** Where Rspamd's compiled rules for this root are kept between runs (default: none). */
+	readonly rspamdCache?: string;
+};
+
 export class Lab {
 	private holders = new Map<HostName, number>();
 	private netInodes = new Set<string>();
@@ -375,7 +437,14 @@ export class Lab {
 	private constructor(
 		readonly base: string,
 		private readonly log: (l: string) => void,
+		/** Set when the mx runs on its own root filesystem (see MxRootOptions). */
+		readonly mxRootOptions?: MxRootOptions,
 	) {}
+
+	/** Rspamd's cache directory for this lab's mx. */
+	get rspamdCache(): string {
+		return this.mxRootOptions ? (this.mxRootOptions.rspamdCache ?? '') : RSPAMD_CACHE;
+	}
 
 	/** The CA certificate clients trust (a host path, readable from the remote host). */
 	get caCert(): string {
@@ -389,12 +458,12 @@ export class Lab {
 	}
 
 	/** Builds the whole lab; on failure everything already started is taken down again. */
-	static async up(opts: {log?: (l: string) => void} = {}): Promise<Lab> {
+	static async up(opts: {log?: (l: string) => void; mxRoot?: MxRootOptions; lockWaitMs?: number} = {}): Promise<Lab> {
 		const log = opts.log ?? (() => {});
-		await takeLock(log);
+		await takeLock(log, opts.lockWaitMs);
 		await cleanupStale(log);
 		const base = await mkdtemp(`${BASE_PREFIX}${process.pid}-`);
-		const lab = new Lab(base, log);
+		const lab = new Lab(base, log, opts.mxRoot);
 		// If the test process ends without down() (a timeout, an uncaught error), take the lab
 		// down synchronously on the way out; a killed process is cleaned up by the next run.
 		process.once('exit', () => lab.downSync());
@@ -462,6 +531,7 @@ export class Lab {
 
 	/** The mx's private /etc, /var, /home, /root (copies of the machine's, without big caches). */
 	private async mxRoot(): Promise<void> {
+		if (this.mxRootOptions) return this.mxOwnRootFiles();
 		const m = join(this.base, 'mx');
 		mkdirSync(m, {mode: 0o755});
 		mkdirSync(join(m, 'dev'));
@@ -494,10 +564,34 @@ export class Lab {
 		}
 	}
 
+	/**
+	 * The files the mx on its own root gets (MX_ROOT_HOLDER copies them in before pivot_root):
+	 * resolv.conf, hostname, hosts, the TLS certificate (full chain) and key; and the small hosts' files.
+	 */
+	private async mxOwnRootFiles(): Promise<void> {
+		const o = this.mxRootOptions!;
+		if (!existsSync(join(o.lower, 'etc/os-release'))) throw new Error(`[lab] ${o.lower} is not a root filesystem (no etc/os-release)`);
+		const f = join(this.base, 'mx', 'files');
+		mkdirSync(f, {recursive: true, mode: 0o700});
+		writeFileSync(join(f, 'resolv.conf'), `nameserver ${NET.dns}\noptions timeout:2 attempts:2\n`);
+		writeFileSync(join(f, 'hostname'), 'mail.example.test\n');
+		writeFileSync(join(f, 'hosts'), `127.0.0.1 localhost\n${NET.mx} mail.example.test mail\n::1 localhost ip6-localhost ip6-loopback\n`);
+		writeFileSync(join(f, 'cert.pem'), readFileSync(join(this.base, 'ca/mail.pem'), 'utf8') + readFileSync(join(this.base, 'ca/ca.pem'), 'utf8'));
+		writeFileSync(join(f, 'key.pem'), readFileSync(join(this.base, 'ca/mail.key')), {mode: 0o600});
+		for (const h of ['dns', 'remote'] as const) {
+			const d = join(this.base, h);
+			mkdirSync(d, {recursive: true});
+			writeFileSync(join(d, 'resolv.conf'), `nameserver ${NET.dns}\noptions timeout:2 attempts:2\n`);
+			writeFileSync(join(d, 'hosts'), `127.0.0.1 localhost\n${ADDRS[h][0]} ${HOSTNAMES[h]}\n`);
+		}
+	}
+
 	private async holder(h: HostName): Promise<void> {
-		const script = h === 'mx' ? MX_HOLDER : SMALL_HOLDER;
+		const own = h === 'mx' ? this.mxRootOptions : undefined;
+		const script = own ? MX_ROOT_HOLDER : h === 'mx' ? MX_HOLDER : SMALL_HOLDER;
 		const dir = join(this.base, h);
-		const child = spawn('nsenter', [`--net=/run/netns/${NETNS[h]}`, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script, `holder-${h}`, dir, HOSTNAMES[h]], {
+		const extra = own ? [own.lower, own.rspamdCache ?? '', ...(own.binds ?? [])] : h === 'mx' ? [REPO_ROOT] : [];
+		const child = spawn('nsenter', [`--net=/run/netns/${NETNS[h]}`, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script, `holder-${h}`, dir, HOSTNAMES[h], ...extra], {
 			stdio: ['ignore', 'pipe', 'pipe'],
 			env: {PATH, LC_ALL: 'C'},
 			detached: true,
@@ -522,6 +616,7 @@ export class Lab {
 		(child.stdout as unknown as {unref?: () => void}).unref?.();
 		(child.stderr as unknown as {unref?: () => void}).unref?.();
 		if (!ok) throw new Error(`[lab] the ${h} holder did not start: ${err.trim()}`);
+		if (own && err.trim()) this.log(err.trim());
 		this.holders.set(h, child.pid!);
 	}
 
@@ -544,6 +639,17 @@ export class Lab {
 	 */
 	exec(h: HostName, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
 		return run([...CLOSE_FDS, ...this.enter(h), ...argv], opts);
+	}
+
+	/**
+	 * Runs a network tool of the machine (kdig, ip, swaks) in a host's network and UTS namespaces.
+	 * The same as exec() except for an mx on its own root, which need not have these tools.
+	 */
+	probe(h: HostName, argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+		if (h !== 'mx' || !this.mxRootOptions) return this.exec(h, argv, opts);
+		const pid = this.holders.get(h);
+		if (!pid) throw new Error(`[lab] host ${h} is not up`);
+		return run([...CLOSE_FDS, 'nsenter', '-t', String(pid), '-n', '-u', '--', ...argv], opts);
 	}
 
 	sh(h: HostName, script: string, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -589,7 +695,7 @@ export class Lab {
 		this.spawnDaemon('dns', ['/usr/sbin/nsd', '-d', '-c', join(this.nsdDir, 'nsd.conf')], join(this.nsdDir, 'nsd.out'));
 		let last: ExecResult | undefined;
 		for (let i = 0; i < 100; i++) {
-			last = await this.exec('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
+			last = await this.probe('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'mail.example.test', 'A'], {timeoutMs: 5000});
 			if (last.stdout.trim() === NET.mx) return;
 			await sleep(100);
 		}
@@ -613,7 +719,7 @@ export class Lab {
 		const r = await this.exec('dns', ['nsd-control', '-c', join(this.nsdDir, 'nsd.conf'), 'reload'], {timeoutMs: 15_000});
 		if (r.exitCode !== 0) throw new Error(`[lab] nsd-control reload: ${r.stderr || r.stdout}`);
 		for (let i = 0; i < 100; i++) {
-			const soa = await this.exec('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'example.test', 'SOA'], {timeoutMs: 5000});
+			const soa = await this.probe('mx', ['kdig', '+short', '+timeout=1', '+retry=0', `@${NET.dns}`, 'example.test', 'SOA'], {timeoutMs: 5000});
 			if (soa.stdout.split(/\s+/)[2] === String(this.serial)) return;
 			await sleep(100);
 		}
@@ -622,7 +728,7 @@ export class Lab {
 
 	/** kdig from a host against the lab DNS: the answer's records, one per line (+short). */
 	async dig(name: string, type: string, from: HostName = 'remote'): Promise<string[]> {
-		const r = await this.exec(from, ['kdig', '+short', '+timeout=2', '+retry=0', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
+		const r = await this.probe(from, ['kdig', '+short', '+timeout=2', '+retry=0', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
 		return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 	}
 
@@ -646,7 +752,8 @@ export class Lab {
 	/** Keeps the mx's Rspamd cache for the next run (call before down()). */
 	async saveRspamdCache(): Promise<void> {
 		const src = this.hostPath('mx', '/var/lib/rspamd');
-		if (!existsSync(src)) return;
+		const RSPAMD_CACHE = this.rspamdCache;
+		if (!RSPAMD_CACHE || !existsSync(src)) return;
 		const tmp = `${RSPAMD_CACHE}.tmp-${process.pid}`;
 		await run(['rm', '-rf', tmp]);
 		mkdirSync(tmp, {recursive: true});
