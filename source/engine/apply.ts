@@ -143,8 +143,14 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 				} else if (a.kind === 'service') {
 					const cmd = serviceCmd(ctx.profile.init, a.name, a.op);
 					touched.push(a.name);
-					await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`, o.signal);
-					for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
+					const log = ctx.profile.init === 'systemd' ? `journalctl -u ${a.name}` : 'the system log (/var/log/syslog or /var/log/mail.log)';
+					try {
+						await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`, o.signal);
+						for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
+					} catch (error) {
+						if (error instanceof ActionFailure) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail, `Why ${a.name} failed is in ${log}.`);
+						throw error;
+					}
 				}
 				changed++;
 				yield {type: 'action', id: step.id, action: a, status: 'done'};

@@ -8,6 +8,11 @@ export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
 		if (op === 'start') return {argv: ['systemctl', 'enable', '--now', name], daemon: true};
 		return {argv: ['systemctl', op, name], daemon: true};
 	}
+	if (op === 'restart') {
+		// Init scripts (opensmtpd's among them) stop without waiting: a start right after
+		// finds the old daemon still there and does nothing. Stop, wait until gone, start.
+		return {argv: ['sh', '-c', `service ${name} stop; i=0; while service ${name} status >/dev/null 2>&1 && [ $i -lt 30 ]; do sleep 0.5; i=$((i+1)); done; service ${name} start`], daemon: true};
+	}
 	return {argv: ['service', name, op], daemon: true};
 }
 

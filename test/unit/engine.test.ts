@@ -171,3 +171,24 @@ test('a service command returns when it exits, even though the daemon it started
 	t.is(r.exitCode, 0);
 	t.is(r.stdout, 'starting\nwarn\n');
 });
+
+test('a restart waits for the old daemon to go before starting (sysv); systemd restarts itself', async (t) => {
+	const {serviceCmd} = await import('../../source/engine/services.ts');
+	const sysv = serviceCmd('sysv', 'opensmtpd', 'restart');
+	t.is(sysv.argv[0], 'sh');
+	t.regex(sysv.argv[2]!, /^service opensmtpd stop; .*while service opensmtpd status .*; service opensmtpd start$/);
+	t.true(sysv.daemon);
+	t.deepEqual(serviceCmd('systemd', 'opensmtpd', 'restart').argv, ['systemctl', 'restart', 'opensmtpd']);
+	t.deepEqual(serviceCmd('systemd', 'dovecot', 'start').argv, ['systemctl', 'enable', '--now', 'dovecot']);
+	// The stop-wait-start script really waits: a fake "service" whose daemon lingers for 1 s.
+	const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs');
+	const {tmpdir} = await import('node:os');
+	const dir = mkdtempSync(join(tmpdir(), 'mw-svc-'));
+	writeFileSync(join(dir, 'service'), `#!/bin/sh\nf=${dir}/running\ncase "$2" in\nstop) (sleep 1; rm -f $f) & ;;\nstatus) test -e $f ;;\nstart) if test -e $f; then echo already running; exit 1; fi; touch $f; echo started ;;\nesac\n`);
+	chmodSync(join(dir, 'service'), 0o755);
+	writeFileSync(join(dir, 'running'), '');
+	const {realExec} = await import('../../source/engine/exec.ts');
+	const r = await realExec().run({...sysv, env: {PATH: `${dir}:/usr/bin:/bin`}});
+	t.is(r.exitCode, 0, r.stdout);
+	t.regex(r.stdout, /started/);
+});
