@@ -1,6 +1,10 @@
 // node scripts/media.mjs: screenshots of the real wizard (the built CLI in tmux at
-// 80x24), captured with `tmux capture-pane -e` and written as SVG into media/.
-// As root the wizard runs as nobody, so it can only ask, review and preview.
+// 80x24), captured with `tmux capture-pane -e` and written as SVG into media/, and a
+// terminal recording (media/wizard.cast, asciicast v2) of the preview walk.
+// As root the wizard runs as nobody here, so it can only ask, review and preview.
+// As root with the lab available (test/lab/lab.ts), a real setup in the lab's mx adds the
+// plan review of a real stage, the running screen, the DNS wait and the finish (lab-*.svg).
+// MEDIA_LAB=0 skips the lab part.
 import {execFileSync} from 'node:child_process';
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -17,9 +21,11 @@ const q = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
 const unprivileged = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', 'env', 'HOME=/tmp'] : [];
 
 class Session {
+	/** argv: the wizard's arguments, or {argv} for a whole command line (the lab's mx). */
 	constructor(args) {
 		this.name = `mwmedia-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
-		execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', String(W), '-y', String(H), `${[...unprivileged, 'node', cli, ...args].map(q).join(' ')}; sleep 600`]);
+		const argv = Array.isArray(args) ? [...unprivileged, 'node', cli, ...args] : args.argv;
+		execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', String(W), '-y', String(H), `${argv.map(q).join(' ')}; sleep 900`]);
 	}
 	async keys(...keys) {
 		for (const k of keys) {
@@ -143,6 +149,47 @@ function shot(s, file, title) {
 	console.log(`media/${file}`);
 }
 
+// ---- a terminal recording: asciicast v2 from capture-pane snapshots ----
+// Every 80 ms the pane (with colours) is read; each new screen is one frame that redraws it
+// whole. Long pauses are cut to 1.5 s (and the header's idle_time_limit says so).
+class Recorder {
+	constructor(session, title) {
+		this.session = session;
+		this.title = title;
+		this.frames = [];
+		this.last = '';
+		this.t0 = Date.now();
+		this.clock = 0;
+		this.prev = this.t0;
+		this.timer = setInterval(() => this.snap(), 80);
+		this.snap();
+	}
+	snap() {
+		let screen;
+		try {
+			screen = this.session.screen(true);
+		} catch {
+			return;
+		}
+		if (screen === this.last) return;
+		this.last = screen;
+		if (this.frames.length === 0 && !screen.trim()) return; // not the blank pane before the first frame
+		const now = Date.now();
+		this.clock += Math.min(1500, now - this.prev);
+		this.prev = now;
+		const lines = screen.replace(/\n$/, '').split('\n').slice(0, H);
+		const text = `\u001B[?25l\u001B[H${lines.map((l) => `\u001B[2K${l}\u001B[0m`).join('\r\n')}\u001B[J`;
+		this.frames.push([Number((this.clock / 1000).toFixed(3)), 'o', text]);
+	}
+	save(file) {
+		clearInterval(this.timer);
+		this.snap();
+		const header = {version: 2, width: W, height: H, timestamp: Math.floor(this.t0 / 1000), idle_time_limit: 1.5, title: this.title, env: {TERM: 'xterm-256color', SHELL: '/bin/sh'}};
+		writeFileSync(join('media', file), [JSON.stringify(header), ...this.frames.map((f) => JSON.stringify(f))].join('\n') + '\n');
+		console.log(`media/${file} (${this.frames.length} frames, ${(this.clock / 1000).toFixed(1)} s)`);
+	}
+}
+
 // ---- the runs ----
 const dir = mkdtempSync(join(tmpdir(), 'mw-media-'));
 chmodSync(dir, 0o755);
@@ -154,6 +201,7 @@ try {
 	// 1. A first run: welcome, a question with an inline error, the TLS check, the review, a plan preview.
 	const s = new Session(['--state-dir', join(dir, 'state')]);
 	sessions.push(s);
+	const rec = new Recorder(s, 'mailwizard: the questions, the review and a preview of every stage (nothing runs)');
 	await s.until(/Enter start/);
 	shot(s, 'welcome.svg', 'mailwizard: the stages');
 	await s.keys('Enter');
@@ -197,11 +245,16 @@ try {
 	await s.until(/Applying needs root|\[1\//);
 	if (/Applying needs root/.test(s.screen(false))) await s.keys('p');
 	await s.until(/\[1\/11\]/, 30000);
-	for (let i = 2; i <= 7; i++) {
+	for (let i = 2; i <= 11; i++) {
 		await s.keys('Enter');
 		await s.until(new RegExp(`\\[${i}/11\\]`));
+		if (i === 7) shot(s, 'plan-review.svg', 'mailwizard: a stage\'s commands and file diff before it runs');
+		await sleep(600); // a moment on each stage in the recording
 	}
-	shot(s, 'plan-review.svg', 'mailwizard: a stage\'s commands and file diff before it runs');
+	await s.keys('Enter');
+	await s.until(/Preview only/);
+	await sleep(1000);
+	rec.save('wizard.cast');
 
 	// 2. A resumed run: saved progress stopped at the DNS wait.
 	const state = join(dir, 'resumed');
@@ -226,3 +279,120 @@ try {
 	for (const s of sessions) s.kill();
 	rmSync(dir, {recursive: true, force: true});
 }
+
+// ---- 3. A real setup in the lab's mx (root only): a real stage's plan, running, the DNS wait, the finish ----
+async function labMedia() {
+	const {tsImport} = await import('tsx/esm/api');
+	const {Lab, NET, MX_TLS, PYTHON, labUnavailable} = await tsImport('../test/lab/lab.ts', import.meta.url);
+	const why = await labUnavailable();
+	if (why) return console.log(`lab screenshots skipped: ${why}`);
+	const lab = await Lab.up({log: (l) => console.log(`[lab] ${l}`)});
+	const node = process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node';
+	const state = '/var/lib/mailwizard';
+	const password = `media-${Math.random().toString(36).slice(2)}`;
+	// The pane enters the mx (its mount, network and UTS namespaces) with descriptors above 2 closed.
+	const inMx = (argv) => ({
+		argv: [PYTHON, '-S', '-c', 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])', ...lab.enter('mx'), 'env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8', ...argv],
+	});
+	const wizard = inMx([node, cli, '--resolver', NET.dns, '--poll', '1', '--state-dir', state]);
+	const mine = [];
+	const enterKeeping = async (s, next) => {
+		await s.keys('Enter');
+		await s.until(new RegExp(`${next.source}|Enter again to use it`));
+		if (!next.test(s.screen(false))) {
+			await s.keys('Enter');
+			await s.until(next);
+		}
+	};
+	try {
+		const s = new Session(wizard);
+		mine.push(s);
+		await s.until(/Enter start/);
+		await s.keys('Enter');
+		await s.until(/Mail domain/);
+		await s.keys('example.test', 'Enter');
+		await s.until(/Host name of this server/);
+		await s.keys('Enter');
+		await s.until(/Public IPv4/);
+		await s.keys('C-u', NET.mx);
+		await enterKeeping(s, /Public IPv6/);
+		await enterKeeping(s, /TLS certificate/);
+		await s.keys('C-u', MX_TLS.cert);
+		await s.until(/covers/);
+		await enterKeeping(s, /TLS private key/);
+		await s.keys('C-u', MX_TLS.key);
+		await s.until(/is the key of this certificate/);
+		await enterKeeping(s, /First mail user/);
+		await s.keys('alice', 'Enter');
+		await s.until(/Password for alice/);
+		await s.keys(password, 'Enter');
+		await s.until(/again/);
+		await s.keys(password, 'Enter');
+		await s.until(/Another mail user/);
+		await s.keys('Enter', 'Enter', 'Enter', 'Enter');
+		await s.until(/Review your answers/);
+		await s.keys('c');
+		// Each stage that changes something shows its plan first: Enter runs it. The running
+		// screen is caught while a command runs (a spinner with the command and its time).
+		// The running screen: the best moment caught while a command runs (a spinner), scored by
+		// how much is on screen: a service (re)start after several finished lines is best.
+		let running;
+		const SPIN = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (.*)$/m;
+		const end = Date.now() + 5 * 60_000;
+		for (;;) {
+			const screen = s.screen(false);
+			const plan = /\[(\d+)\/11\] [^\n]*\n[^\n]*to review before they run/.exec(screen);
+			if (plan && /r\/Enter run/.test(screen)) {
+				if (plan[1] === '7') shot(s, 'lab-plan-review.svg', 'mailwizard as root: the Dovecot stage, its file and service changes before they run');
+				await s.keys('Enter');
+				const until = Date.now() + 5000;
+				while (Date.now() < until) {
+					const now = s.screen(true);
+					const plain = s.screen(false);
+					const spin = SPIN.exec(plain);
+					if (spin) {
+						const score = (plain.match(/✓ /g) ?? []).length + (/^(start|restart|reload) /.test(spin[1]) ? 10 : 0);
+						if (!running || score > running.score) running = {screen: now, score};
+					}
+					if (/to review before they run|Next check in/.test(plain) && !spin) break;
+					await sleep(10);
+				}
+				continue;
+			}
+			if (/Next check in \d+ s/.test(screen)) break;
+			if (Date.now() > end) throw new Error(`the lab run never reached the DNS wait:\n${screen}`);
+			await sleep(100);
+		}
+		if (running) {
+			writeFileSync(join('media', 'lab-running.svg'), toSvg(running.screen, 'mailwizard as root: each command as it runs, finished ones above'));
+			console.log('media/lab-running.svg');
+		} else console.log('lab-running.svg not taken: no command was caught running (every one was too quick)');
+		await sleep(1500);
+		shot(s, 'lab-dns-wait.svg', 'mailwizard as root: the DNS wait, each record on each authoritative server');
+		await s.keys('q');
+		await s.until(/Waiting for \d+ DNS records?\./);
+		// Publish the records (the same answers in a file: see the note in test/lab/tui.test.ts).
+		await lab.writeFile('mx', '/root/alice.pass', `${password}\n`, 0o600);
+		await lab.writeFile('mx', '/root/mailwizard.yaml', `domain: example.test\nhostname: mail.example.test\nipv4: ${NET.mx}\ntls: {cert: ${MX_TLS.cert}, key: ${MX_TLS.key}}\nusers:\n  - {name: alice, password_file: /root/alice.pass}\ndmarc: {policy: reject, rua: postmaster@example.test}\n`, 0o600);
+		const zone = await lab.exec('mx', [node, cli, 'dns', '--zone', '--answers', '/root/mailwizard.yaml', '--state-dir', state, '--resolver', NET.dns], {env: {NO_COLOR: '1'}});
+		if (zone.exitCode !== 0) throw new Error(`dns --zone: ${zone.stderr}`);
+		await lab.appendZone(zone.stdout);
+		const r = new Session(wizard);
+		mine.push(r);
+		await r.until(/Enter continue/);
+		await r.until(/DNS now: /); // the saved records, checked again after the first frame
+		shot(r, 'lab-resume.svg', 'mailwizard as root: the next run says where it stopped');
+		await r.keys('Enter');
+		await r.until(/Review your answers/);
+		await r.keys('c');
+		await r.until(/Finished:/, 120_000);
+		await sleep(500);
+		shot(r, 'lab-finish.svg', 'mailwizard as root: done, with the mail client settings');
+	} finally {
+		for (const x of mine) x.kill();
+		await lab.saveRspamdCache().catch(() => {});
+		await lab.down();
+	}
+}
+
+if (process.getuid?.() === 0 && process.env.MEDIA_LAB !== '0') await labMedia();

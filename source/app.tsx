@@ -2,7 +2,7 @@
 // The first frame reads only the saved state; host probes wait until apply or preview.
 import {render} from 'ink';
 import {EXIT, UsageError, type Options} from './cli.tsx';
-import {makeRuntime} from './runtime.ts';
+import {makeRuntime, systemResolvers} from './runtime.ts';
 import {openState} from './engine/state.ts';
 import {defaultIpv4} from './platform/host.ts';
 import {STEPS} from '../steps/index.ts';
@@ -16,7 +16,8 @@ function stateDir(o: Options): string {
 export async function runTui(o: Options): Promise<number> {
 	const saved = openState(stateDir(o), true);
 	const isRoot = process.getuid?.() === 0;
-	const canApply = o.root !== '/' || isRoot;
+	// --dry-run in a terminal (when the command routes it here): answer, review, preview; never apply.
+	const canApply = !o.dryRun && (o.root !== '/' || isRoot);
 	// Ctrl-C arrives as a key in raw mode: App aborts the AbortSignal given to apply(),
 	// which ends the running command (execa's cancelSignal) and saves progress.
 	let signalHandler: (() => void) | undefined;
@@ -51,6 +52,16 @@ export async function runTui(o: Options): Promise<number> {
 					});
 					return {events, init: rt.profile.init, release};
 				},
+				// A resumed run that stopped at the DNS wait: ask again now, after the first frame.
+				recheck: saved.data().wait?.records.length
+					? async (signal) => {
+							const {checkRecords} = await import('./dns/check.ts');
+							const records = saved.data().wait!.records;
+							const report = await checkRecords(records, {resolvers: o.resolvers.length ? o.resolvers : systemResolvers(o.root), signal});
+							const checks = report.checks.filter((c) => c.record.publishable);
+							return {ok: checks.filter((c) => c.state === 'ok').length, total: checks.length};
+						}
+					: undefined,
 				async preview(answers) {
 					const {planAll} = await import('./commands/index.ts');
 					const rt = await makeRuntime(o, true);

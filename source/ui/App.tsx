@@ -39,6 +39,8 @@ export type Deps = {
 	/** The form as Answers (reads password files when it can). Throws AnswersError. */
 	readonly answers: (form: Form) => Answers;
 	readonly start: (answers: Answers, confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) => Promise<Started>;
+	/** The saved DNS wait's records, checked again now (a resumed run's welcome says what changed). */
+	readonly recheck?: (signal: AbortSignal) => Promise<{ok: number; total: number}>;
 	/** Read-only plans of every stage (for a preview without root). */
 	readonly preview?: (answers: Answers) => Promise<{plans: StepPlan[]; init: InitSystem}>;
 	/** Ends the commands still running (a Ctrl-C in raw mode reaches nobody else). */
@@ -81,7 +83,10 @@ export function outcomeLines(outcome: Outcome, p: Progress, how: {quitAtWait: bo
 	if (how.interrupted || outcome === 'interrupted') return {code: CODE.interrupted, lines: [`Interrupted: progress is saved. ${RESUME[0]!.toUpperCase()}${RESUME.slice(1)}.`]};
 	switch (outcome) {
 		case 'done':
-			return {code: CODE.ok, lines: [p.done && p.done.changed > 0 ? `Finished: ${p.done.changed} change${p.done.changed === 1 ? '' : 's'} applied. Your mail server is ready.` : 'Finished: nothing needed to change; the system already matches the answers.']};
+			if (p.done && p.done.changed > 0) return {code: CODE.ok, lines: [`Finished: ${p.done.changed} change${p.done.changed === 1 ? '' : 's'} applied. Your mail server is ready.`]};
+			// A resumed run that only saw the DNS wait through: the setup is complete, not "unchanged".
+			if (p.waitPassed) return {code: CODE.ok, lines: ['Finished: the DNS records are published and every stage is done. Your mail server is ready.']};
+			return {code: CODE.ok, lines: ['Finished: nothing needed to change; the system already matches the answers.']};
 		case 'quit':
 			return {code: CODE.ok, lines: [`Stopped before "${p.step?.title ?? 'the next stage'}": nothing of it ran. Progress is saved: ${RESUME}.`]};
 		case 'failed':
@@ -110,6 +115,24 @@ export function App({deps}: {readonly deps: Deps}) {
 	const confirmRef = useRef<((d: Decision) => void) | undefined>(undefined);
 	const progressRef = useRef(progress);
 	progressRef.current = progress;
+
+	const [dnsNow, setDnsNow] = useState<string | undefined>(deps.recheck ? 'Checking the DNS records now…' : undefined);
+	useEffect(() => {
+		if (!deps.recheck) return;
+		const ac = new AbortController();
+		deps.recheck(ac.signal).then(
+			(r) => {
+				if (ac.signal.aborted) return;
+				const last = deps.data.wait?.lastCheck;
+				const since = last && last.ok !== r.ok ? ` (was ${last.ok})` : '';
+				setDnsNow(`DNS now: ${r.ok} of ${r.total} published${since}${r.ok === r.total ? ': Enter finishes the setup.' : '.'}`);
+			},
+			(error: unknown) => {
+				if (!ac.signal.aborted) setDnsNow(`DNS now: the check failed (${(error as Error).message}); the wait checks again.`);
+			},
+		);
+		return () => ac.abort();
+	}, [deps]);
 
 	const finish = useCallback((code: number, lines: string[]) => setPhase({name: 'finished', code, lines}), []);
 
@@ -230,6 +253,7 @@ export function App({deps}: {readonly deps: Deps}) {
 						stages={stagesFrom(deps.steps, deps.data)}
 						data={deps.data}
 						stateFile={deps.stateFile}
+						dnsNow={dnsNow}
 						onQuit={() => finish(CODE.ok, ['Nothing was changed.'])}
 						onStart={() => {
 							if (!resumed) {

@@ -80,11 +80,19 @@ export function Running({progress: p, width, stopping}: RunningProps) {
 	return (
 		<Box flexDirection="column">
 			<Static items={[...p.log]}>
-				{(item) => (
-					<Text key={item.key} color={item.tone ? tone(item.tone) : undefined} bold={item.bold} wrap="truncate-end">
-						{item.text}
-					</Text>
-				)}
+				{(item) =>
+					item.indent === undefined ? (
+						<Text key={item.key} color={item.tone ? tone(item.tone) : undefined} bold={item.bold} wrap="truncate-end">
+							{item.text}
+						</Text>
+					) : (
+						<Box key={item.key} paddingLeft={item.indent}>
+							<Text color={item.tone ? tone(item.tone) : undefined} bold={item.bold} wrap="wrap">
+								{item.text}
+							</Text>
+						</Box>
+					)
+				}
 			</Static>
 			{p.current ? (
 				<Box flexDirection="column">

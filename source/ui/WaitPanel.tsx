@@ -19,7 +19,9 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 	const checks = report.checks.filter((c) => c.record.publishable);
 	const ok = checks.filter((c) => c.state === 'ok').length;
 	const servers = report.servers;
-	const nameWidth = Math.min(34, Math.max(12, ...checks.map((c) => c.record.type.length + 1 + c.record.host.length)));
+	// The widest "TYPE host", and a space before the first server's column (a long DKIM
+	// host must not run into its cell: "TXT mail._domainkey–").
+	const nameWidth = Math.min(34, Math.max(12, ...checks.map((c) => c.record.type.length + 1 + c.record.host.length))) + 1;
 	const problems = checks.flatMap((c) => c.results.filter((r) => r.state === 'wrong' || r.state === 'unreachable').map((r) => `${c.record.type} ${c.record.host} on ${r.server.split(' ')[0]}: ${r.state === 'wrong' ? `found ${r.detail ?? '(another value)'}` : `no answer${r.detail ? ` (${r.detail})` : ''}`}`));
 	return (
 		<Box flexDirection="column">
@@ -57,9 +59,11 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 			</Box>
 			{problems.length + report.problems.length > 0 ? (
 				<Box flexDirection="column" marginTop={1}>
-					{[...problems.slice(0, 3), ...report.problems.slice(0, 2)].map((p) => (
-						<Text key={p} color={tone('warn')} wrap="truncate-end">
-							{p.slice(0, width * 2)}
+					{/* What was found, on up to two lines each (a wrong DMARC or DKIM value differs
+					    anywhere, often past the 80th column); three at most, so 80x24 holds the panel. */}
+					{[...problems, ...report.problems].slice(0, 3).map((p) => (
+						<Text key={p} color={tone('warn')} wrap="wrap">
+							{p.length > width * 2 ? `${p.slice(0, width * 2 - 1)}…` : p}
 						</Text>
 					))}
 				</Box>

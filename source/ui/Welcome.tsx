@@ -9,6 +9,8 @@ export type WelcomeProps = {
 	readonly stages: readonly Stage[];
 	readonly data: StateData;
 	readonly stateFile: string;
+	/** A live check of the saved DNS wait's records (resumed runs): what changed since. */
+	readonly dnsNow?: string;
 	readonly onStart: () => void;
 	readonly onQuit: () => void;
 };
@@ -26,7 +28,7 @@ export function resumeLines(stages: readonly Stage[], data: StateData): string[]
 	return lines;
 }
 
-export function Welcome({stages, data, stateFile, onStart, onQuit}: WelcomeProps) {
+export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: WelcomeProps) {
 	useInput((input, key) => {
 		if (isEnter(input, key)) onStart();
 		else if (input === 'q') onQuit();
@@ -47,6 +49,7 @@ export function Welcome({stages, data, stateFile, onStart, onQuit}: WelcomeProps
 							{l}
 						</Text>
 					))}
+					{dnsNow ? <Text color={tone(/^DNS now: (\d+) of \1 /.test(dnsNow) ? 'ok' : 'accent')}>{dnsNow}</Text> : null}
 				</Box>
 			) : null}
 			<Box marginTop={1}>

@@ -7,7 +7,14 @@ import type {StageState} from './StepList.tsx';
 import type {Tone} from './theme.ts';
 
 /** A finished line for <Static>: printed once, never re-rendered. */
-export type LogItem = {readonly key: number; readonly text: string; readonly tone?: Tone; readonly bold?: boolean};
+export type LogItem = {
+	readonly key: number;
+	readonly text: string;
+	readonly tone?: Tone;
+	readonly bold?: boolean;
+	/** Wrapped under this indent instead of cut at the edge (the finish summary: client settings must be read whole). */
+	readonly indent?: number;
+};
 
 export type Current = {readonly label: string; readonly startedAt: number; readonly kind: Action['kind']};
 
@@ -26,6 +33,8 @@ export type Progress = {
 	readonly error?: ErrorEvent;
 	readonly summary?: NoticeAction;
 	readonly done?: {readonly changed: number};
+	/** This run saw the DNS wait through: every record on every authoritative server. */
+	readonly waitPassed?: boolean;
 	readonly stages: Readonly<Record<string, StageState>>;
 };
 
@@ -73,7 +82,7 @@ export function reduce(p: Progress, e: Event, now: number): Progress {
 		case 'notice': {
 			const n = e.notice;
 			if (n.level === 'records' && n.records) return {...p, records: [...p.records, {title: n.title, records: n.records}]};
-			if (n.level === 'summary') return {...p, summary: n, log: push(p, {text: ''}, {text: n.title, bold: true, tone: 'ok'}, ...n.lines.map((l) => ({text: `  ${l}`})))};
+			if (n.level === 'summary') return {...p, summary: n, log: push(p, {text: ''}, {text: n.title, bold: true, tone: 'ok'}, ...n.lines.map((l) => ({text: l.trimStart(), indent: 2 + l.length - l.trimStart().length})))};
 			const warn = n.level === 'warn';
 			return {...p, log: push(p, {text: `  ${warn ? '! ' : ''}${n.title}`, tone: warn ? 'warn' : undefined}, ...n.lines.map((l) => ({text: `    ${l}`, tone: warn ? ('warn' as const) : ('dim' as const)})))};
 		}
@@ -81,15 +90,22 @@ export function reduce(p: Progress, e: Event, now: number): Progress {
 			return {...p, wait: {report: e.report, nextPollAt: now + e.nextPollIn}, stages: {...p.stages, [e.id]: 'waiting'}};
 		case 'waiting':
 			return {...p, waitingPending: e.pending};
-		case 'step-done':
+		case 'step-done': {
+			// The wait panel goes away with its stage: a line in the log says how it ended.
+			const passed = p.step?.id === e.id && p.wait?.report.complete ? p.wait.report : undefined;
+			const n = passed?.checks.filter((c) => c.record.publishable).length ?? 0;
+			const log = passed ? push(p, {text: `  ✓ DNS: all ${n} records on every authoritative server of ${passed.zone} (${passed.servers.length} server${passed.servers.length === 1 ? '' : 's'})`, tone: 'ok'}) : p.log;
+			const q = {...p, log};
 			return {
-				...p,
+				...q,
+				waitPassed: p.waitPassed || passed !== undefined,
 				wait: p.step?.id === e.id ? undefined : p.wait,
 				current: undefined,
 				output: [],
 				stages: {...p.stages, [e.id]: 'done'},
-				log: e.changed > 0 ? push(p, {text: `  done: ${e.changed} change${e.changed === 1 ? '' : 's'}`, tone: 'ok'}) : p.log,
+				log: e.changed > 0 ? push(q, {text: `  done: ${e.changed} change${e.changed === 1 ? '' : 's'}`, tone: 'ok'}) : q.log,
 			};
+		}
 		case 'done':
 			return {...p, done: {changed: e.changed}, current: undefined};
 		case 'error':

@@ -281,3 +281,51 @@ test('the finish shows the summary notice', async (t) => {
 	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [0]);
 });
+
+test('a resumed run that sees the DNS wait through: a log line for the records, the summary wrapped (never cut) at 80 columns, "every stage is done"', async (t) => {
+	const server = 'ns1.example.net (192.0.2.53)';
+	const complete: CheckReport = {...REPORT, checks: REPORT.checks.map((c) => ({...c, state: 'ok' as const, results: [{server, state: 'ok' as const}]})), complete: true};
+	const long = '  IMAP      mail.example.com port 993, SSL/TLS, normal password, user alice@example.com (or alice)';
+	const d = deps({
+		script: async function* () {
+			yield {type: 'step', id: 'dns-wait', title: STEPS[2]!.title, index: 2, total: 3};
+			yield {type: 'wait', id: 'dns-wait', report: complete, nextPollIn: 0};
+			yield {type: 'step-done', id: 'dns-wait', changed: 0};
+			yield {type: 'step', id: 'finish', title: 'Done', index: 2, total: 3};
+			yield {type: 'notice', id: 'finish', notice: {kind: 'notice', level: 'summary', title: 'example.com is served by mail.example.com', lines: ['Mail client settings:', long]}};
+			yield {type: 'step-done', id: 'finish', changed: 0};
+			yield {type: 'done', changed: 0};
+			return 'done';
+		},
+	});
+	const {lastFrame, frames, stdin, stdout} = render(<App deps={d} />);
+	// ink-testing-library's terminal is 100 columns: the screen of an 80-column one.
+	Object.defineProperty(stdout, 'columns', {value: 80});
+	await until(lastFrame, /Enter continue/);
+	await press(stdin, KEY.enter, 'c');
+	await until(lastFrame, /Finished/);
+	const text = all(frames);
+	t.regex(text, /✓ DNS: all 2 records on every authoritative server of example\.com \(1 server\)/);
+	t.regex(text.replace(/\s*\n\s*/g, ' '), /IMAP +mail\.example\.com port 993, SSL\/TLS, normal password, user alice@example\.com \(or alice\)/, 'the client settings are whole');
+	t.notRegex(text, /user alice@…/, 'not cut at the edge');
+	for (const l of lastFrame()!.split('\n')) t.true(l.length <= 80, `fits in 80 columns: ${l}`);
+	t.regex(lastFrame()!.replace(/\s*\n\s*/g, ' '), /Finished: the DNS records are published and every stage is done\. Your mail server is ready\./);
+	await until(() => String(d.codes.length), /[1-9]/);
+	t.deepEqual(d.codes, [0]);
+});
+
+test('a resumed run stopped at the DNS wait checks the records again after the first frame and says what changed', async (t) => {
+	const data: StateData = {...RESUMED, wait: {since: '2025-01-01T00:02:00Z', records: RECORDS, lastCheck: {at: '2025-01-01T00:05:00Z', ok: 1, total: 2}}};
+	let release!: () => void;
+	const gate = new Promise<void>((r) => (release = r));
+	const d = deps({data, recheck: async () => (await gate, {ok: 2, total: 2})});
+	const {lastFrame} = render(<App deps={d} />);
+	const first = await until(lastFrame, /Enter continue/);
+	t.regex(first, /DNS at the last check \(2025-01-01 00:05 UTC\): 1 of 2 records published\./);
+	t.regex(first, /Checking the DNS records now…/, 'the first frame does not wait for the network');
+	release();
+	t.regex(await until(lastFrame, /DNS now/), /DNS now: 2 of 2 published \(was 1\): Enter finishes the setup\./);
+	const failing = deps({data, recheck: async () => Promise.reject(new Error('no authoritative server answered'))});
+	const other = render(<App deps={failing} />);
+	t.regex(await until(other.lastFrame, /the check failed/), /DNS now: the check failed \(no authoritative server answered\); the wait checks again\./);
+});

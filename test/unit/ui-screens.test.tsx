@@ -154,6 +154,29 @@ test('the DNS wait shows each record on each server as ok, missing or wrong, the
 	t.regex(f, /You can quit now \(q\): run `npx mailwizard` again later to continue/);
 });
 
+test('the DNS wait keeps a space between the longest record name and its first cell, and the server numbers above the cells', (t) => {
+	const dkim = rec('dkim', 'TXT', 'mail._domainkey', 'v=DKIM1; k=rsa; p=AAAA');
+	const server = 'ns1.example.test (10.77.0.53)';
+	const report: CheckReport = {...REPORT, zone: 'example.test', servers: [server], checks: [{record: dkim, state: 'missing', results: [{server, state: 'missing'}]}, {record: rec('mx', 'MX', '@', '10 mail.example.test.'), state: 'ok', results: [{server, state: 'ok'}]}], negativeTtl: 30};
+	const lines = render(<WaitPanel report={report} nextIn={1} />).lastFrame()!.split('\n');
+	const row = lines.find((l) => l.includes('mail._domainkey'))!;
+	t.regex(row, /TXT mail\._domainkey +– +missing/, row);
+	const header = lines[1]!;
+	t.is(header.indexOf('1'), row.indexOf('–'), 'the server number stands above its cell');
+	t.is(lines.find((l) => l.includes('MX @'))!.indexOf('✓'), row.indexOf('–'), 'every row\'s cells in one column');
+});
+
+test('the DNS wait shows a wrong value whole on two lines, not cut at the screen edge; three problems at most', (t) => {
+	const server = 'ns1.example.test (10.77.0.53)';
+	const found = '"v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1"';
+	const dmarc = rec('dmarc', 'TXT', '_dmarc', 'v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@example.test');
+	const wrong = (r: ExpectedRecord) => ({record: r, state: 'wrong' as const, results: [{server, state: 'wrong' as const, detail: found}]});
+	const report: CheckReport = {...REPORT, zone: 'example.test', servers: [server], checks: [wrong(dmarc), wrong(rec('spf', 'TXT', '@', 'v=spf1 mx -all')), wrong(rec('mx', 'MX', '@', '10 mail.example.test.')), wrong(rec('dkim', 'TXT', 'mail._domainkey', 'v=DKIM1; p=AAAA'))], problems: []};
+	const f = render(<WaitPanel report={report} nextIn={1} width={80} />).lastFrame()!;
+	t.regex(f.replace(/\s*\n\s*/g, ' '), /TXT _dmarc on ns1\.example\.test: found "v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1"/);
+	t.is(f.match(/ on ns1\.example\.test: found/g)?.length, 3);
+});
+
 test('records to publish: relative host and FQDN, the DKIM value whole and as 255-byte strings', (t) => {
 	const long = `v=DKIM1; k=rsa; p=${'A'.repeat(380)}`;
 	const lines = recordLines([rec('dkim', 'TXT', 'mail._domainkey', long, [long.slice(0, 255), long.slice(255)]), {...rec('ptr', 'PTR', 'x', 'mail.example.com.'), name: '7.113.0.203.in-addr.arpa', publishable: false, note: 'ask the provider of 203.0.113.7'}]);
