@@ -106,6 +106,12 @@ export type LoadOptions = {
 	readonly readPasswords: boolean;
 	/** Fill ipv4 when absent (the host's public address). */
 	readonly defaultIpv4?: () => string | undefined;
+	/**
+	 * Saved answers of an interactive run: a typed password was never saved, so a user may
+	 * have neither password_file nor password_hash. The hashes on disk are kept; a step that
+	 * would need the password stops with a clear message instead.
+	 */
+	readonly passwordOptional?: boolean;
 };
 
 /** Validates raw answers (parsed YAML/JSON or the TUI's) into Answers. */
@@ -142,7 +148,7 @@ export function validateAnswers(raw: unknown, options: LoadOptions): Answers {
 		const passwordFile = o.password_file === undefined ? undefined : path(o.password_file, `${key}.password_file`);
 		const passwordHash = str(o.password_hash, `${key}.password_hash`, false);
 		let smtpdHash = str(o.smtpd_hash, `${key}.smtpd_hash`, false);
-		if (!passwordFile && !passwordHash) throw new AnswersError(`${key}.password_file`, 'is required (or password_hash)');
+		if (!passwordFile && !passwordHash && !options.passwordOptional) throw new AnswersError(`${key}.password_file`, 'is required (or password_hash)');
 		if (passwordFile && passwordHash) throw new AnswersError(`${key}.password_hash`, 'give either password_file or password_hash, not both');
 		if (passwordHash !== undefined) {
 			if (!/^\{[A-Z0-9-]+\}\S+$/.test(passwordHash) || /:/.test(passwordHash)) throw new AnswersError(`${key}.password_hash`, 'must be a Dovecot hash such as "{ARGON2ID}$argon2id$..." or "{CRYPT}$y$..." (no colon, no spaces)');

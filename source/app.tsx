@@ -33,6 +33,7 @@ export async function runTui(o: Options): Promise<number> {
 				stateFile: saved.file,
 				env: {root: o.root, defaultIpv4},
 				canApply,
+				dryRun: o.dryRun,
 				answers: (form) => toAnswers(form, isRoot),
 				async start(answers, confirm, signal) {
 					if (!canApply) throw new UsageError('the wizard changes the system and must run as root (sudo)');

@@ -74,7 +74,7 @@ export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
 			tlsrpt: s.tlsrpt,
 			remove_mta: s.removeMta,
 		},
-		{readPasswords, defaultIpv4},
+		{readPasswords, defaultIpv4, passwordOptional: true},
 	);
 }
 

@@ -57,6 +57,12 @@ export async function planAll(rt: Runtime, answers: ReturnType<typeof loadAnswer
 }
 
 async function dryRun(o: Options): Promise<number> {
+	// In a terminal without an answers file, the wizard asks its questions and previews
+	// every stage's plan; it never applies anything in a dry run.
+	if (!o.answers && process.stdin.isTTY && process.stdout.isTTY) {
+		const {runTui} = await import('../app.tsx');
+		return runTui(o);
+	}
 	const rt = await makeRuntime(o, true);
 	const answers = loadAnswers(rt, false);
 	const {plans, refused} = await planAll(rt, answers);
@@ -107,12 +113,6 @@ async function wizard(o: Options): Promise<number> {
 	// Answers are loaded and validated before anything is written, even the state.
 	const probe = await makeRuntime(o, true);
 	const answers = loadAnswers(probe, true);
-	for (const u of answers.users) {
-		if (u.password === undefined && !u.passwordHash) {
-			// Saved answers only know the password file; it must still be readable.
-			throw new UsageError(`users: no password for ${u.name}`);
-		}
-	}
 	if (!o.yes) {
 		if (!interactive) throw new UsageError('no terminal to confirm on: add --yes to apply the answers unattended');
 		if (!(await confirmOnTerminal(`Set up ${answers.domain} on this server as ${answers.hostname}? Every command is shown as it runs. [y/N] `))) return EXIT.ok;

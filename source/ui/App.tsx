@@ -36,6 +36,8 @@ export type Deps = {
 	readonly env: Env;
 	/** Applying needs root (or a test --root). */
 	readonly canApply: boolean;
+	/** --dry-run: answer, then preview every stage's plan; nothing is ever applied. */
+	readonly dryRun?: boolean;
 	/** The form as Answers (reads password files when it can). Throws AnswersError. */
 	readonly answers: (form: Form) => Answers;
 	readonly start: (answers: Answers, confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) => Promise<Started>;
@@ -238,6 +240,10 @@ export function App({deps}: {readonly deps: Deps}) {
 			setPhase({name: 'review', note: (error as Error).message});
 			return;
 		}
+		if (deps.dryRun && deps.preview) {
+			void deps.preview(answers).then((r) => setPhase({name: 'preview', plans: r.plans, init: r.init, index: 0}));
+			return;
+		}
 		if (!deps.canApply) {
 			setPhase({name: 'notroot'});
 			return;
@@ -266,7 +272,9 @@ export function App({deps}: {readonly deps: Deps}) {
 							else toReview(form);
 						}}
 					/>
-					{deps.canApply ? null : (
+					{deps.dryRun ? (
+						<Text color={tone('warn')}>Dry run: answer, then preview each stage's plan; nothing is changed.</Text>
+					) : deps.canApply ? null : (
 						<Text color={tone('warn')}>Not root: you can answer and preview; applying needs `sudo npx mailwizard`.</Text>
 					)}
 				</Box>
@@ -320,7 +328,7 @@ export function App({deps}: {readonly deps: Deps}) {
 					height={rows - 6}
 					preview
 					onDecision={(d) => {
-						if (d === 'quit' || phase.index + 1 >= phase.plans.length) finish(CODE.usage, ['Preview only: nothing was changed. To set up this machine: sudo npx mailwizard']);
+						if (d === 'quit' || phase.index + 1 >= phase.plans.length) finish(deps.dryRun ? CODE.ok : CODE.usage, [deps.dryRun ? 'Dry run: nothing was changed. To set it up: sudo npx mailwizard' : 'Preview only: nothing was changed. To set up this machine: sudo npx mailwizard']);
 						else setPhase({...phase, index: phase.index + 1});
 					}}
 				/>

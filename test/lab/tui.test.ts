@@ -325,11 +325,10 @@ if (unavailable) {
 		}
 	});
 
-	// The wizard's advice at the DNS wait is `mailwizard dns --zone`; after an interactive run it
+	// The wizard's advice at the DNS wait is `mailwizard dns --zone`: after an interactive run it
 	// reads the saved answers, whose typed-password users have neither password_file nor
-	// password_hash, and source/runtime.ts (loadAnswers → validateAnswers) refuses them.
-	// Known bug, kept visible: this test starts failing (and must become a plain test) once fixed.
-	test.serial.failing('known bug: `mailwizard dns --zone` from the saved answers of an interactive run (typed passwords)', async (t) => {
+	// password_hash (a typed password is never saved).
+	test.serial('tui: `mailwizard dns --zone` works from the saved answers of an interactive run (typed passwords)', async (t) => {
 		if (!needs(t, 'run 1')) return;
 		const r = await lab().exec('mx', [NODE, DIST, 'dns', '--zone', '--state-dir', STATE, '--resolver', NET.dns], {env: {NO_COLOR: '1'}});
 		t.log(`exit ${r.exitCode}: ${r.stderr.trim()}`);

@@ -3,6 +3,7 @@
 // wizard runs as nobody, so nothing can ever be applied to this machine.
 import test from 'ava';
 import {execFileSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {asUnprivileged, CLI, cliBuilt, hasTmux, openTemp, Tmux} from '../helpers/tmux.ts';
 import {selfSigned} from '../helpers/tls.ts';
@@ -111,4 +112,20 @@ maybe('NO_COLOR: no colour escapes on the screen', async (t) => {
 	t.notRegex(tm.screen(true), /\u001B\[(3[0-7]|9[0-7])m/);
 	await tm.keys('q');
 	await tm.until(/EXIT=0/);
+});
+
+maybe('--dry-run in a terminal asks the questions and previews every stage without applying', async (t) => {
+	const dir = openTemp('mw-term-dry-');
+	chmodAll(dir);
+	// As root too: a dry run never applies, so this runs the wizard as the real user.
+	const tm = new Tmux('mwtestdry', ['node', CLI, '--dry-run', '--state-dir', join(dir, 'state')]);
+	t.teardown(() => tm.kill());
+	const welcome = await tm.until(/Enter start/);
+	t.regex(welcome, /Dry run: answer, then preview each stage's plan; nothing is changed\./);
+	await tm.keys('Enter');
+	await tm.until(/Mail domain/);
+	await tm.keys('q');
+	await tm.keys('C-c');
+	await tm.until(/nothing was changed|Interrupted/i);
+	t.false(existsSync(join(dir, 'state')), 'no state written');
 });

@@ -82,3 +82,10 @@ test('reads the password file (newline not part of it) and refuses a short one',
 	const missing = t.throws(() => validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'nope')}]}, {readPasswords: true}), {instanceOf: AnswersError});
 	t.regex(missing!.message, /ENOENT/);
 });
+
+test('saved answers of an interactive run may have users without a password source', (t) => {
+	const a = validateAnswers({...RAW, users: [{name: 'alice'}]}, {readPasswords: false, passwordOptional: true});
+	t.is(a.users[0]!.password, undefined);
+	t.is(a.users[0]!.passwordHash, undefined);
+	t.throws(() => validateAnswers({...RAW, users: [{name: 'alice'}]}, {readPasswords: false}), {instanceOf: AnswersError});
+});
