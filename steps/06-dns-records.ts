@@ -1,7 +1,7 @@
 import type {Answers} from '../source/answers.ts';
 import {buildRecords} from '../source/dns/records.ts';
 import type {ExpectedRecord} from '../source/dns/types.ts';
-import type {Step} from '../source/engine/types.ts';
+import type {Ctx, Step} from '../source/engine/types.ts';
 import {readDkimKey} from './05-dkim.ts';
 
 export type RecordFacts = {readonly publicKeyDer?: Buffer};
@@ -10,13 +10,16 @@ export function recordsFor(a: Answers, f: RecordFacts): ExpectedRecord[] {
 	return buildRecords(a, {publicKeyDer: f.publicKeyDer});
 }
 
+/** The records are built from the DKIM key on disk (its public half). */
+async function recordFacts(ctx: Ctx, a: Answers): Promise<RecordFacts> {
+	return {publicKeyDer: (await readDkimKey(ctx, a)).publicKeyDer};
+}
+
 export const dnsRecords: Step<RecordFacts> = {
 	id: 'dns-records',
 	title: 'DNS records to publish (configuration goes on while they propagate)',
 	summary: 'shows MX, SPF, DKIM, DMARC and the reverse DNS to ask your provider for',
-	async facts(ctx, a) {
-		return {publicKeyDer: (await readDkimKey(ctx, a)).publicKeyDer};
-	},
+	facts: recordFacts,
 	plan(a, f) {
 		const records = recordsFor(a, f);
 		return [
@@ -35,9 +38,7 @@ export const dnsWait: Step<RecordFacts> = {
 	id: 'dns-wait',
 	title: 'Waiting for the DNS records on every authoritative server',
 	summary: 'checks every record on every authoritative server until all agree',
-	async facts(ctx, a) {
-		return {publicKeyDer: (await readDkimKey(ctx, a)).publicKeyDer};
-	},
+	facts: recordFacts,
 	plan(a, f) {
 		const records = recordsFor(a, f).filter((r) => r.publishable);
 		return [{kind: 'wait', domain: a.domain, records, why: 'mail is only trusted once MX, SPF, DKIM and DMARC are visible'}];

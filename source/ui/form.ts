@@ -36,7 +36,14 @@ export const EMPTY_FORM: Form = {domain: '', hostname: '', ipv4: '', ipv6: '', c
 
 export type Check = {readonly error?: string; readonly warnings?: readonly string[]; readonly info?: readonly string[]};
 
-export type FieldId = 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'cert' | 'key' | `user:${number}` | `password:${number}` | `again:${number}` | 'selector' | 'policy' | 'rua';
+/** The fields that are one string of the form each (users are lists). */
+const PLAIN = ['domain', 'hostname', 'ipv4', 'ipv6', 'cert', 'key', 'selector', 'policy', 'rua'] as const;
+type PlainId = (typeof PLAIN)[number];
+export type FieldId = PlainId | `user:${number}` | `password:${number}` | `again:${number}`;
+
+function isPlain(id: FieldId): id is PlainId {
+	return (PLAIN as readonly string[]).includes(id);
+}
 
 export type Env = {
 	/** Prefix for every path read (the CLI's --root, for tests). */
@@ -121,18 +128,7 @@ export function initialValue(id: FieldId, form: Form, env: Env): string {
 }
 
 export function getValue(id: FieldId, form: Form): string {
-	switch (id) {
-		case 'domain':
-		case 'hostname':
-		case 'ipv4':
-		case 'ipv6':
-		case 'cert':
-		case 'key':
-		case 'selector':
-		case 'policy':
-		case 'rua':
-			return form[id];
-	}
+	if (isPlain(id)) return form[id];
 	const u = form.users[userIndex(id)];
 	if (id.startsWith('user:')) return u?.name ?? '';
 	return '';
@@ -140,18 +136,7 @@ export function getValue(id: FieldId, form: Form): string {
 
 /** Sets one field. Users: an empty name removes that user and those after it are kept. */
 export function setValue(id: FieldId, form: Form, value: string): Form {
-	switch (id) {
-		case 'domain':
-		case 'hostname':
-		case 'ipv4':
-		case 'ipv6':
-		case 'cert':
-		case 'key':
-		case 'selector':
-		case 'policy':
-		case 'rua':
-			return {...form, [id]: normalize(id, value)};
-	}
+	if (isPlain(id)) return {...form, [id]: normalize(id, value)};
 	const i = userIndex(id);
 	const users = [...form.users];
 	if (id.startsWith('user:')) {
