@@ -98,7 +98,7 @@ async function must(argv: readonly string[], opts: ExecOptions = {}): Promise<Ex
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
@@ -219,17 +219,20 @@ export async function cleanupStale(log: (l: string) => void = () => {}): Promise
 
 // ---------------------------------------------------------------- holders
 
+/** A private /dev at "$D": the few devices daemons need, its own pts and shm (shell, for the holders). */
+const PRIVATE_DEV = `mount -t tmpfs -o mode=0755,size=4m mwlab-dev "$D"
+for d in null zero full random urandom tty; do touch "$D/$d"; mount --bind "/dev/$d" "$D/$d"; done
+mkdir "$D/pts" "$D/shm"
+ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/fd/1 "$D/stdout"; ln -s /proc/self/fd/2 "$D/stderr"; ln -s pts/ptmx "$D/ptmx"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
+mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"`;
+
 const MX_HOLDER = `set -eu
 B="$1"
 mount -t sysfs mwlab-sys /sys
 # A private /dev (the machine's has no /dev/log; the mx gets its own syslog socket).
 D="$B/dev"
-mount -t tmpfs -o mode=0755,size=4m mwlab-dev "$D"
-for d in null zero full random urandom tty; do touch "$D/$d"; mount --bind "/dev/$d" "$D/$d"; done
-mkdir "$D/pts" "$D/shm"
-ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/fd/1 "$D/stdout"; ln -s /proc/self/fd/2 "$D/stderr"; ln -s pts/ptmx "$D/ptmx"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
-mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"
+${PRIVATE_DEV}
 mount --bind "$B/etc" /etc
 # The checkout (the wizard under test) stays visible at its own path, read-only, even when
 # it lies under a directory the mx gets a private copy of (CI may clone under /tmp or /root):
@@ -266,12 +269,7 @@ mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" 
 mount -t proc mwlab-proc "$M/proc"
 mount -t sysfs mwlab-sys "$M/sys"
 D="$M/dev"
-mount -t tmpfs -o mode=0755,size=4m mwlab-dev "$D"
-for d in null zero full random urandom tty; do touch "$D/$d"; mount --bind "/dev/$d" "$D/$d"; done
-mkdir "$D/pts" "$D/shm"
-ln -s /proc/self/fd "$D/fd"; ln -s /proc/self/fd/0 "$D/stdin"; ln -s /proc/self/fd/1 "$D/stdout"; ln -s /proc/self/fd/2 "$D/stderr"; ln -s pts/ptmx "$D/ptmx"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 mwlab-devpts "$D/pts"
-mount -t tmpfs -o mode=1777 mwlab-shm "$D/shm"
+${PRIVATE_DEV}
 mount -t tmpfs -o mode=0755,size=64m mwlab-run "$M/run"
 mkdir -m 1777 "$M/run/lock"; : > "$M/run/utmp"
 mount -t tmpfs -o mode=1777,size=512m mwlab-tmp "$M/tmp"

@@ -10,6 +10,7 @@ import {existsSync, readFileSync, readdirSync} from 'node:fs';
 import {mkdir, mkdtemp, readFile, rename, rm, writeFile, chmod} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
 import {parseSources} from '../../../steps/02-packages.ts';
+import {alive} from '../lab.ts';
 
 export const DEFAULT_TRIXIE_ROOT = '/var/cache/mailwizard-test/trixie-root';
 
@@ -158,14 +159,6 @@ async function removeTree(dir: string): Promise<void> {
 	await run(['rm', '-rf', '--one-file-system', dir]);
 }
 
-function alive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (e) {
-		return (e as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
 
 /** One builder at a time (ava runs test files in parallel processes): a lock directory holding the builder's pid. */
 async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
