@@ -52,9 +52,9 @@ ${on} port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rs
 # Submission from clients: TLS and authentication required.
 ${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
 ${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
-# Mail from programs on this server (cron, monitoring).
+${v.iface ? `# Mail from programs on this server (cron, monitoring).
 listen on lo port 25 hostname "${v.hostname}"
-
+` : ''}
 action "RECV" lmtp "${v.lmtpSocket}" rcpt-to virtual <virtuals>
 action "SEND" relay helo "${v.hostname}" srs
 

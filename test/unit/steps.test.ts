@@ -140,6 +140,17 @@ test('OpenSMTPD: only users and aliases are recipients; aliases map to users or 
 	t.notRegex(text, /SRSKEY/, 'the SRS key lives in the root-only include, not in smtpd.conf');
 });
 
+test('OpenSMTPD: with no interface holding the address (NAT), every IPv4 address and no second listener on port 25 of lo', (t) => {
+	const text = (iface?: string) => {
+		const conf = opensmtpd.plan(answers(), {...smtpdFacts, iface}, DEBIAN12).find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
+		return conf?.kind === 'file' ? String(conf.content) : '';
+	};
+	t.regex(text('eth0'), /^listen on lo port 25 /m);
+	const nat = text(undefined);
+	t.regex(nat, /^listen on 0\.0\.0\.0 port 25 tls /m);
+	t.notRegex(nat, /^listen on lo /m, '0.0.0.0:25 already covers 127.0.0.1: a second bind would fail');
+});
+
 test('OpenSMTPD: a catch-all only on request, and a new alias touches only the tables', (t) => {
 	const withCatch = opensmtpd.plan(answers({catch_all: 'bob'}), smtpdFacts, DEBIAN12);
 	t.true(withCatch.some((a) => a.kind === 'notice' && a.level === 'warn'));
