@@ -7,6 +7,16 @@ import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts'
 import {domainsOf} from './05-dkim.ts';
 
 export const FILTER_RSPAMD = '/usr/libexec/opensmtpd/filter-rspamd';
+export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
+export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
+[Unit]
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Restart=on-failure
+RestartSec=5s
+`;
 export const LMTP_SOCKET = '/var/run/dovecot/lmtp';
 
 export type SmtpdFacts = {
@@ -77,7 +87,7 @@ export const opensmtpd: Step<SmtpdFacts> = {
 		);
 		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf([a.ipv4, a.ipv6]), hashes};
 	},
-	plan(a, f) {
+	plan(a, f, profile) {
 		const domains = domainsOf(a);
 		const passwds = f.hashes.flatMap((h) => [...domains.map((d) => `${h.name}@${d} ${h.hash}`), `${h.name} ${h.hash}`]);
 		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): Action => ({
@@ -109,6 +119,18 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				restarts: 'opensmtpd',
 				why: f.iface ? `listen on ${f.iface} (which holds ${[a.ipv4, a.ipv6].filter(Boolean).join(', ')})` : 'listen on every IPv4 address (no interface holds the answered address: NAT?)',
 			},
+			...(profile.init === 'systemd'
+				? [
+						{
+							kind: 'file',
+							path: SYSTEMD_DROPIN,
+							content: SYSTEMD_DROPIN_TEXT,
+							mode: 0o644,
+							restarts: 'opensmtpd',
+							why: 'start smtpd once the network is up, and again if it fails (an IPv6 address still in duplicate-address detection at boot makes its bind fail)',
+						} as const,
+					]
+				: []),
 			{kind: 'service', name: 'opensmtpd', op: 'restart', why: 'load the new configuration', verify: [{argv: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do smtpctl show status >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1']}]},
 		];
 		if (a.catchAll) actions.unshift({kind: 'notice', level: 'warn', title: 'Catch-all', lines: [`Every address of ${domains.join(', ')} is accepted and delivered to ${a.catchAll}: spam to random names lands there too.`]});

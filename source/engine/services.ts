@@ -5,7 +5,9 @@ import type {InitSystem} from '../platform/profile.ts';
 /** Debian's unit/init script names. */
 export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
 	if (init === 'systemd') {
-		if (op === 'start') return {argv: ['systemctl', 'enable', '--now', name], daemon: true};
+		// daemon-reload first: a drop-in written in this step (opensmtpd's) takes effect now.
+		if (op === 'start') return {argv: ['sh', '-c', `systemctl daemon-reload && systemctl enable --now ${name}`], daemon: true};
+		if (op === 'restart') return {argv: ['sh', '-c', `systemctl daemon-reload && systemctl restart ${name}`], daemon: true};
 		return {argv: ['systemctl', op, name], daemon: true};
 	}
 	if (op === 'restart') {

@@ -178,8 +178,8 @@ test('a restart waits for the old daemon to go before starting (sysv); systemd r
 	t.is(sysv.argv[0], 'sh');
 	t.regex(sysv.argv[2]!, /^service opensmtpd stop; .*while service opensmtpd status .*; service opensmtpd start$/);
 	t.true(sysv.daemon);
-	t.deepEqual(serviceCmd('systemd', 'opensmtpd', 'restart').argv, ['systemctl', 'restart', 'opensmtpd']);
-	t.deepEqual(serviceCmd('systemd', 'dovecot', 'start').argv, ['systemctl', 'enable', '--now', 'dovecot']);
+	t.deepEqual(serviceCmd('systemd', 'opensmtpd', 'restart').argv, ['sh', '-c', 'systemctl daemon-reload && systemctl restart opensmtpd']);
+	t.deepEqual(serviceCmd('systemd', 'dovecot', 'start').argv, ['sh', '-c', 'systemctl daemon-reload && systemctl enable --now dovecot']);
 	// The stop-wait-start script really waits: a fake "service" whose daemon lingers for 1 s.
 	const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs');
 	const {tmpdir} = await import('node:os');

@@ -151,6 +151,15 @@ test('OpenSMTPD: with no interface holding the address (NAT), every IPv4 address
 	t.notRegex(nat, /^listen on lo /m, '0.0.0.0:25 already covers 127.0.0.1: a second bind would fail');
 });
 
+test('OpenSMTPD on systemd: a drop-in starts smtpd after the network is online and restarts it on failure', (t) => {
+	const sysv = opensmtpd.plan(answers(), smtpdFacts, DEBIAN12);
+	t.false(files(sysv).some((f) => f.startsWith('/etc/systemd/')));
+	const systemd = opensmtpd.plan(answers(), smtpdFacts, {...DEBIAN12, init: 'systemd'});
+	const dropin = systemd.find((x) => x.kind === 'file' && x.path === '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf');
+	t.regex(dropin?.kind === 'file' ? String(dropin.content) : '', /After=network-online\.target[\s\S]*Restart=on-failure/);
+	t.like(dropin, {restarts: 'opensmtpd'});
+});
+
 test('OpenSMTPD: a catch-all only on request, and a new alias touches only the tables', (t) => {
 	const withCatch = opensmtpd.plan(answers({catch_all: 'bob'}), smtpdFacts, DEBIAN12);
 	t.true(withCatch.some((a) => a.kind === 'notice' && a.level === 'warn'));
