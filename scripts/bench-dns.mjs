@@ -50,7 +50,8 @@ const zone = zoneText(ZONE, {ns: NS}) + formatZone(records, ZONE);
 const FAR_ZONE = 'far.test';
 const farRecords = buildRecords({...answers, domain: FAR_ZONE, hostname: `mail.${FAR_ZONE}`, extraDomains: []}, {publicKeyDer: key}).filter((r) => r.publishable && r.zone === FAR_ZONE);
 const farZone = zoneText(FAR_ZONE, {ns: FAR}) + formatZone(farRecords, FAR_ZONE);
-const slowZone = zoneText('slow.test', {ns: {...NS, ns8: SILENT}}) + formatZone(buildRecords({...answers, domain: 'slow.test', hostname: 'mail.slow.test', extraDomains: []}, {publicKeyDer: key}), 'slow.test');
+const slowZone =
+	zoneText('slow.test', {ns: {...NS, ns8: SILENT}}) + formatZone(buildRecords({...answers, domain: 'slow.test', hostname: 'mail.slow.test', extraDomains: []}, {publicKeyDer: key}), 'slow.test');
 
 // kdig runs as a child, awaited (the relays live in this process's event loop).
 const run = promisify(execFile);
@@ -143,7 +144,9 @@ try {
 	const t = process.hrtime.bigint();
 	const slow = await checkRecords(slowRecords, {resolvers: [NS.ns1]});
 	const slowMs = ms(t);
-	console.log(`a round with one silent server (defaults: 1500 ms x 2 tries): ${slowMs.toFixed(0)} ms = ${(slowMs / 3000).toFixed(2)}x the 3000 ms bound; ${slow.checks.filter((c) => c.state === 'unreachable').length}/${slow.checks.length} records unreachable on it, the others answered`);
+	console.log(
+		`a round with one silent server (defaults: 1500 ms x 2 tries): ${slowMs.toFixed(0)} ms = ${(slowMs / 3000).toFixed(2)}x the 3000 ms bound; ${slow.checks.filter((c) => c.state === 'unreachable').length}/${slow.checks.length} records unreachable on it, the others answered`,
+	);
 } finally {
 	await Promise.all(servers.map((s) => s.stop()));
 	for (const s of sockets) s.close();

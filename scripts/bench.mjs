@@ -33,7 +33,20 @@ const rows = [
 	['--dry-run (example answers)', time([cli, '--dry-run', '--answers', 'examples/example.com.yaml', '--state-dir', state]), 5],
 ];
 
-const rss = spawnSync(process.execPath, ['--import', 'data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS+"\\n"))', cli, '--dry-run', '--answers', 'examples/example.com.yaml', '--state-dir', state], {encoding: 'utf8'});
+const rss = spawnSync(
+	process.execPath,
+	[
+		'--import',
+		'data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS+"\\n"))',
+		cli,
+		'--dry-run',
+		'--answers',
+		'examples/example.com.yaml',
+		'--state-dir',
+		state,
+	],
+	{encoding: 'utf8'},
+);
 const maxRssMb = Number(/MAXRSS (\d+)/.exec(rss.stderr)?.[1] ?? 0) / 1024;
 
 const packDir = mkdtempSync(join(tmpdir(), 'mw-pack-'));
@@ -48,5 +61,7 @@ if (existsSync('scripts/bench-tui.mjs')) {
 	const tui = spawnSync(process.execPath, ['scripts/bench-tui.mjs'], {encoding: 'utf8'});
 	process.stdout.write(tui.stdout);
 }
-console.log(`bundle dist/mailwizard.js: ${(statSync(cli).size / 1024).toFixed(0)} KiB; packed package: ${(packed / 1024).toFixed(0)} KiB (target < 1024 KiB ${packed < 1024 * 1024 ? 'ok' : 'MISSED'})`);
+console.log(
+	`bundle dist/mailwizard.js: ${(statSync(cli).size / 1024).toFixed(0)} KiB; packed package: ${(packed / 1024).toFixed(0)} KiB (target < 1024 KiB ${packed < 1024 * 1024 ? 'ok' : 'MISSED'})`,
+);
 console.log(`dry run peak RSS: ${maxRssMb.toFixed(1)} MiB (target < 100 MiB ${maxRssMb < 100 ? 'ok' : 'MISSED'})`);

@@ -123,7 +123,7 @@ function toSvg(screen, title) {
 		const y = top + row * lh;
 		// Backgrounds first, then runs of text with the same style.
 		cells.forEach((c, col) => {
-			const bg = c.inverse ? c.fg ?? FG : c.bg;
+			const bg = c.inverse ? (c.fg ?? FG) : c.bg;
 			if (bg) out.push(`<rect x="${(pad + col * cw).toFixed(1)}" y="${y}" width="${cw.toFixed(1)}" height="${lh}" fill="${bg}"/>`);
 		});
 		let col = 0;
@@ -132,10 +132,15 @@ function toSvg(screen, title) {
 			let end = col;
 			const key = (x) => `${x.fg}|${x.bold}|${x.dim}|${x.inverse}`;
 			while (end < cells.length && key(cells[end]) === key(c)) end++;
-			const text = cells.slice(col, end).map((x) => x.ch).join('');
+			const text = cells
+				.slice(col, end)
+				.map((x) => x.ch)
+				.join('');
 			if (text.trim()) {
-				const fill = c.inverse ? BG : c.fg ?? FG;
-				out.push(`<text x="${(pad + col * cw).toFixed(1)}" y="${y + 14}" fill="${fill}"${c.bold ? ' font-weight="bold"' : ''}${c.dim ? ' opacity="0.6"' : ''} xml:space="preserve" textLength="${((end - col) * cw).toFixed(1)}" lengthAdjust="spacingAndGlyphs">${esc(text)}</text>`);
+				const fill = c.inverse ? BG : (c.fg ?? FG);
+				out.push(
+					`<text x="${(pad + col * cw).toFixed(1)}" y="${y + 14}" fill="${fill}"${c.bold ? ' font-weight="bold"' : ''}${c.dim ? ' opacity="0.6"' : ''} xml:space="preserve" textLength="${((end - col) * cw).toFixed(1)}" lengthAdjust="spacingAndGlyphs">${esc(text)}</text>`,
+				);
 			}
 			col = end;
 		}
@@ -193,7 +198,27 @@ class Recorder {
 // ---- the runs ----
 const dir = mkdtempSync(join(tmpdir(), 'mw-media-'));
 chmodSync(dir, 0o755);
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'privkey.pem'), '-out', join(dir, 'fullchain.pem'), '-days', '90', '-subj', '/CN=mail.example.com', '-addext', 'subjectAltName=DNS:mail.example.com'], {stdio: 'ignore'});
+execFileSync(
+	'openssl',
+	[
+		'req',
+		'-x509',
+		'-newkey',
+		'rsa:2048',
+		'-nodes',
+		'-keyout',
+		join(dir, 'privkey.pem'),
+		'-out',
+		join(dir, 'fullchain.pem'),
+		'-days',
+		'90',
+		'-subj',
+		'/CN=mail.example.com',
+		'-addext',
+		'subjectAltName=DNS:mail.example.com',
+	],
+	{stdio: 'ignore'},
+);
 execFileSync('chmod', ['-R', 'a+rX', dir]);
 
 const sessions = [];
@@ -248,7 +273,7 @@ try {
 	for (let i = 2; i <= 11; i++) {
 		await s.keys('Enter');
 		await s.until(new RegExp(`\\[${i}/11\\]`));
-		if (i === 7) shot(s, 'plan-review.svg', 'mailwizard: a stage\'s commands and file diff before it runs');
+		if (i === 7) shot(s, 'plan-review.svg', "mailwizard: a stage's commands and file diff before it runs");
 		await sleep(600); // a moment on each stage in the recording
 	}
 	await s.keys('Enter');
@@ -265,7 +290,18 @@ try {
 		join(state, 'state.json'),
 		JSON.stringify({
 			version: 1,
-			answers: {domain: 'example.com', hostname: 'mail.example.com', ipv4: '203.0.113.10', tls: {cert: join(dir, 'fullchain.pem'), key: join(dir, 'privkey.pem')}, users: [{name: 'alice'}], aliases: {postmaster: ['alice'], abuse: ['alice']}, dkim: {selector: 'mail'}, dmarc: {policy: 'reject'}, extraDomains: [], removeMta: false},
+			answers: {
+				domain: 'example.com',
+				hostname: 'mail.example.com',
+				ipv4: '203.0.113.10',
+				tls: {cert: join(dir, 'fullchain.pem'), key: join(dir, 'privkey.pem')},
+				users: [{name: 'alice'}],
+				aliases: {postmaster: ['alice'], abuse: ['alice']},
+				dkim: {selector: 'mail'},
+				dmarc: {policy: 'reject'},
+				extraDomains: [],
+				removeMta: false,
+			},
 			steps: {preflight: done(30), packages: done(28), vmail: done(20), tls: done(20), dkim: done(19), 'dns-records': done(19), dovecot: done(18), rspamd: done(18), opensmtpd: done(17)},
 			wait: {since: at(17), records: [], lastCheck: {at: at(5), ok: 3, total: 5}},
 		}),
@@ -292,7 +328,20 @@ async function labMedia() {
 	const password = `media-${Math.random().toString(36).slice(2)}`;
 	// The pane enters the mx (its mount, network and UTS namespaces) with descriptors above 2 closed.
 	const inMx = (argv) => ({
-		argv: [PYTHON, '-S', '-c', 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])', ...lab.enter('mx'), 'env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', 'TERM=xterm-256color', 'LANG=C.UTF-8', ...argv],
+		argv: [
+			PYTHON,
+			'-S',
+			'-c',
+			'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])',
+			...lab.enter('mx'),
+			'env',
+			'-i',
+			'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+			'HOME=/root',
+			'TERM=xterm-256color',
+			'LANG=C.UTF-8',
+			...argv,
+		],
 	});
 	const wizard = inMx([node, cli, '--resolver', NET.dns, '--poll', '1', '--state-dir', state]);
 	const mine = [];
@@ -373,7 +422,12 @@ async function labMedia() {
 		await s.until(/Waiting for \d+ DNS records?\./);
 		// Publish the records (the same answers in a file: see the note in test/lab/tui.test.ts).
 		await lab.writeFile('mx', '/root/alice.pass', `${password}\n`, 0o600);
-		await lab.writeFile('mx', '/root/mailwizard.yaml', `domain: example.test\nhostname: mail.example.test\nipv4: ${NET.mx}\ntls: {cert: ${MX_TLS.cert}, key: ${MX_TLS.key}}\nusers:\n  - {name: alice, password_file: /root/alice.pass}\ndmarc: {policy: reject, rua: postmaster@example.test}\n`, 0o600);
+		await lab.writeFile(
+			'mx',
+			'/root/mailwizard.yaml',
+			`domain: example.test\nhostname: mail.example.test\nipv4: ${NET.mx}\ntls: {cert: ${MX_TLS.cert}, key: ${MX_TLS.key}}\nusers:\n  - {name: alice, password_file: /root/alice.pass}\ndmarc: {policy: reject, rua: postmaster@example.test}\n`,
+			0o600,
+		);
 		const zone = await lab.exec('mx', [node, cli, 'dns', '--zone', '--answers', '/root/mailwizard.yaml', '--state-dir', state, '--resolver', NET.dns], {env: {NO_COLOR: '1'}});
 		if (zone.exitCode !== 0) throw new Error(`dns --zone: ${zone.stderr}`);
 		await lab.appendZone(zone.stdout);

@@ -87,7 +87,10 @@ function path(v: unknown, key: string): string {
 }
 
 function address(v: unknown, key: string): string {
-	const s = str(v, key)!.trim().toLowerCase().replace(/^mailto:/, '');
+	const s = str(v, key)!
+		.trim()
+		.toLowerCase()
+		.replace(/^mailto:/, '');
 	const m = ADDRESS.exec(s);
 	if (!m || !isDomainName(m[2]!)) throw new AnswersError(key, `"${clip(s)}" is not a valid e-mail address`);
 	return s;
@@ -139,7 +142,9 @@ export function validateAnswers(raw: unknown, options: LoadOptions): Answers {
 	r.users.forEach((u, i) => {
 		const key = `users[${i}]`;
 		const o = obj(u, key);
-		for (const k of Object.keys(o)) if (!['name', 'password_file', 'password_hash', 'smtpd_hash', 'password'].includes(k)) throw new AnswersError(`${key}.${k}`, 'unknown key (known: name, password_file, password_hash, smtpd_hash)');
+		for (const k of Object.keys(o))
+			if (!['name', 'password_file', 'password_hash', 'smtpd_hash', 'password'].includes(k))
+				throw new AnswersError(`${key}.${k}`, 'unknown key (known: name, password_file, password_hash, smtpd_hash)');
 		if (o.password !== undefined) throw new AnswersError(`${key}.password`, 'passwords are never accepted in the answers file; use password_file (a root-only file) or password_hash');
 		const name = str(o.name, `${key}.name`)!.trim().toLowerCase();
 		if (!LOCAL.test(name) || name.includes('..')) throw new AnswersError(`${key}.name`, `"${clip(name)}" is not a valid user name (letters, digits, . _ + -; at most 64)`);
@@ -151,10 +156,15 @@ export function validateAnswers(raw: unknown, options: LoadOptions): Answers {
 		if (!passwordFile && !passwordHash && !options.passwordOptional) throw new AnswersError(`${key}.password_file`, 'is required (or password_hash)');
 		if (passwordFile && passwordHash) throw new AnswersError(`${key}.password_hash`, 'give either password_file or password_hash, not both');
 		if (passwordHash !== undefined) {
-			if (!/^\{[A-Z0-9-]+\}\S+$/.test(passwordHash) || /:/.test(passwordHash)) throw new AnswersError(`${key}.password_hash`, 'must be a Dovecot hash such as "{ARGON2ID}$argon2id$..." or "{CRYPT}$y$..." (no colon, no spaces)');
+			if (!/^\{[A-Z0-9-]+\}\S+$/.test(passwordHash) || /:/.test(passwordHash))
+				throw new AnswersError(`${key}.password_hash`, 'must be a Dovecot hash such as "{ARGON2ID}$argon2id$..." or "{CRYPT}$y$..." (no colon, no spaces)');
 			const crypt = /^\{(?:CRYPT|SHA512-CRYPT|SHA256-CRYPT|BLF-CRYPT)\}(\$.+)$/.exec(passwordHash);
 			if (smtpdHash === undefined && crypt) smtpdHash = crypt[1];
-			if (smtpdHash === undefined) throw new AnswersError(`${key}.smtpd_hash`, 'is required with a non-crypt password_hash: OpenSMTPD checks passwords with crypt(3), so give a "$y$..." or "$6$..." hash of the same password (smtpctl encrypt)');
+			if (smtpdHash === undefined)
+				throw new AnswersError(
+					`${key}.smtpd_hash`,
+					'is required with a non-crypt password_hash: OpenSMTPD checks passwords with crypt(3), so give a "$y$..." or "$6$..." hash of the same password (smtpctl encrypt)',
+				);
 		}
 		if (smtpdHash !== undefined && (!/^\$[0-9a-z]+\$\S+$/.test(smtpdHash) || /:/.test(smtpdHash))) throw new AnswersError(`${key}.smtpd_hash`, 'must be a crypt(3) hash such as "$y$..." or "$6$..."');
 		let password: string | undefined;

@@ -77,4 +77,3 @@ export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
 		{readPasswords, defaultIpv4, passwordOptional: true},
 	);
 }
-

@@ -46,7 +46,9 @@ export const preflight: Step<PreflightFacts> = {
 		});
 		const warnings = addressWarnings(a);
 		if (f.systemHostname !== a.hostname && f.systemHostname.split('.')[0] !== a.hostname.split('.')[0]) {
-			warnings.push(`This system calls itself "${f.systemHostname}", the mail host is "${a.hostname}". Mail uses ${a.hostname} (in /etc/mailname and the SMTP greeting); consider "hostnamectl set-hostname ${a.hostname}".`);
+			warnings.push(
+				`This system calls itself "${f.systemHostname}", the mail host is "${a.hostname}". Mail uses ${a.hostname} (in /etc/mailname and the SMTP greeting); consider "hostnamectl set-hostname ${a.hostname}".`,
+			);
 		}
 		if (warnings.length) actions.push({kind: 'notice', level: 'warn', title: 'Check these', lines: warnings});
 		if (f.otherMtas.length > 0) {

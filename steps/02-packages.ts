@@ -53,11 +53,16 @@ function apt(...args: string[]): Cmd {
 
 function trixieOpts(): string[] {
 	return [
-		'-o', `Dir::Etc::SourceList=${TRIXIE_DIR}/sources.list`,
-		'-o', 'Dir::Etc::SourceParts=/nonexistent',
-		'-o', `Dir::State::Lists=${TRIXIE_DIR}/lists`,
-		'-o', `Dir::Cache::Archives=${TRIXIE_DIR}/archives`,
-		'-o', 'APT::Sandbox::User=root',
+		'-o',
+		`Dir::Etc::SourceList=${TRIXIE_DIR}/sources.list`,
+		'-o',
+		'Dir::Etc::SourceParts=/nonexistent',
+		'-o',
+		`Dir::State::Lists=${TRIXIE_DIR}/lists`,
+		'-o',
+		`Dir::Cache::Archives=${TRIXIE_DIR}/archives`,
+		'-o',
+		'APT::Sandbox::User=root',
 	];
 }
 
@@ -98,12 +103,17 @@ export const packages: Step<PackageFacts> = {
 		if (profile.version === '13') {
 			// A server upgraded from 12: what mailwizard added for 12 goes away on 13.
 			if (f.ourBackports) actions.push({kind: 'run', cmd: {argv: ['rm', '-f', BACKPORTS_FILE]}, why: 'Debian 13 needs no bookworm-backports: remove the source mailwizard added on Debian 12'});
-			if (f.held?.includes('opensmtpd-filter-rspamd')) actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'unhold', 'opensmtpd-filter-rspamd']}, why: "Debian 13's own opensmtpd-filter-rspamd is the fixed 0.1.8: let it follow updates again"});
+			if (f.held?.includes('opensmtpd-filter-rspamd'))
+				actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'unhold', 'opensmtpd-filter-rspamd']}, why: "Debian 13's own opensmtpd-filter-rspamd is the fixed 0.1.8: let it follow updates again"});
 			const missing = PACKAGES.filter((p) => !v[p]);
 			if (missing.length === 0) return actions;
 			if (missing.includes('opensmtpd')) actions.push(preseed);
 			actions.push({kind: 'run', cmd: apt('update'), why: 'refresh the package lists'});
-			actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', ...missing), why: 'Debian 13 ships every package this setup needs (OpenSMTPD 7.6, filter-rspamd 0.1.8, Dovecot 2.4, Rspamd 3.12)'});
+			actions.push({
+				kind: 'run',
+				cmd: apt('install', '-y', '--no-install-recommends', ...missing),
+				why: 'Debian 13 ships every package this setup needs (OpenSMTPD 7.6, filter-rspamd 0.1.8, Dovecot 2.4, Rspamd 3.12)',
+			});
 			return actions;
 		}
 		// Debian 12
@@ -140,10 +150,20 @@ export const packages: Step<PackageFacts> = {
 			for (const d of ['', '/lists', '/lists/partial', '/archives', '/archives/partial']) {
 				actions.push({kind: 'dir', path: `${TRIXIE_DIR}${d}`, mode: 0o755, why: 'a private apt list for the one-time trixie download'});
 			}
-			actions.push({kind: 'file', path: `${TRIXIE_DIR}/sources.list`, mode: 0o644, why: 'trixie, for this one download only (not in /etc/apt)', content: `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${f.mirror} trixie main\n`});
+			actions.push({
+				kind: 'file',
+				path: `${TRIXIE_DIR}/sources.list`,
+				mode: 0o644,
+				why: 'trixie, for this one download only (not in /etc/apt)',
+				content: `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${f.mirror} trixie main\n`,
+			});
 			actions.push({kind: 'run', cmd: apt(...trixieOpts(), 'update'), why: "read trixie's package list into the private list"});
 			actions.push({kind: 'run', cmd: {...apt(...trixieOpts(), 'download', 'opensmtpd-filter-rspamd'), cwd: TRIXIE_DIR}, why: 'download opensmtpd-filter-rspamd from trixie'});
-			actions.push({kind: 'run', cmd: {argv: ['sh', '-c', 'apt-get install -y --no-install-recommends ./opensmtpd-filter-rspamd_*.deb'], env: APT_ENV, cwd: TRIXIE_DIR}, why: 'install it (its only dependency, libc6 >= 2.34, is already met)'});
+			actions.push({
+				kind: 'run',
+				cmd: {argv: ['sh', '-c', 'apt-get install -y --no-install-recommends ./opensmtpd-filter-rspamd_*.deb'], env: APT_ENV, cwd: TRIXIE_DIR},
+				why: 'install it (its only dependency, libc6 >= 2.34, is already met)',
+			});
 			actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', 'opensmtpd-filter-rspamd']}, why: 'hold it, so that an upgrade never swaps it for the broken 0.1.7'});
 		}
 		return actions;

@@ -24,7 +24,10 @@ export const vmail: Step<VmailFacts> = {
 	plan(_a, f) {
 		const actions: Action[] = [];
 		if (f.user && f.user.uid < 500) {
-			throw new StepError(`The existing vmail user has uid ${f.user.uid}; Dovecot refuses mail users below uid 500 (first_valid_uid).`, 'Give vmail a uid of 500 or more (usermod -u), then run mailwizard again.');
+			throw new StepError(
+				`The existing vmail user has uid ${f.user.uid}; Dovecot refuses mail users below uid 500 (first_valid_uid).`,
+				'Give vmail a uid of 500 or more (usermod -u), then run mailwizard again.',
+			);
 		}
 		if (f.gid === undefined) actions.push({kind: 'run', cmd: {argv: ['groupadd', '--gid', String(f.freeId), 'vmail']}, why: 'the group that owns all mail'});
 		if (!f.user) {

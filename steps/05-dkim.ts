@@ -41,17 +41,20 @@ export const dkim: Step<DkimFacts> = {
 		const actions: Action[] = [{kind: 'dir', path: DKIM_DIR, mode: 0o750, owner: 'root', group: '_rspamd', why: "Rspamd's DKIM keys"}];
 		const k = f.key;
 		if (k.pem && !k.publicKeyDer) {
-			throw new StepError(`The DKIM key ${k.path} exists but is not a readable RSA private key.`, 'It was left as it is. Move it away to have a new one generated (and publish the new record), or restore the right key.');
+			throw new StepError(
+				`The DKIM key ${k.path} exists but is not a readable RSA private key.`,
+				'It was left as it is. Move it away to have a new one generated (and publish the new record), or restore the right key.',
+			);
 		}
 		actions.push({
-				kind: 'file',
-				path: k.path,
-				content: k.pem ?? {generate: 'rsa-2048-pkcs8'},
-				secrets: k.pem ? [k.pem] : undefined,
-				mode: 0o640,
-				owner: 'root',
-				group: '_rspamd',
-				why: k.pem ? 'the DKIM key (kept: its public half may already be published)' : `a new 2048-bit DKIM key (selector ${a.dkim.selector})`,
+			kind: 'file',
+			path: k.path,
+			content: k.pem ?? {generate: 'rsa-2048-pkcs8'},
+			secrets: k.pem ? [k.pem] : undefined,
+			mode: 0o640,
+			owner: 'root',
+			group: '_rspamd',
+			why: k.pem ? 'the DKIM key (kept: its public half may already be published)' : `a new 2048-bit DKIM key (selector ${a.dkim.selector})`,
 		});
 		return actions;
 	},

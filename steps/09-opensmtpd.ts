@@ -105,7 +105,16 @@ export const opensmtpd: Step<SmtpdFacts> = {
 		const actions: Action[] = [
 			{kind: 'file', path: SMTPD_PATHS.mailname, content: `${a.hostname}\n`, mode: 0o644, restarts: 'opensmtpd', why: 'the name smtpd gives itself; it must match the reverse DNS of the address'},
 			{kind: 'dir', path: '/etc/smtpd', mode: 0o755, why: 'the tables'},
-			{kind: 'file', path: SMTPD_PATHS.srs, content: srsConf(f.srsKey, f.srsBackup), secrets: [f.srsKey, ...(f.srsBackup ? [f.srsBackup] : [])], mode: 0o600, owner: 'root', restarts: 'opensmtpd', why: 'SRS keys (random, kept across runs; rotate yearly, keeping the old one as backup)'},
+			{
+				kind: 'file',
+				path: SMTPD_PATHS.srs,
+				content: srsConf(f.srsKey, f.srsBackup),
+				secrets: [f.srsKey, ...(f.srsBackup ? [f.srsBackup] : [])],
+				mode: 0o600,
+				owner: 'root',
+				restarts: 'opensmtpd',
+				why: 'SRS keys (random, kept across runs; rotate yearly, keeping the old one as backup)',
+			},
 			table(SMTPD_PATHS.domains, domains, 'domains', 'the domains this server receives mail for'),
 			table(SMTPD_PATHS.recipients, recipients(a), 'recipients', 'every address that exists: anything else is refused at RCPT (no backscatter)'),
 			table(SMTPD_PATHS.virtuals, virtuals(a), 'virtuals', 'users go to their mailbox (LMTP), aliases to their targets'),
@@ -131,9 +140,21 @@ export const opensmtpd: Step<SmtpdFacts> = {
 						} as const,
 					]
 				: []),
-			{kind: 'service', name: 'opensmtpd', op: 'restart', why: 'load the new configuration', verify: [{argv: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do smtpctl show status >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1']}]},
+			{
+				kind: 'service',
+				name: 'opensmtpd',
+				op: 'restart',
+				why: 'load the new configuration',
+				verify: [{argv: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do smtpctl show status >/dev/null 2>&1 && exit 0; sleep 0.5; done; exit 1']}],
+			},
 		];
-		if (a.catchAll) actions.unshift({kind: 'notice', level: 'warn', title: 'Catch-all', lines: [`Every address of ${domains.join(', ')} is accepted and delivered to ${a.catchAll}: spam to random names lands there too.`]});
+		if (a.catchAll)
+			actions.unshift({
+				kind: 'notice',
+				level: 'warn',
+				title: 'Catch-all',
+				lines: [`Every address of ${domains.join(', ')} is accepted and delivered to ${a.catchAll}: spam to random names lands there too.`],
+			});
 		return actions;
 	},
 };

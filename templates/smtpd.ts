@@ -52,15 +52,23 @@ ${on} port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rs
 # Submission from clients: TLS and authentication required.
 ${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
 ${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
-${v.iface ? `# Mail from programs on this server (cron, monitoring).
+${
+	v.iface
+		? `# Mail from programs on this server (cron, monitoring).
 listen on lo port 25 hostname "${v.hostname}"
-` : ''}
+`
+		: ''
+}
 action "RECV" lmtp "${v.lmtpSocket}" rcpt-to virtual <virtuals>
 action "SEND" relay helo "${v.hostname}" srs
 
-${v.catchAll ? `# catch-all: every address of these domains is accepted (and spam to random names with it).
-match from any for domain <domains> action "RECV"` : `# Only real recipients (users and aliases): anything else is refused at RCPT.
-match from any for domain <domains> rcpt-to <recipients> action "RECV"`}
+${
+	v.catchAll
+		? `# catch-all: every address of these domains is accepted (and spam to random names with it).
+match from any for domain <domains> action "RECV"`
+		: `# Only real recipients (users and aliases): anything else is refused at RCPT.
+match from any for domain <domains> rcpt-to <recipients> action "RECV"`
+}
 match from any auth for any action "SEND"
 match from local for any action "SEND"
 `;

@@ -184,7 +184,11 @@ async function dns(o: Options): Promise<number> {
 	else if (o.zone) process.stdout.write(formatZone(records));
 	else process.stdout.write(`${formatTable(records)}\n`);
 	if (!key.publicKeyDer) {
-		process.stderr.write(key.pem === undefined && process.getuid?.() !== 0 ? `note: ${key.path} is not readable by this user (or does not exist yet): run as root to see the DKIM record\n` : `note: the DKIM key ${key.path} does not exist yet: the wizard creates it; its record is shown after that\n`);
+		process.stderr.write(
+			key.pem === undefined && process.getuid?.() !== 0
+				? `note: ${key.path} is not readable by this user (or does not exist yet): run as root to see the DKIM record\n`
+				: `note: the DKIM key ${key.path} does not exist yet: the wizard creates it; its record is shown after that\n`,
+		);
 	}
 	return EXIT.ok;
 }
@@ -202,14 +206,19 @@ async function status(o: Options): Promise<number> {
 		answers = loadAnswers(rt, false);
 	} catch {}
 	const onDisk = detectDialect(await readText(rt.ctx.root, DOVECOT_PATHS.conf));
-	const mismatch = onDisk && rt.profile.dovecotVersion && onDisk !== rt.profile.dovecot ? `dovecot.conf is written for Dovecot ${onDisk}, but Dovecot ${rt.profile.dovecotVersion} is installed: it will not load it. Run mailwizard again to re-render it.` : undefined;
+	const mismatch =
+		onDisk && rt.profile.dovecotVersion && onDisk !== rt.profile.dovecot
+			? `dovecot.conf is written for Dovecot ${onDisk}, but Dovecot ${rt.profile.dovecotVersion} is installed: it will not load it. Run mailwizard again to re-render it.`
+			: undefined;
 	const steps = STEPS.map((s) => {
 		const st = data.steps[s.id];
 		const waiting = s.id === 'dns-wait' && data.wait && !st?.done;
 		return {id: s.id, title: s.title, state: waiting ? 'waiting' : st?.done ? 'done' : 'pending', at: st?.at};
 	});
 	if (o.json) {
-		process.stdout.write(`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`);
+		process.stdout.write(
+			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
+		);
 		return EXIT.ok;
 	}
 	if (!data.answers) process.stdout.write(`No saved progress in ${rt.state.file}.\n`);

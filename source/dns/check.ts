@@ -220,13 +220,23 @@ export function compareRecord(record: ExpectedRecord, found: readonly Answer[]):
 	if (typed.length === 0) return {state: 'missing', detail: `no ${record.type} record (NODATA)`};
 	switch (record.type) {
 		case 'MX':
-			return compareSet('MX', record.value, typed.map((a) => (a.type === 'MX' ? `${a.data.preference ?? 0} ${normName(a.data.exchange)}.` : '')), mxKey);
+			return compareSet(
+				'MX',
+				record.value,
+				typed.map((a) => (a.type === 'MX' ? `${a.data.preference ?? 0} ${normName(a.data.exchange)}.` : '')),
+				mxKey,
+			);
 		case 'A':
 		case 'AAAA':
 			return compareSet(record.type, record.value, typed.map(dataString), normAddress);
 		case 'PTR':
 		case 'CNAME':
-			return compareSet(record.type, record.value, typed.map((a) => `${normName(dataString(a))}.`), normName);
+			return compareSet(
+				record.type,
+				record.value,
+				typed.map((a) => `${normName(dataString(a))}.`),
+				normName,
+			);
 		case 'TXT': {
 			const values = typed.map(txtJoined);
 			switch (record.kind) {

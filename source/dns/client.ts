@@ -148,7 +148,7 @@ function exchange<T>(server: Server, timeoutMs: number, what: string, signal: Ab
 }
 
 function networkError(server: Server, error: NodeJS.ErrnoException, what: string): QueryError {
-	const reason = error.code === 'ECONNREFUSED' ? 'connection refused (nothing listening)' : error.code ?? error.message;
+	const reason = error.code === 'ECONNREFUSED' ? 'connection refused (nothing listening)' : (error.code ?? error.message);
 	return new QueryError('network', server, `${what}: ${reason}`, error.code);
 }
 

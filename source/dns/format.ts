@@ -12,7 +12,14 @@ function fqdn(name: string): string {
 function columns(rows: readonly (readonly string[])[], indent: string): string[] {
 	const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 	// The last column (the value) is never padded: long TXT values stay whole, on one line.
-	return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+	return rows.map(
+		(r) =>
+			indent +
+			r
+				.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+				.join('  ')
+				.trimEnd(),
+	);
 }
 
 /**
@@ -85,7 +92,11 @@ export function formatZone(records: readonly ExpectedRecord[], zone?: string): s
 			if (r.note) out.push(`; ${r.note}`);
 			if (r.pending) {
 				out.push(`; pending: ${r.pending}`);
-				out.push(...zoneLine(r).split('\n').map((l) => `; ${l}`));
+				out.push(
+					...zoneLine(r)
+						.split('\n')
+						.map((l) => `; ${l}`),
+				);
 			} else out.push(zoneLine(r));
 		}
 	}

@@ -170,7 +170,15 @@ function ptrSpecs(answers: Answers): Spec[] {
 		.filter((ip): ip is string => ip !== undefined)
 		.map((ip) => {
 			const name = reverseName(ip);
-			return {kind: 'ptr', type: 'PTR', name, zone: name, value: `${answers.hostname}.`, publishable: false, note: `ask the provider of ${ip} to set the reverse DNS (PTR) of ${ip} to ${answers.hostname}`};
+			return {
+				kind: 'ptr',
+				type: 'PTR',
+				name,
+				zone: name,
+				value: `${answers.hostname}.`,
+				publishable: false,
+				note: `ask the provider of ${ip} to set the reverse DNS (PTR) of ${ip} to ${answers.hostname}`,
+			};
 		});
 }
 

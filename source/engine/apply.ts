@@ -160,7 +160,13 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 			await restore(ctx.root, written).catch(() => undefined);
 			// A service restarted on the new files goes back to the restored ones.
 			if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart')).catch(() => undefined);
-			yield errorEvent(step.id, error, written.length > 0 ? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.` : undefined);
+			yield errorEvent(
+				step.id,
+				error,
+				written.length > 0
+					? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.`
+					: undefined,
+			);
 			return 'failed';
 		}
 		changedTotal += changed;
@@ -219,7 +225,8 @@ async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedR
 }
 
 function errorEvent(id: string, error: unknown, extraHint?: string): Event {
-	if (error instanceof ActionFailure) return {type: 'error', id, message: error.message, command: error.command, exitCode: error.exitCode, tail: error.tail, hint: [error.hint, extraHint].filter(Boolean).join(' ') || undefined};
+	if (error instanceof ActionFailure)
+		return {type: 'error', id, message: error.message, command: error.command, exitCode: error.exitCode, tail: error.tail, hint: [error.hint, extraHint].filter(Boolean).join(' ') || undefined};
 	if (error instanceof StepError) return {type: 'error', id, message: error.message, hint: error.hint};
 	return {type: 'error', id, message: error instanceof Error ? error.message : String(error), hint: extraHint};
 }

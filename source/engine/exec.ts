@@ -23,7 +23,9 @@ export function mask(text: string, secrets: readonly string[] | undefined): stri
 /** The shell-like rendering of a command for people (never executed). */
 export function showCmd(cmd: Cmd): string {
 	const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-	const env = Object.entries(cmd.env ?? {}).map(([k, v]) => `${k}=${quote(v)} `).join('');
+	const env = Object.entries(cmd.env ?? {})
+		.map(([k, v]) => `${k}=${quote(v)} `)
+		.join('');
 	const line = (cmd.setsid ? 'setsid ' : '') + env + cmd.argv.map(quote).join(' ');
 	const shown = mask(line, cmd.secrets);
 	return cmd.stdin === undefined ? shown : `${shown} <<< ${cmd.secrets?.length ? '********' : JSON.stringify(mask(cmd.stdin, cmd.secrets)).slice(0, 80)}`;

@@ -21,7 +21,13 @@ export async function groupId(ctx: Ctx, name: string): Promise<number | undefine
 }
 
 export async function usedIds(ctx: Ctx): Promise<{uids: Set<number>; gids: Set<number>}> {
-	const ids = (file: string) => new Set(((file ?? '').split('\n').map((l) => Number(l.split(':')[2])).filter((n) => Number.isInteger(n))));
+	const ids = (file: string) =>
+		new Set(
+			(file ?? '')
+				.split('\n')
+				.map((l) => Number(l.split(':')[2]))
+				.filter((n) => Number.isInteger(n)),
+		);
 	return {uids: ids((await readText(ctx.root, '/etc/passwd')) ?? ''), gids: ids((await readText(ctx.root, '/etc/group')) ?? '')};
 }
 
@@ -41,7 +47,11 @@ export async function dpkgVersions(ctx: Ctx, names: readonly string[]): Promise<
 export function versionAtLeast(version: string | undefined, min: string): boolean {
 	if (!version) return false;
 	const strip = (v: string) => v.replace(/^\d+:/, '');
-	const parts = (v: string) => strip(v).split(/[^0-9]+/).filter(Boolean).map(Number);
+	const parts = (v: string) =>
+		strip(v)
+			.split(/[^0-9]+/)
+			.filter(Boolean)
+			.map(Number);
 	const a = parts(version);
 	const b = parts(min);
 	for (let i = 0; i < Math.max(a.length, b.length); i++) {

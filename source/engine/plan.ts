@@ -8,9 +8,7 @@ import {serviceRunning} from './services.ts';
 import type {Action, Ctx, FileAction, ServiceAction, Step} from './types.ts';
 
 /** An action with what the engine learned while resolving it. */
-export type Resolved =
-	| (FileAction & {readonly old?: string; readonly metaOnly: boolean; readonly unreadable?: boolean})
-	| Exclude<Action, FileAction>;
+export type Resolved = (FileAction & {readonly old?: string; readonly metaOnly: boolean; readonly unreadable?: boolean}) | Exclude<Action, FileAction>;
 
 export type StepPlan = {
 	readonly step: Step<any>;

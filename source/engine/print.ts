@@ -42,11 +42,24 @@ export function describeAction(a: Resolved, init: InitSystem): string[] {
 			if (a.validate) lines.push(`#   checked before it replaces the file: ${a.validate.join(' ')}`);
 			for (const v of a.verify ?? []) lines.push(`#   checked after: ${showCmd(v)}`);
 			for (const c of a.onChange ?? []) lines.push(`$ ${showCmd(c)}   # after the file changes`);
-			lines.push(...fileDiff(a).replace(/\n$/, '').split('\n').map((l) => `  ${l}`));
+			lines.push(
+				...fileDiff(a)
+					.replace(/\n$/, '')
+					.split('\n')
+					.map((l) => `  ${l}`),
+			);
 			return lines;
 		}
 		case 'notice':
-			return [`# ${a.level === 'warn' ? 'WARNING: ' : ''}${a.title}`, ...a.lines.map((l) => `#   ${l}`), ...(a.records ? formatTable(a.records).split('\n').map((l) => `#   ${l}`) : [])];
+			return [
+				`# ${a.level === 'warn' ? 'WARNING: ' : ''}${a.title}`,
+				...a.lines.map((l) => `#   ${l}`),
+				...(a.records
+					? formatTable(a.records)
+							.split('\n')
+							.map((l) => `#   ${l}`)
+					: []),
+			];
 		case 'wait':
 			return [`# wait until every authoritative server of ${a.domain} publishes ${a.records.length} records (${a.why})`, ...a.records.map((r) => `#   ${r.type.padEnd(5)} ${r.name}.`)];
 	}

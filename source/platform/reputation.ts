@@ -17,14 +17,26 @@ export async function checkPtr(r: Resolver, ip: string, hostname: string): Promi
 		names = (await r.reverse(ip)).map((n) => n.toLowerCase().replace(/\.$/, ''));
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
-		return {ok: false, what: `reverse DNS of ${ip}`, detail: code === 'ENOTFOUND' ? 'no PTR record' : `lookup failed (${code})`, fix: `ask the provider of ${ip} to set its reverse DNS (PTR) to ${hostname}. Many servers refuse mail from an address without it.`};
+		return {
+			ok: false,
+			what: `reverse DNS of ${ip}`,
+			detail: code === 'ENOTFOUND' ? 'no PTR record' : `lookup failed (${code})`,
+			fix: `ask the provider of ${ip} to set its reverse DNS (PTR) to ${hostname}. Many servers refuse mail from an address without it.`,
+		};
 	}
-	if (!names.includes(hostname)) return {ok: false, what: `reverse DNS of ${ip}`, detail: `points at ${names.join(', ')}, not ${hostname}`, fix: `ask the provider of ${ip} to change its PTR to ${hostname}`};
+	if (!names.includes(hostname))
+		return {ok: false, what: `reverse DNS of ${ip}`, detail: `points at ${names.join(', ')}, not ${hostname}`, fix: `ask the provider of ${ip} to change its PTR to ${hostname}`};
 	let forward: string[] = [];
 	try {
 		forward = ip.includes(':') ? await r.resolve6(hostname) : await r.resolve4(hostname);
 	} catch {}
-	if (!forward.includes(ip)) return {ok: false, what: `forward-confirmed reverse DNS of ${ip}`, detail: `${hostname} does not resolve back to ${ip} (${forward.join(', ') || 'no address'})`, fix: `publish ${hostname} ${ip.includes(':') ? 'AAAA' : 'A'} ${ip}`};
+	if (!forward.includes(ip))
+		return {
+			ok: false,
+			what: `forward-confirmed reverse DNS of ${ip}`,
+			detail: `${hostname} does not resolve back to ${ip} (${forward.join(', ') || 'no address'})`,
+			fix: `publish ${hostname} ${ip.includes(':') ? 'AAAA' : 'A'} ${ip}`,
+		};
 	return {ok: true, what: `reverse DNS of ${ip}`, detail: `${hostname}, and ${hostname} resolves back to ${ip}`};
 }
 
@@ -42,7 +54,8 @@ export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise
 	const what = `${zone} for ${ip}`;
 	try {
 		const test = await r.resolve4(`2.0.0.127.${zone}`);
-		if (test.some((a) => a.startsWith('127.255.255.'))) return {ok: true, what, detail: `not usable from here: the list refused the query (${test.join(', ')}); public resolvers are often refused — check from another network`};
+		if (test.some((a) => a.startsWith('127.255.255.')))
+			return {ok: true, what, detail: `not usable from here: the list refused the query (${test.join(', ')}); public resolvers are often refused — check from another network`};
 		if (!test.some((a) => a.startsWith('127.'))) return {ok: true, what, detail: 'not usable from here: its test entry is not listed'};
 	} catch {
 		return {ok: true, what, detail: 'not usable from here: its test entry does not answer'};
@@ -54,7 +67,12 @@ export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise
 		try {
 			reason = (await r.resolveTxt(`${reversed(ip)}.${zone}`)).map((t) => t.join('')).join(' ');
 		} catch {}
-		return {ok: false, what, detail: `LISTED (${answer.join(', ')})${reason ? `: ${reason}` : ''}`, fix: `request removal at the list's web site; mail from ${ip} is refused by servers that use ${zone}`};
+		return {
+			ok: false,
+			what,
+			detail: `LISTED (${answer.join(', ')})${reason ? `: ${reason}` : ''}`,
+			fix: `request removal at the list's web site; mail from ${ip} is refused by servers that use ${zone}`,
+		};
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOTFOUND' || code === 'ENODATA') return {ok: true, what, detail: 'not listed'};
@@ -72,12 +90,21 @@ export function probePort25(host: string, port = 25, timeoutMs = 5000): Promise<
 			socket.destroy();
 			resolve(f);
 		};
-		socket.setTimeout(timeoutMs, () => done({ok: false, what, detail: `no answer in ${timeoutMs / 1000} s`, fix: 'your provider probably blocks outbound port 25: ask them to open it (often a form in their panel), or relay through a smarthost'}));
+		socket.setTimeout(timeoutMs, () =>
+			done({
+				ok: false,
+				what,
+				detail: `no answer in ${timeoutMs / 1000} s`,
+				fix: 'your provider probably blocks outbound port 25: ask them to open it (often a form in their panel), or relay through a smarthost',
+			}),
+		);
 		socket.on('data', (d) => {
 			banner += d.toString();
 			if (banner.includes('\n')) done({ok: /^220/.test(banner), what, detail: `banner: ${banner.split('\n')[0]!.trim()}`});
 		});
-		socket.on('error', (e: NodeJS.ErrnoException) => done({ok: false, what, detail: e.code ?? e.message, fix: e.code === 'ECONNREFUSED' ? undefined : 'check the network and your provider\'s port 25 policy'}));
+		socket.on('error', (e: NodeJS.ErrnoException) =>
+			done({ok: false, what, detail: e.code ?? e.message, fix: e.code === 'ECONNREFUSED' ? undefined : "check the network and your provider's port 25 policy"}),
+		);
 	});
 }
 

@@ -21,16 +21,7 @@ export function plainReporter(write: Writer, init: InitSystem, verbose = false):
 			case 'action':
 				if (e.status === 'start') {
 					const a = e.action;
-					const line =
-						a.kind === 'run'
-							? `$ ${showCmd(a.cmd)}`
-							: a.kind === 'file'
-								? `write ${a.path}`
-								: a.kind === 'dir'
-									? `directory ${a.path}`
-									: a.kind === 'service'
-										? `${a.op} ${a.name}`
-										: '';
+					const line = a.kind === 'run' ? `$ ${showCmd(a.cmd)}` : a.kind === 'file' ? `write ${a.path}` : a.kind === 'dir' ? `directory ${a.path}` : a.kind === 'service' ? `${a.op} ${a.name}` : '';
 					if (line) write(`  ${line}`);
 				}
 				break;

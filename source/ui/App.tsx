@@ -328,7 +328,10 @@ export function App({deps}: {readonly deps: Deps}) {
 					height={rows - 6}
 					preview
 					onDecision={(d) => {
-						if (d === 'quit' || phase.index + 1 >= phase.plans.length) finish(deps.dryRun ? CODE.ok : CODE.usage, [deps.dryRun ? 'Dry run: nothing was changed. To set it up: sudo npx mailwizard' : 'Preview only: nothing was changed. To set up this machine: sudo npx mailwizard']);
+						if (d === 'quit' || phase.index + 1 >= phase.plans.length)
+							finish(deps.dryRun ? CODE.ok : CODE.usage, [
+								deps.dryRun ? 'Dry run: nothing was changed. To set it up: sudo npx mailwizard' : 'Preview only: nothing was changed. To set up this machine: sudo npx mailwizard',
+							]);
 						else setPhase({...phase, index: phase.index + 1});
 					}}
 				/>
@@ -339,7 +342,9 @@ export function App({deps}: {readonly deps: Deps}) {
 			return (
 				<Box flexDirection="column">
 					<Running progress={progress} width={width} stopping={phase.name === 'running' ? stopping : undefined} />
-					{confirm && phase.name === 'running' ? <PlanReview key={confirm.plan.step.id} plan={confirm.plan} init={init} index={confirm.index} total={confirm.total} height={Math.max(5, rows - 7)} onDecision={confirm.resolve} /> : null}
+					{confirm && phase.name === 'running' ? (
+						<PlanReview key={confirm.plan.step.id} plan={confirm.plan} init={init} index={confirm.index} total={confirm.total} height={Math.max(5, rows - 7)} onDecision={confirm.resolve} />
+					) : null}
 					{phase.name === 'finished'
 						? phase.lines.map((l) => (
 								<Text key={l} bold color={tone(phase.code === CODE.ok ? 'ok' : phase.code === CODE.failed ? 'bad' : 'warn')}>

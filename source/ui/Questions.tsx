@@ -110,7 +110,10 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 	return (
 		<Box flexDirection="column">
 			<Text bold>
-				{title ?? 'mailwizard · questions'} <Text color={tone('dim')}>({index + 1} of {list.length})</Text>
+				{title ?? 'mailwizard · questions'}{' '}
+				<Text color={tone('dim')}>
+					({index + 1} of {list.length})
+				</Text>
 			</Text>
 			{answered.slice(-6).map((f) => (
 				<Text key={f} color={tone('dim')} wrap="truncate-end">

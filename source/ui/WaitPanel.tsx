@@ -22,7 +22,11 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 	// The widest "TYPE host", and a space before the first server's column (a long DKIM
 	// host must not run into its cell: "TXT mail._domainkey–").
 	const nameWidth = Math.min(34, Math.max(12, ...checks.map((c) => c.record.type.length + 1 + c.record.host.length))) + 1;
-	const problems = checks.flatMap((c) => c.results.filter((r) => r.state === 'wrong' || r.state === 'unreachable').map((r) => `${c.record.type} ${c.record.host} on ${r.server.split(' ')[0]}: ${r.state === 'wrong' ? `found ${r.detail ?? '(another value)'}` : `no answer${r.detail ? ` (${r.detail})` : ''}`}`));
+	const problems = checks.flatMap((c) =>
+		c.results
+			.filter((r) => r.state === 'wrong' || r.state === 'unreachable')
+			.map((r) => `${c.record.type} ${c.record.host} on ${r.server.split(' ')[0]}: ${r.state === 'wrong' ? `found ${r.detail ?? '(another value)'}` : `no answer${r.detail ? ` (${r.detail})` : ''}`}`),
+	);
 	return (
 		<Box flexDirection="column">
 			<Text bold>
@@ -48,7 +52,7 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 					<Text color={tone(CELL_TONE[c.state])}>{c.state}</Text>
 				</Text>
 			))}
-			{servers.length === 0 ? <Text color={tone('bad')}>  no authoritative server answered for {report.zone}</Text> : null}
+			{servers.length === 0 ? <Text color={tone('bad')}> no authoritative server answered for {report.zone}</Text> : null}
 			<Box flexDirection="column" marginTop={1}>
 				{servers.map((s, i) => (
 					<Text key={s} color={tone('dim')} wrap="truncate-end">
@@ -70,12 +74,14 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 			) : null}
 			{report.complete ? null : (
 				<Box flexDirection="column" marginTop={1}>
-					{nextIn > 0 ? <Text>Next check in {nextIn} s{report.negativeTtl ? <Text color={tone('dim')}> (resolvers may cache a missing record for up to {report.negativeTtl} s)</Text> : null}</Text> : <Text>Checking…</Text>}
-					{quitHint ? (
-						<Text color={tone('accent')}>
-							You can quit now (q): run `npx mailwizard` again later to continue.
+					{nextIn > 0 ? (
+						<Text>
+							Next check in {nextIn} s{report.negativeTtl ? <Text color={tone('dim')}> (resolvers may cache a missing record for up to {report.negativeTtl} s)</Text> : null}
 						</Text>
-					) : null}
+					) : (
+						<Text>Checking…</Text>
+					)}
+					{quitHint ? <Text color={tone('accent')}>You can quit now (q): run `npx mailwizard` again later to continue.</Text> : null}
 				</Box>
 			)}
 		</Box>

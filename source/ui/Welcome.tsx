@@ -19,7 +19,8 @@ export function resumeLines(stages: readonly Stage[], data: StateData): string[]
 	if (!data.answers) return [];
 	const domain = String((data.answers as {domain?: string}).domain ?? '');
 	const done = stages.filter((s) => s.state === 'done').length;
-	if (data.finishedAt && done === stages.length) return [`Everything is set up for ${domain} (finished ${data.finishedAt.slice(0, 16).replace('T', ' ')} UTC).`, 'Running again checks every stage and changes only what differs.'];
+	if (data.finishedAt && done === stages.length)
+		return [`Everything is set up for ${domain} (finished ${data.finishedAt.slice(0, 16).replace('T', ' ')} UTC).`, 'Running again checks every stage and changes only what differs.'];
 	const next = stages.find((s) => s.state !== 'done');
 	const lines = [`Saved progress for ${domain}: ${done} of ${stages.length} stages done.`];
 	if (next) lines.push(`It stopped at stage ${stages.indexOf(next) + 1}: ${next.state === 'waiting' ? 'waiting for the DNS records' : shortTitle(next.title)}.`);

@@ -182,7 +182,13 @@ export function toRaw(form: Form, placeholders: boolean): Record<string, unknown
 		tls: {cert: or(form.cert, '/placeholder/cert.pem'), key: or(form.key, '/placeholder/key.pem')},
 		// Typed passwords are not in the file format: a placeholder hash stands in while
 		// validating, and toAnswers puts the typed password in its place.
-		users: users.map((u) => (u.passwordFile ? {name: u.name, password_file: u.passwordFile} : u.passwordHash ? {name: u.name, password_hash: u.passwordHash, smtpd_hash: u.smtpdHash} : {name: u.name, password_hash: PLACEHOLDER_HASH})),
+		users: users.map((u) =>
+			u.passwordFile
+				? {name: u.name, password_file: u.passwordFile}
+				: u.passwordHash
+					? {name: u.name, password_hash: u.passwordHash, smtpd_hash: u.smtpdHash}
+					: {name: u.name, password_hash: PLACEHOLDER_HASH},
+		),
 		dkim: {selector: or(form.selector, 'mail')},
 		dmarc,
 	};
@@ -222,7 +228,11 @@ function readPem(root: string, path: string): {text?: string; error?: string; mo
 export function tlsCheck(form: Form, env: Env, which: 'cert' | 'key'): Check {
 	const c = readPem(env.root, form.cert);
 	const k = which === 'key' ? readPem(env.root, form.key) : {};
-	const v = checkTls({certPath: form.cert, keyPath: form.key, cert: c.text, certError: c.error, key: k.text, keyError: which === 'key' ? k.error : 'EACCES', keyMode: k.mode}, form.hostname || 'placeholder.invalid', env.now);
+	const v = checkTls(
+		{certPath: form.cert, keyPath: form.key, cert: c.text, certError: c.error, key: k.text, keyError: which === 'key' ? k.error : 'EACCES', keyMode: k.mode},
+		form.hostname || 'placeholder.invalid',
+		env.now,
+	);
 	const prefix = which === 'cert' ? 'tls.cert' : 'tls.key';
 	const errors = v.errors.filter((e) => e.startsWith(prefix)).map((e) => e.replace(/^tls\.(cert|key): /, ''));
 	const warnings = v.warnings.filter((w) => (which === 'cert' ? !w.startsWith('tls.key') : true));
@@ -335,11 +345,16 @@ export function reviewRows(form: Form): Array<{id: FieldId; label: string; value
 		{id: 'key', label: 'TLS key', value: form.key},
 	];
 	form.users.forEach((u, i) => {
-		const pw = u.password !== undefined ? 'password typed (in memory only)' : u.passwordFile ? `password from ${u.passwordFile}` : u.passwordHash ? 'password hash given' : 'password kept from the earlier run';
+		const pw =
+			u.password !== undefined ? 'password typed (in memory only)' : u.passwordFile ? `password from ${u.passwordFile}` : u.passwordHash ? 'password hash given' : 'password kept from the earlier run';
 		rows.push({id: `user:${i}`, label: `User ${i + 1}`, value: `${u.name}@${form.domain}  · ${pw}`});
 	});
 	rows.push({id: `user:${form.users.length}`, label: 'Add a user', value: ''});
-	rows.push({id: 'selector', label: 'DKIM selector', value: form.selector}, {id: 'policy', label: 'DMARC policy', value: form.policy}, {id: 'rua', label: 'DMARC reports', value: form.rua || '(none)'});
+	rows.push(
+		{id: 'selector', label: 'DKIM selector', value: form.selector},
+		{id: 'policy', label: 'DMARC policy', value: form.policy},
+		{id: 'rua', label: 'DMARC reports', value: form.rua || '(none)'},
+	);
 	return rows;
 }
 

@@ -68,7 +68,14 @@ function push(p: Progress, ...items: Array<Omit<LogItem, 'key'>>): readonly LogI
 export function reduce(p: Progress, e: Event, now: number): Progress {
 	switch (e.type) {
 		case 'step':
-			return {...p, step: {id: e.id, title: e.title, index: e.index, total: e.total}, current: undefined, output: [], log: push(p, {text: `[${e.index + 1}/${e.total}] ${e.title}`, bold: true}), stages: {...p.stages, [e.id]: 'running'}};
+			return {
+				...p,
+				step: {id: e.id, title: e.title, index: e.index, total: e.total},
+				current: undefined,
+				output: [],
+				log: push(p, {text: `[${e.index + 1}/${e.total}] ${e.title}`, bold: true}),
+				stages: {...p.stages, [e.id]: 'running'},
+			};
 		case 'plan': {
 			const changes = e.actions.filter((a) => a.kind !== 'notice' && a.kind !== 'wait').length;
 			if (changes === 0 && !e.actions.some((a) => a.kind === 'wait' || a.kind === 'notice')) return {...p, log: push(p, {text: '  nothing to change', tone: 'dim'})};
@@ -82,9 +89,13 @@ export function reduce(p: Progress, e: Event, now: number): Progress {
 		case 'notice': {
 			const n = e.notice;
 			if (n.level === 'records' && n.records) return {...p, records: [...p.records, {title: n.title, records: n.records}]};
-			if (n.level === 'summary') return {...p, summary: n, log: push(p, {text: ''}, {text: n.title, bold: true, tone: 'ok'}, ...n.lines.map((l) => ({text: l.trimStart(), indent: 2 + l.length - l.trimStart().length})))};
+			if (n.level === 'summary')
+				return {...p, summary: n, log: push(p, {text: ''}, {text: n.title, bold: true, tone: 'ok'}, ...n.lines.map((l) => ({text: l.trimStart(), indent: 2 + l.length - l.trimStart().length})))};
 			const warn = n.level === 'warn';
-			return {...p, log: push(p, {text: `  ${warn ? '! ' : ''}${n.title}`, tone: warn ? 'warn' : undefined}, ...n.lines.map((l) => ({text: `    ${l}`, tone: warn ? ('warn' as const) : ('dim' as const)})))};
+			return {
+				...p,
+				log: push(p, {text: `  ${warn ? '! ' : ''}${n.title}`, tone: warn ? 'warn' : undefined}, ...n.lines.map((l) => ({text: `    ${l}`, tone: warn ? ('warn' as const) : ('dim' as const)}))),
+			};
 		}
 		case 'wait':
 			return {...p, wait: {report: e.report, nextPollAt: now + e.nextPollIn}, stages: {...p.stages, [e.id]: 'waiting'}};
@@ -94,7 +105,9 @@ export function reduce(p: Progress, e: Event, now: number): Progress {
 			// The wait panel goes away with its stage: a line in the log says how it ended.
 			const passed = p.step?.id === e.id && p.wait?.report.complete ? p.wait.report : undefined;
 			const n = passed?.checks.filter((c) => c.record.publishable).length ?? 0;
-			const log = passed ? push(p, {text: `  ✓ DNS: all ${n} records on every authoritative server of ${passed.zone} (${passed.servers.length} server${passed.servers.length === 1 ? '' : 's'})`, tone: 'ok'}) : p.log;
+			const log = passed
+				? push(p, {text: `  ✓ DNS: all ${n} records on every authoritative server of ${passed.zone} (${passed.servers.length} server${passed.servers.length === 1 ? '' : 's'})`, tone: 'ok'})
+				: p.log;
 			const q = {...p, log};
 			return {
 				...q,

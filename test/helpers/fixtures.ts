@@ -9,7 +9,10 @@ export const RAW = {
 	hostname: 'mail.example.test',
 	ipv4: '192.0.2.10',
 	tls: {cert: '/etc/ssl/certs/mail.pem', key: '/etc/ssl/private/mail.key'},
-	users: [{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'}, {name: 'bob', password_hash: '{CRYPT}$y$j9T$ghi$jkl'}],
+	users: [
+		{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'},
+		{name: 'bob', password_hash: '{CRYPT}$y$j9T$ghi$jkl'},
+	],
 	dmarc: {policy: 'reject', rua: 'postmaster@example.test'},
 };
 
@@ -17,7 +20,17 @@ export function answers(over: Record<string, unknown> = {}): Answers {
 	return validateAnswers({...RAW, ...over}, {readPasswords: false});
 }
 
-export const DEBIAN12: Profile = {id: 'debian', version: '12', codename: 'bookworm', supported: true, dovecot: '2.3', dovecotVersion: '2.3.19.1', init: 'sysv', node: process.versions.node, source: 'target'};
+export const DEBIAN12: Profile = {
+	id: 'debian',
+	version: '12',
+	codename: 'bookworm',
+	supported: true,
+	dovecot: '2.3',
+	dovecotVersion: '2.3.19.1',
+	init: 'sysv',
+	node: process.versions.node,
+	source: 'target',
+};
 export const DEBIAN13: Profile = {...DEBIAN12, version: '13', codename: 'trixie', dovecot: '2.4', dovecotVersion: '2.4.1'};
 
 /** A scratch root with the files the steps read (passwd, group, os-release). */

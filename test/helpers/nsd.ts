@@ -124,9 +124,15 @@ export async function startNsd(address: string, zones: Readonly<Record<string, s
 		}
 		rmSync(dir, {recursive: true, force: true});
 	};
-	const allServed = (texts: Readonly<Record<string, string>>): Promise<boolean> => Promise.all(Object.entries(texts).map(([z, t]) => serves(address, port, z, serialOf(t)))).then((xs) => xs.every(Boolean));
+	const allServed = (texts: Readonly<Record<string, string>>): Promise<boolean> =>
+		Promise.all(Object.entries(texts).map(([z, t]) => serves(address, port, z, serialOf(t)))).then((xs) => xs.every(Boolean));
 	try {
-		await waitFor(`nsd on ${address}`, 10_000, () => allServed(zones), () => exited);
+		await waitFor(
+			`nsd on ${address}`,
+			10_000,
+			() => allServed(zones),
+			() => exited,
+		);
 	} catch (error) {
 		await stop();
 		throw error;
@@ -141,7 +147,12 @@ export async function startNsd(address: string, zones: Readonly<Record<string, s
 				writeFileSync(join(dir, `${z}.zone`), text);
 			}
 			process.kill(pid!, 'SIGHUP');
-			await waitFor(`nsd reload on ${address}`, 10_000, () => allServed(next), () => exited);
+			await waitFor(
+				`nsd reload on ${address}`,
+				10_000,
+				() => allServed(next),
+				() => exited,
+			);
 		},
 		stop,
 	};

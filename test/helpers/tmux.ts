@@ -43,7 +43,9 @@ export class Tmux {
 		env: Record<string, string> = {},
 	) {
 		this.name = `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-		const envs = Object.entries(env).map(([k, v]) => `${k}=${q(v)}`).join(' ');
+		const envs = Object.entries(env)
+			.map(([k, v]) => `${k}=${q(v)}`)
+			.join(' ');
 		// The pane stays after the program ends so its last screen and exit code can be read.
 		const cmd = `${envs ? `env ${envs} ` : ''}${argv.map(q).join(' ')}; echo "EXIT=$?"; sleep 600`;
 		execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', String(size.width), '-y', String(size.height), cmd]);

@@ -70,7 +70,19 @@ export function filesUnder(dir: string): string[] {
 	return out;
 }
 
-type Verify = {dkim_pass: boolean; dkim_d: string[]; dkim_s: string[]; dkim_error?: string; spf: [string, string]; spf_domain: string; from_domain: string; dmarc_aligned: boolean; dmarc_record: string[]; mail_from: string; peer: string};
+type Verify = {
+	dkim_pass: boolean;
+	dkim_d: string[];
+	dkim_s: string[];
+	dkim_error?: string;
+	spf: [string, string];
+	spf_domain: string;
+	from_domain: string;
+	dmarc_aligned: boolean;
+	dmarc_record: string[];
+	mail_from: string;
+	peer: string;
+};
 
 export type Lane = ReturnType<typeof makeLane>;
 
@@ -150,7 +162,9 @@ export function makeLane(cfg: LaneConfig) {
 
 	async function verifyAtRemote(t: ExecutionContext, m: SinkMessage): Promise<Verify> {
 		const v = await lab().client<Verify>('verify', {file: m.file});
-		t.log(`at remote: MAIL FROM ${m.mail_from} from ${m.peer}: DKIM ${v.dkim_pass ? 'pass' : 'FAIL'} d=${v.dkim_d?.join(',')} s=${v.dkim_s?.join(',')}${v.dkim_error ? ` (${v.dkim_error})` : ''}; SPF ${v.spf?.join(': ')}; From domain ${v.from_domain}; DMARC ${v.dmarc_record?.join(' ')}`);
+		t.log(
+			`at remote: MAIL FROM ${m.mail_from} from ${m.peer}: DKIM ${v.dkim_pass ? 'pass' : 'FAIL'} d=${v.dkim_d?.join(',')} s=${v.dkim_s?.join(',')}${v.dkim_error ? ` (${v.dkim_error})` : ''}; SPF ${v.spf?.join(': ')}; From domain ${v.from_domain}; DMARC ${v.dmarc_record?.join(' ')}`,
+		);
 		return v;
 	}
 
@@ -190,7 +204,7 @@ export function makeLane(cfg: LaneConfig) {
 			const probe = `/etc/mwlab-probe-${tag()}`;
 			await l.writeFile('mx', probe, 'x\n');
 			t.true(existsSync(l.hostPath('mx', probe)), 'written inside the mx');
-			t.false(existsSync(probe), 'the machine\'s /etc is untouched');
+			t.false(existsSync(probe), "the machine's /etc is untouched");
 			t.is((await l.exec('mx', ['hostname'])).stdout.trim(), 'mail.example.test');
 			t.is((await l.exec('mx', ['dpkg-query', '-W', '-f', '${Status}', 'opensmtpd'])).stdout, 'install ok installed', cfg.packagesNote);
 			const token = tag();
@@ -248,12 +262,20 @@ export function makeLane(cfg: LaneConfig) {
 		test.serial(title, async (t) => {
 			t.timeout(5 * 60_000);
 			if (!needWizard(t)) return;
-			const before = await lab().exec('mx', ['sh', '-c', 'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd']);
+			const before = await lab().exec('mx', [
+				'sh',
+				'-c',
+				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd',
+			]);
 			const r = await wizard(t, WIZARD, label);
 			logRun(t, r, 25);
 			t.is(r.exitCode, 0);
 			t.regex(r.stdout, /nothing (to do|changed|to change)|no changes|unchanged|up to date/i, 'says that nothing changed');
-			const after = await lab().exec('mx', ['sh', '-c', 'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd']);
+			const after = await lab().exec('mx', [
+				'sh',
+				'-c',
+				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd',
+			]);
 			t.is(after.stdout, before.stdout, 'no file touched, no daemon restarted');
 		});
 	}
@@ -269,7 +291,16 @@ export function makeLane(cfg: LaneConfig) {
 				t.timeout(120_000);
 				if (!needWizard(t)) return;
 				const token = tag();
-				const s = await lab().client<{ok: boolean; tls?: string; auth?: [number, string]; error?: string; stage?: string}>('submit', {port, mode, user: 'alice@example.test', password: PASSWORDS.alice, from: 'alice@example.test', to: ['bob@remote.test'], subject: `submission ${port} ${token}`, token});
+				const s = await lab().client<{ok: boolean; tls?: string; auth?: [number, string]; error?: string; stage?: string}>('submit', {
+					port,
+					mode,
+					user: 'alice@example.test',
+					password: PASSWORDS.alice,
+					from: 'alice@example.test',
+					to: ['bob@remote.test'],
+					subject: `submission ${port} ${token}`,
+					token,
+				});
 				t.true(s.ok, JSON.stringify(s));
 				if (!s.ok) return mxEvidence(t);
 				t.log(`submitted over ${s.tls}, AUTH ${s.auth?.join(' ')}`);
@@ -297,7 +328,7 @@ export function makeLane(cfg: LaneConfig) {
 	// ------------------------------------------------------------------ receiving
 
 	function receive(): void {
-		test.serial('receive: mail from remote.test lands in alice\'s Maildir and is readable over IMAPS 993', async (t) => {
+		test.serial("receive: mail from remote.test lands in alice's Maildir and is readable over IMAPS 993", async (t) => {
 			t.timeout(120_000);
 			if (!needWizard(t)) return;
 			const token = tag();
@@ -307,18 +338,23 @@ export function makeLane(cfg: LaneConfig) {
 			t.is(s.data?.[0], 250, JSON.stringify(s));
 			const hits = await maildirHits(token);
 			t.log(`Maildir: ${hits.join(', ') || '(nothing)'}`);
-			const i = await lab().client<{ok: boolean; tls?: string; login?: unknown; messages?: {subject: string}[]; error?: string}>('imap', {user: 'alice@example.test', password: PASSWORDS.alice, token, wait: 10});
+			const i = await lab().client<{ok: boolean; tls?: string; login?: unknown; messages?: {subject: string}[]; error?: string}>('imap', {
+				user: 'alice@example.test',
+				password: PASSWORDS.alice,
+				token,
+				wait: 10,
+			});
 			if (!i.ok || hits.length !== 1) await queueEvidence(t);
-			t.true(hits.length === 1 && /alice/.test(hits[0]!), 'one file, in alice\'s Maildir');
+			t.true(hits.length === 1 && /alice/.test(hits[0]!), "one file, in alice's Maildir");
 			t.true(i.ok, JSON.stringify(i));
 			t.is(i.messages?.length, 1, JSON.stringify(i));
 		});
 
 		for (const [rcpt, what] of [
-			['postmaster@example.test', 'postmaster@ (RFC 5321) lands in alice\'s INBOX'],
-			['abuse@example.test', 'abuse@ (RFC 2142) lands in alice\'s INBOX'],
-			['info@example.test', 'the local alias info@ lands in alice\'s INBOX'],
-			['ALICE@EXAMPLE.TEST', 'the upper-case ALICE@EXAMPLE.TEST is accepted and lands in alice\'s INBOX'],
+			['postmaster@example.test', "postmaster@ (RFC 5321) lands in alice's INBOX"],
+			['abuse@example.test', "abuse@ (RFC 2142) lands in alice's INBOX"],
+			['info@example.test', "the local alias info@ lands in alice's INBOX"],
+			['ALICE@EXAMPLE.TEST', "the upper-case ALICE@EXAMPLE.TEST is accepted and lands in alice's INBOX"],
 		] as const) {
 			test.serial(`receive: ${what}`, async (t) => {
 				t.timeout(120_000);
@@ -412,12 +448,24 @@ export function makeLane(cfg: LaneConfig) {
 			t.log(JSON.stringify(s));
 			const codes = [s.banner?.[0], s.mail?.[0], ...s.rcpts.map((r) => r[0])].filter((c): c is number => typeof c === 'number');
 			t.true(codes.includes(550) || /550/.test(s.error ?? ''), `refused with 550: ${JSON.stringify(s)}`);
-			t.false(s.rcpts.some((r) => r[0] === 250), 'no recipient accepted');
+			t.false(
+				s.rcpts.some((r) => r[0] === 250),
+				'no recipient accepted',
+			);
 		});
 
 		test.serial('refuse: a wrong password on 587 and on IMAPS', async (t) => {
 			if (!needWizard(t)) return;
-			const s = await lab().client<{ok: boolean; stage?: string; response?: [number, string]}>('submit', {port: 587, mode: 'starttls', user: 'alice@example.test', password: 'wrong-password', from: 'alice@example.test', to: ['bob@remote.test'], subject: 'x', token: tag()});
+			const s = await lab().client<{ok: boolean; stage?: string; response?: [number, string]}>('submit', {
+				port: 587,
+				mode: 'starttls',
+				user: 'alice@example.test',
+				password: 'wrong-password',
+				from: 'alice@example.test',
+				to: ['bob@remote.test'],
+				subject: 'x',
+				token: tag(),
+			});
 			t.log(JSON.stringify(s));
 			t.false(s.ok);
 			t.is(s.stage, 'auth');
@@ -458,5 +506,29 @@ export function makeLane(cfg: LaneConfig) {
 		cleanup();
 	}
 
-	return {S, PASSWORDS, WIZARD, NODE, lab, needWizard, mxEvidence, queueEvidence, wizard, logRun, maildirHits, inbound, prepareMx, hooks, labChecks, wizardRuns, dnsZone, thirdRun, send, receive, refuse, cleanup, all};
+	return {
+		S,
+		PASSWORDS,
+		WIZARD,
+		NODE,
+		lab,
+		needWizard,
+		mxEvidence,
+		queueEvidence,
+		wizard,
+		logRun,
+		maildirHits,
+		inbound,
+		prepareMx,
+		hooks,
+		labChecks,
+		wizardRuns,
+		dnsZone,
+		thirdRun,
+		send,
+		receive,
+		refuse,
+		cleanup,
+		all,
+	};
 }

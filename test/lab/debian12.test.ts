@@ -16,6 +16,6 @@ if (unavailable) {
 		file: 'test/lab/debian12.test.ts',
 		node: process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node',
 		up: (log) => Lab.up({log}),
-		packagesNote: 'the mx sees the machine\'s packages',
+		packagesNote: "the mx sees the machine's packages",
 	}).all();
 }

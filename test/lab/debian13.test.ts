@@ -49,7 +49,7 @@ if (unavailable) {
 		const r = await lab().exec('mx', [TRIXIE_NODE, DIST, '--dry-run', '--answers', ANSWERS, '--resolver', NET.dns, '--state-dir', STATE], {env: {NO_COLOR: '1', TERM: 'dumb'}});
 		t.is(r.exitCode, 0, r.stderr);
 		t.log(tail(r.stdout, 400));
-		t.regex(r.stdout, /debian 13 \(trixie\), Dovecot 2\.4\.\d+, sysv, node 20\./, 'the profile: Debian 13, Dovecot 2.4, the wizard under Debian 13\'s node');
+		t.regex(r.stdout, /debian 13 \(trixie\), Dovecot 2\.4\.\d+, sysv, node 20\./, "the profile: Debian 13, Dovecot 2.4, the wizard under Debian 13's node");
 		t.regex(r.stdout, /dovecot_config_version = 2\.4\.1/);
 		t.regex(r.stdout, /ssl_server_cert_file = \//);
 		t.notRegex(r.stdout, /ssl_cert = </);

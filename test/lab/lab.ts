@@ -195,7 +195,10 @@ export async function cleanupStale(log: (l: string) => void = () => {}): Promise
 	const holder = Number(existsSync(LOCK) ? readFileSync(LOCK, 'utf8').trim() : 0);
 	if (holder && holder !== process.pid && alive(holder)) throw new Error(`[lab] another lab run (pid ${holder}) holds ${LOCK}`);
 	const names = Object.values(NETNS);
-	const present = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => (names as string[]).includes(n));
+	const present = (await run(['ip', 'netns', 'list'])).stdout
+		.split('\n')
+		.map((l) => l.split(' ')[0]!)
+		.filter((n) => (names as string[]).includes(n));
 	if (present.length) {
 		log(`cleaning up a previous run: namespaces ${present.join(', ')}`);
 		const inodes = new Set<string>();
@@ -522,7 +525,29 @@ export class Lab {
 		mkdirSync(d, {mode: 0o700});
 		writeFileSync(join(d, 'leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:mail.example.test\n');
 		const o = {cwd: d};
-		await must(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '3', '-subj', '/CN=mailwizard lab CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], o);
+		await must(
+			[
+				'openssl',
+				'req',
+				'-x509',
+				'-newkey',
+				'rsa:2048',
+				'-nodes',
+				'-keyout',
+				'ca.key',
+				'-out',
+				'ca.pem',
+				'-days',
+				'3',
+				'-subj',
+				'/CN=mailwizard lab CA',
+				'-addext',
+				'basicConstraints=critical,CA:TRUE',
+				'-addext',
+				'keyUsage=critical,keyCertSign,cRLSign',
+			],
+			o,
+		);
 		await must(['openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mail.key', '-out', 'mail.csr', '-subj', '/CN=mail.example.test'], o);
 		await must(['openssl', 'x509', '-req', '-in', 'mail.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mail.pem', '-days', '3', '-extfile', 'leaf.ext'], o);
 	}
@@ -538,8 +563,20 @@ export class Lab {
 		mkdirSync(join(m, 'root'), {mode: 0o700});
 		for (const f of ['.bashrc', '.profile']) if (existsSync(join('/root', f))) await cp(join('/root', f), join(m, 'root', f));
 		// /var without caches: /var/cache keeps only what dpkg/debconf need, each other entry an empty directory.
-		await must(['sh', '-c', 'cd / && tar --one-file-system --exclude=./var/cache --exclude=./var/lib/postgresql --exclude="./var/lib/apt/lists/*_Packages" --exclude="./var/lib/apt/lists/*_Translation-*" --exclude="./var/lib/apt/lists/*_Contents-*" -cf - ./var | tar -C "$1" -xf -', 'sh', m]);
-		await must(['sh', '-c', 'mkdir -p "$1/var/cache" && cd /var/cache && for e in *; do if [ "$e" = debconf ] || [ "$e" = ldconfig ]; then cp -a "$e" "$1/var/cache/"; elif [ -d "$e" ]; then mkdir -p "$1/var/cache/$e" && chmod --reference="$e" "$1/var/cache/$e"; fi; done', 'sh', m]);
+		await must([
+			'sh',
+			'-c',
+			'cd / && tar --one-file-system --exclude=./var/cache --exclude=./var/lib/postgresql --exclude="./var/lib/apt/lists/*_Packages" --exclude="./var/lib/apt/lists/*_Translation-*" --exclude="./var/lib/apt/lists/*_Contents-*" -cf - ./var | tar -C "$1" -xf -',
+			'sh',
+			m,
+		]);
+		await must([
+			'sh',
+			'-c',
+			'mkdir -p "$1/var/cache" && cd /var/cache && for e in *; do if [ "$e" = debconf ] || [ "$e" = ldconfig ]; then cp -a "$e" "$1/var/cache/"; elif [ -d "$e" ]; then mkdir -p "$1/var/cache/$e" && chmod --reference="$e" "$1/var/cache/$e"; fi; done',
+			'sh',
+			m,
+		]);
 		if (existsSync(join(RSPAMD_CACHE, 'rspamd'))) {
 			await must(['rm', '-rf', join(m, 'var/lib/rspamd')]);
 			await must(['cp', '-a', join(RSPAMD_CACHE, 'rspamd'), join(m, 'var/lib/rspamd')]);
@@ -727,7 +764,10 @@ export class Lab {
 	/** kdig from a host against the lab DNS: the answer's records, one per line (+short). */
 	async dig(name: string, type: string, from: HostName = 'remote'): Promise<string[]> {
 		const r = await this.probe(from, ['kdig', '+short', '+timeout=2', '+retry=0', `@${NET.dns}`, name, type], {timeoutMs: 10_000});
-		return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+		return r.stdout
+			.split('\n')
+			.map((l) => l.trim())
+			.filter(Boolean);
 	}
 
 	// ------------------------------------------------------------ mx
@@ -839,13 +879,18 @@ export class Lab {
 	/** What is left of this lab (empty when down() did its job). */
 	async leftovers(): Promise<string[]> {
 		const left: string[] = [];
-		const ns = (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => (Object.values(NETNS) as string[]).includes(n));
+		const ns = (await run(['ip', 'netns', 'list'])).stdout
+			.split('\n')
+			.map((l) => l.split(' ')[0]!)
+			.filter((n) => (Object.values(NETNS) as string[]).includes(n));
 		if (ns.length) left.push(`namespaces: ${ns.join(' ')}`);
 		const procs = processesIn(this.netInodes);
 		if (procs.length) left.push(`processes in lab namespaces: ${procs.join(' ')}`);
 		const started = this.started.filter(alive);
 		if (started.length) left.push(`processes started by the lab: ${started.join(' ')}`);
-		const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(this.base) || /\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) || l.includes('mwlab-'));
+		const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+			.split('\n')
+			.filter((l) => l.includes(this.base) || /\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) || l.includes('mwlab-'));
 		if (mounts.length) left.push(`mounts: ${mounts.join(' | ')}`);
 		if (existsSync(this.base)) left.push(`directory ${this.base}`);
 		if ((await run(['ip', 'link', 'show', 'mwbr0'])).exitCode === 0) left.push('link mwbr0 on the machine');

@@ -16,7 +16,7 @@ if (unavailable) {
 		file: 'test/lab/recipients.test.ts',
 		node: process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node',
 		up: (log) => Lab.up({log, lockWaitMs: 20 * 60_000}),
-		packagesNote: 'the mx sees the machine\'s packages',
+		packagesNote: "the mx sees the machine's packages",
 		setupTimeoutMs: 21 * 60_000,
 	});
 	lane.hooks();
@@ -41,7 +41,7 @@ if (unavailable) {
 		t.true(hits.length === 1 && hits[0]!.startsWith('/bob/Maildir/'), `delivered to bob: ${hits.join(', ')}`);
 	});
 
-	test.serial('recipients: with catch_all an unknown address is accepted and lands in its user\'s mailbox', async (t) => {
+	test.serial("recipients: with catch_all an unknown address is accepted and lands in its user's mailbox", async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
 		const unknown = `nobody-${tag()}@example.test`;

@@ -198,7 +198,12 @@ async function accept(t: ExecutionContext, term: MxTerm, next: RegExp): Promise<
 	await term.keys('Enter');
 	const s = await term.until(new RegExp(`${next.source}|Enter again to use it`));
 	if (!/Enter again to use it/.test(s) || next.test(s)) return s;
-	t.log(`kept despite: ${s.split('\n').filter((l) => l.startsWith('! ')).join(' ')}`);
+	t.log(
+		`kept despite: ${s
+			.split('\n')
+			.filter((l) => l.startsWith('! '))
+			.join(' ')}`,
+	);
 	await term.keys('Enter');
 	return term.until(next);
 }
@@ -224,7 +229,7 @@ if (unavailable) {
 		removeSocket();
 	});
 
-	test.serial('tui run 1: questions, review, each stage\'s plan review, running, the DNS wait; Ctrl-C there exits 130', async (t) => {
+	test.serial("tui run 1: questions, review, each stage's plan review, running, the DNS wait; Ctrl-C there exits 130", async (t) => {
 		t.timeout(6 * 60_000);
 		const t0 = Date.now();
 		const term = new MxTerm(lab(), WIZARD, 'run 1');
@@ -273,7 +278,11 @@ if (unavailable) {
 			await term.keys('c');
 			S.reviewed = await runStages(t, term, WAIT);
 			t.log(`stages reviewed before they ran: ${S.reviewed.join(' · ')}`);
-			for (const stage of ['vmail', 'Dovecot', 'Rspamd', 'OpenSMTPD']) t.true(S.reviewed.some((h) => h.toLowerCase().includes(stage.toLowerCase())), `the ${stage} stage's plan was reviewed`);
+			for (const stage of ['vmail', 'Dovecot', 'Rspamd', 'OpenSMTPD'])
+				t.true(
+					S.reviewed.some((h) => h.toLowerCase().includes(stage.toLowerCase())),
+					`the ${stage} stage's plan was reviewed`,
+				);
 			// The DNS wait: each record × each authoritative server, and the countdown.
 			const wait = await term.until(/Next check in \d+ s|Checking…/);
 			t.regex(wait, WAIT);
@@ -340,7 +349,12 @@ if (unavailable) {
 		if (!needs(t, 'run 1')) return;
 		const l = lab();
 		await l.writeFile('mx', '/root/alice.pass', `${PASSWORD}\n`, 0o600);
-		await l.writeFile('mx', ANSWERS, `# written by test/lab/tui.test.ts: what was typed into the wizard\ndomain: example.test\nhostname: mail.example.test\nipv4: ${NET.mx}\ntls: {cert: ${MX_TLS.cert}, key: ${MX_TLS.key}}\nusers:\n  - {name: alice, password_file: /root/alice.pass}\ndmarc: {policy: reject, rua: postmaster@example.test}\n`, 0o600);
+		await l.writeFile(
+			'mx',
+			ANSWERS,
+			`# written by test/lab/tui.test.ts: what was typed into the wizard\ndomain: example.test\nhostname: mail.example.test\nipv4: ${NET.mx}\ntls: {cert: ${MX_TLS.cert}, key: ${MX_TLS.key}}\nusers:\n  - {name: alice, password_file: /root/alice.pass}\ndmarc: {policy: reject, rua: postmaster@example.test}\n`,
+			0o600,
+		);
 		const r = await l.exec('mx', [NODE, DIST, 'dns', '--zone', '--answers', ANSWERS, '--state-dir', STATE, '--resolver', NET.dns], {env: {NO_COLOR: '1'}});
 		t.is(r.exitCode, 0, r.stderr);
 		t.regex(r.stdout, /_domainkey\.example\.test\.\s+\d*\s*IN\s+TXT/);
@@ -386,7 +400,16 @@ if (unavailable) {
 		t.timeout(120_000);
 		if (!S.finished) return t.fail('the wizard did not finish (see "tui run 3"): nothing to test');
 		const token = randomBytes(6).toString('hex');
-		const s = await lab().client<{ok: boolean; tls?: string; auth?: [number, string]; error?: string; stage?: string}>('submit', {port: 587, mode: 'starttls', user: 'alice@example.test', password: PASSWORD, from: 'alice@example.test', to: ['bob@remote.test'], subject: `tui ${token}`, token});
+		const s = await lab().client<{ok: boolean; tls?: string; auth?: [number, string]; error?: string; stage?: string}>('submit', {
+			port: 587,
+			mode: 'starttls',
+			user: 'alice@example.test',
+			password: PASSWORD,
+			from: 'alice@example.test',
+			to: ['bob@remote.test'],
+			subject: `tui ${token}`,
+			token,
+		});
 		t.true(s.ok, JSON.stringify(s));
 		if (!s.ok) return evidence(t);
 		const m = await lab().waitSink((x) => x.data.includes(token));

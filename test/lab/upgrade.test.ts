@@ -27,10 +27,30 @@ const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
 
 /** What mailwizard writes on Debian 12, and the mail: the upgraded server keeps all of it. */
-const KEPT_PATHS = ['etc/dovecot/dovecot.conf', 'etc/dovecot/users', 'etc/smtpd.conf', 'etc/smtpd', 'etc/mailname', 'etc/rspamd/local.d', 'var/lib/rspamd/dkim', 'var/lib/mailwizard', 'var/vmail', 'root/mailwizard.yaml', 'root/alice.pass', 'root/bob.pass'];
+const KEPT_PATHS = [
+	'etc/dovecot/dovecot.conf',
+	'etc/dovecot/users',
+	'etc/smtpd.conf',
+	'etc/smtpd',
+	'etc/mailname',
+	'etc/rspamd/local.d',
+	'var/lib/rspamd/dkim',
+	'var/lib/mailwizard',
+	'var/vmail',
+	'root/mailwizard.yaml',
+	'root/alice.pass',
+	'root/bob.pass',
+];
 const DKIM_KEY = '/var/lib/rspamd/dkim/example.test.mail.key';
 /** Files whose bytes must survive the re-run. */
-const SAME = {dkimKey: DKIM_KEY, dovecotUsers: '/etc/dovecot/users', smtpdPasswds: '/etc/smtpd/passwds', srs: '/etc/smtpd/srs.conf', cert: '/etc/ssl/certs/mail.example.test.pem', key: '/etc/ssl/private/mail.example.test.key'} as const;
+const SAME = {
+	dkimKey: DKIM_KEY,
+	dovecotUsers: '/etc/dovecot/users',
+	smtpdPasswds: '/etc/smtpd/passwds',
+	srs: '/etc/smtpd/srs.conf',
+	cert: '/etc/ssl/certs/mail.example.test.pem',
+	key: '/etc/ssl/private/mail.example.test.key',
+} as const;
 const DIALOG = {NO_COLOR: '1', TERM: 'dumb'};
 const MACHINE_NODE = process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node';
 
@@ -57,13 +77,20 @@ if (unavailable) {
 	}
 	const dkimTxt = (zone: string) => zone.replace(/"\s+"/g, '').match(/p=[A-Za-z0-9+/=]+/)?.[0];
 	function folders(l: Lab, h: HostName = 'remote') {
-		return l.exec(h, [PYTHON, join(LAB_DIR, 'debian13/imap_folders.py'), 'folders', JSON.stringify({ca: l.caCert, user: 'alice@example.test', password: passwords.alice, tokens: [tokens.inbox, tokens.sent]})]).then((r) => {
-			try {
-				return JSON.parse(r.stdout) as {ok: boolean; folders?: Record<string, {messages: number | null; tokens: string[]}>; list?: string[]; error?: string};
-			} catch {
-				return {ok: false, error: `imap_folders.py exit ${r.exitCode}: ${r.stdout} ${r.stderr}`};
-			}
-		});
+		return l
+			.exec(h, [
+				PYTHON,
+				join(LAB_DIR, 'debian13/imap_folders.py'),
+				'folders',
+				JSON.stringify({ca: l.caCert, user: 'alice@example.test', password: passwords.alice, tokens: [tokens.inbox, tokens.sent]}),
+			])
+			.then((r) => {
+				try {
+					return JSON.parse(r.stdout) as {ok: boolean; folders?: Record<string, {messages: number | null; tokens: string[]}>; list?: string[]; error?: string};
+				} catch {
+					return {ok: false, error: `imap_folders.py exit ${r.exitCode}: ${r.stdout} ${r.stderr}`};
+				}
+			});
 	}
 	function need13(t: ExecutionContext): boolean {
 		if (before.ready13) return true;
@@ -102,7 +129,12 @@ if (unavailable) {
 		t.is(s.data?.[0], 250, JSON.stringify(s));
 		const seen = await l.client<{ok: boolean; messages?: unknown[]}>('imap', {user: 'alice@example.test', password: passwords.alice, token: tokens.inbox, wait: 15});
 		t.is(seen.messages?.length, 1, JSON.stringify(seen));
-		const ap = await l.exec('remote', [PYTHON, join(LAB_DIR, 'debian13/imap_folders.py'), 'append', JSON.stringify({ca: l.caCert, user: 'alice@example.test', password: passwords.alice, folder: 'Sent', token: tokens.sent})]);
+		const ap = await l.exec('remote', [
+			PYTHON,
+			join(LAB_DIR, 'debian13/imap_folders.py'),
+			'append',
+			JSON.stringify({ca: l.caCert, user: 'alice@example.test', password: passwords.alice, folder: 'Sent', token: tokens.sent}),
+		]);
 		t.regex(ap.stdout, /"ok": true/, ap.stdout + ap.stderr);
 		const f = await folders(l);
 		t.log(`Debian 12, alice over IMAPS: ${JSON.stringify(f.folders)}`);
@@ -144,11 +176,20 @@ if (unavailable) {
 		t.is(x.exitCode, 0, x.stderr);
 		// What mailwizard leaves on Debian 12 when it had to add bookworm-backports and hold the filter.
 		const mirror = root.versions?.mirror ?? 'http://deb.debian.org/debian';
-		await l.writeFile('mx', BACKPORTS_FILE, `# Added by mailwizard for OpenSMTPD 7.4+.\nTypes: deb\nURIs: ${mirror}\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`, 0o644);
+		await l.writeFile(
+			'mx',
+			BACKPORTS_FILE,
+			`# Added by mailwizard for OpenSMTPD 7.4+.\nTypes: deb\nURIs: ${mirror}\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+			0o644,
+		);
 		const hold = await l.exec('mx', ['apt-mark', 'hold', 'opensmtpd-filter-rspamd']);
 		t.is(hold.exitCode, 0, hold.stderr);
 		t.deepEqual(await hashes(l, ['dkimKey', 'dovecotUsers', 'smtpdPasswds', 'srs']), before.hashes12, 'the files arrived unchanged');
-		const own = await l.exec('mx', ['sh', '-c', 'ls -ln /etc/dovecot/users /etc/smtpd/passwds /var/lib/rspamd/dkim/*.key; ls -ld /var/vmail /var/vmail/alice/Maildir; stat -c "%U:%G %n" /etc/dovecot/users /etc/smtpd/passwds /var/lib/rspamd/dkim /var/lib/rspamd/dkim/*.key /var/vmail/alice/Maildir']);
+		const own = await l.exec('mx', [
+			'sh',
+			'-c',
+			'ls -ln /etc/dovecot/users /etc/smtpd/passwds /var/lib/rspamd/dkim/*.key; ls -ld /var/vmail /var/vmail/alice/Maildir; stat -c "%U:%G %n" /etc/dovecot/users /etc/smtpd/passwds /var/lib/rspamd/dkim /var/lib/rspamd/dkim/*.key /var/vmail/alice/Maildir',
+		]);
 		t.log(own.stdout);
 		// The stranded server: smtpd and Rspamd run, Dovecot 2.4 will not load the 2.3 file.
 		const conf = await l.exec('mx', ['doveconf', '-n']);

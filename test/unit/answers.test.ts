@@ -24,7 +24,16 @@ const bad: Array<[string, Record<string, unknown>, string]> = [
 	['no users', {users: []}, 'users'],
 	['user with a colon', {users: [{name: 'al:ice', password_hash: '{CRYPT}$y$x'}]}, 'users[0].name'],
 	['user with a newline', {users: [{name: 'al\nice', password_hash: '{CRYPT}$y$x'}]}, 'users[0].name'],
-	['user twice', {users: [{name: 'alice', password_hash: '{CRYPT}$y$x'}, {name: 'Alice', password_hash: '{CRYPT}$y$x'}]}, 'users[1].name'],
+	[
+		'user twice',
+		{
+			users: [
+				{name: 'alice', password_hash: '{CRYPT}$y$x'},
+				{name: 'Alice', password_hash: '{CRYPT}$y$x'},
+			],
+		},
+		'users[1].name',
+	],
 	['password in the answers', {users: [{name: 'alice', password: 'secret123'}]}, 'users[0].password'],
 	['no password source', {users: [{name: 'alice'}]}, 'users[0].password_file'],
 	['argon hash without smtpd hash', {users: [{name: 'alice', password_hash: '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$a$b'}]}, 'users[0].smtpd_hash'],

@@ -14,7 +14,11 @@ const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status
 function tlsPair(dir: string) {
 	const cert = join(dir, 'cert.pem');
 	const key = join(dir, 'key.pem');
-	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=mail.example.test', '-addext', 'subjectAltName=DNS:mail.example.test'], {stdio: 'ignore'});
+	execFileSync(
+		'openssl',
+		['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=mail.example.test', '-addext', 'subjectAltName=DNS:mail.example.test'],
+		{stdio: 'ignore'},
+	);
 	execFileSync('chmod', ['600', key]);
 	return {cert, key};
 }
@@ -25,7 +29,19 @@ test('smtpd -n accepts the rendered smtpd.conf and tables (with and without catc
 		const dir = mkdtempSync(join(tmpdir(), 'mw-smtpd-'));
 		const tls = tlsPair(dir);
 		const a = answers({tls, catch_all: catchAll, aliases: {team: ['alice', 'bob'], fwd: 'x@remote.test'}, extra_domains: ['example.org']});
-		const actions = opensmtpd.plan(a, {srsKey: 'k1', srsBackup: 'k0', iface: 'lo', hashes: [{name: 'alice', hash: '$y$a', source: 'kept'}, {name: 'bob', hash: '$y$b', source: 'kept'}]}, DEBIAN12);
+		const actions = opensmtpd.plan(
+			a,
+			{
+				srsKey: 'k1',
+				srsBackup: 'k0',
+				iface: 'lo',
+				hashes: [
+					{name: 'alice', hash: '$y$a', source: 'kept'},
+					{name: 'bob', hash: '$y$b', source: 'kept'},
+				],
+			},
+			DEBIAN12,
+		);
 		let conf = '';
 		for (const x of actions) {
 			if (x.kind !== 'file' || typeof x.content !== 'string') continue;

@@ -68,7 +68,8 @@ test('the dry run of the example, as an unprivileged user, prints every stage an
 	const before = tree(dir);
 	const r = run(['--dry-run', '--answers', 'examples/example.com.yaml', '--state-dir', join(dir, 'state')], {asNobody: true});
 	t.is(r.code, 0, r.err);
-	for (const stage of ['Preflight', 'Packages', 'vmail', 'TLS certificate', 'DKIM key', 'DNS records', 'Dovecot', 'Rspamd', 'OpenSMTPD', 'Waiting for the DNS records', 'Done']) t.regex(r.out, new RegExp(`## \\d+/11 .*${stage}`), stage);
+	for (const stage of ['Preflight', 'Packages', 'vmail', 'TLS certificate', 'DKIM key', 'DNS records', 'Dovecot', 'Rspamd', 'OpenSMTPD', 'Waiting for the DNS records', 'Done'])
+		t.regex(r.out, new RegExp(`## \\d+/11 .*${stage}`), stage);
 	t.regex(r.out, /\/etc\/smtpd\.conf/);
 	t.regex(r.out, /\/etc\/dovecot\/dovecot\.conf/);
 	t.regex(r.out, /Nothing was changed \(dry run\)|Nothing to change/);

@@ -110,7 +110,12 @@ test.serial('Debian 13 users and groups are the names our steps chown to', async
 	if (!l) return;
 	const r = await l.sb.exec(['getent', 'group', 'opensmtpd', '_rspamd', 'dovecot']);
 	t.is(r.code, 0, `getent group: ${r.stdout}`);
-	const groups = new Map(r.stdout.trim().split('\n').map((line) => [line.split(':')[0], line]));
+	const groups = new Map(
+		r.stdout
+			.trim()
+			.split('\n')
+			.map((line) => [line.split(':')[0], line]),
+	);
 	t.true(groups.has('opensmtpd'), 'group opensmtpd (steps/09: /etc/smtpd/passwds)');
 	t.true(groups.has('_rspamd'), 'group _rspamd (steps/05: the DKIM key)');
 	t.true(groups.has('dovecot'), 'group dovecot (steps/07: /etc/dovecot/users)');
@@ -164,7 +169,15 @@ test.serial('Dovecot 2.4: our dovecot.conf parses, lints clean, starts, and both
 	const conf = DOVECOT_CONF['2.4'](VARS);
 	t.deepEqual(lint24(conf), []);
 	await sb.write(DOVECOT_PATHS.conf, conf);
-	await sb.write(DOVECOT_PATHS.users, usersFile([{name: 'alice', hash: await dovecotHash(l)}, {name: 'carol', hash: await dovecotHash(l)}]), 0o640, 'root:dovecot');
+	await sb.write(
+		DOVECOT_PATHS.users,
+		usersFile([
+			{name: 'alice', hash: await dovecotHash(l)},
+			{name: 'carol', hash: await dovecotHash(l)},
+		]),
+		0o640,
+		'root:dovecot',
+	);
 	// carol's mailbox as Dovecot 2.3 (maildir:~/Maildir, Maildir++ layout) left it before an upgrade.
 	const seeded = await sb.sh(`set -e
 M=/var/vmail/carol/Maildir
@@ -314,7 +327,12 @@ test.serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, and t
 	t.is((await sb.exec(['smtpd', '-n', '-f', '/tmp/smtpd-catchall.conf'])).code, 0);
 
 	// The usual case: an interface holding the server's address (a veth in the sandbox's netns).
-	for (const argv of [['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1'], ['ip', 'addr', 'add', '192.0.2.10/24', 'dev', 'eth0'], ['ip', 'link', 'set', 'eth0', 'up'], ['ip', 'link', 'set', 'eth1', 'up']]) {
+	for (const argv of [
+		['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1'],
+		['ip', 'addr', 'add', '192.0.2.10/24', 'dev', 'eth0'],
+		['ip', 'link', 'set', 'eth0', 'up'],
+		['ip', 'link', 'set', 'eth1', 'up'],
+	]) {
 		const r = await sb.net(argv);
 		t.is(r.code, 0, `${argv.join(' ')}: ${r.stderr}`);
 	}

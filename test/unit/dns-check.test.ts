@@ -71,7 +71,14 @@ function states(c: RecordCheck): string[] {
 // ---------------------------------------------------------------------------------------
 // The zones
 
-const OK_ANSWERS = {ipv6: '2001:db8::10', extra_domains: ['extra.test'], mta_sts: {mode: 'enforce'}, tlsrpt: {rua: 'tls@ok.test'}, dmarc: {policy: 'reject', rua: 'postmaster@ok.test', ruf: 'alice@ok.test'}, aliases: {tls: 'alice'}};
+const OK_ANSWERS = {
+	ipv6: '2001:db8::10',
+	extra_domains: ['extra.test'],
+	mta_sts: {mode: 'enforce'},
+	tlsrpt: {rua: 'tls@ok.test'},
+	dmarc: {policy: 'reject', rua: 'postmaster@ok.test', ruf: 'alice@ok.test'},
+	aliases: {tls: 'alice'},
+};
 const okRecords = records('ok.test', OK_ANSWERS);
 const dkimValue = dkimTxtValue(key);
 const ptr4 = okRecords.find((r) => r.type === 'PTR' && r.name.endsWith('in-addr.arpa'))!;
@@ -86,10 +93,18 @@ function zonesFor(server: 1 | 2): Record<string, string> {
 		'2.0.192.in-addr.arpa': zoneText('2.0.192.in-addr.arpa') + rr(ptr4.name, 'PTR', ptr4.value),
 		'8.b.d.0.1.0.0.2.ip6.arpa': zoneText('8.b.d.0.1.0.0.2.ip6.arpa') + rr(ptr6.name, 'PTR', ptr6.value),
 		'missing.test': zoneText('missing.test', {ttl: 40, minimum: 600}) + MX('missing.test'),
-		'split.test': zoneText('split.test') + txt('s1._domainkey.split.test', ...cut(dkimValue, 7, 100, 300)) + rr('s2._domainkey.split.test', 'TXT', quoteTxt(dkimValue.slice(0, 200))) + rr('s2._domainkey.split.test', 'TXT', quoteTxt(dkimValue.slice(200))) + txt('s3._domainkey.split.test', dkimValue.slice(0, 200), dkimValue.slice(201)),
+		'split.test':
+			zoneText('split.test') +
+			txt('s1._domainkey.split.test', ...cut(dkimValue, 7, 100, 300)) +
+			rr('s2._domainkey.split.test', 'TXT', quoteTxt(dkimValue.slice(0, 200))) +
+			rr('s2._domainkey.split.test', 'TXT', quoteTxt(dkimValue.slice(200))) +
+			txt('s3._domainkey.split.test', dkimValue.slice(0, 200), dkimValue.slice(201)),
 		'spf.test': zoneText('spf.test') + txt('spf.test', 'v=spf1 mx -all') + txt('spf.test', 'v=spf1 a -all') + txt('spf.test', 'google-site-verification=abc'),
 		'dkim.test': zoneText('dkim.test') + txt('mail._domainkey.dkim.test', ...cut(dkimTxtValue(otherKey), 255)),
-		'cname.test': zoneText('cname.test') + rr('_dmarc.cname.test', 'CNAME', 'policy.cname.test.') + txt('policy.cname.test', 'v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@cname.test'),
+		'cname.test':
+			zoneText('cname.test') +
+			rr('_dmarc.cname.test', 'CNAME', 'policy.cname.test.') +
+			txt('policy.cname.test', 'v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@cname.test'),
 		'serial.test': server === 1 ? zoneText('serial.test', {serial: 1}) + MX('serial.test') : zoneText('serial.test', {serial: 2}) + MX('serial.test') + txt('serial.test', 'v=spf1 mx -all'),
 		'dead.test': zoneText('dead.test', {ns: {ns1: NS1, ns8: SILENT, ns9: NOTHING}}) + MX('dead.test'),
 		'lame.test': zoneText('lame.test', {ns: {ns1: NS1, ns3: NS3, ns4: NS4}}) + MX('lame.test'),
@@ -98,7 +113,7 @@ function zonesFor(server: 1 | 2): Record<string, string> {
 	};
 }
 
-const parentZone = zoneText('test', {ns: {'ns3': NS3}}) + rr('lame.test', 'NS', 'ns1.lame.test.') + rr('ns1.lame.test', 'A', NS1);
+const parentZone = zoneText('test', {ns: {ns3: NS3}}) + rr('lame.test', 'NS', 'ns1.lame.test.') + rr('ns1.lame.test', 'A', NS1);
 
 const unavailable = nsdUnavailable();
 const servers: Nsd[] = [];
@@ -111,7 +126,12 @@ test.before(async () => {
 		silent!.once('error', reject);
 		silent!.bind(53, SILENT, resolve);
 	});
-	const started = await Promise.allSettled([startNsd(NS1, zonesFor(1)), startNsd(NS2, zonesFor(2)), startNsd(NS3, {test: parentZone}), startNsd(NS4, {'unrelated.test': zoneText('unrelated.test', {ns: {ns4: NS4}})})]);
+	const started = await Promise.allSettled([
+		startNsd(NS1, zonesFor(1)),
+		startNsd(NS2, zonesFor(2)),
+		startNsd(NS3, {test: parentZone}),
+		startNsd(NS4, {'unrelated.test': zoneText('unrelated.test', {ns: {ns4: NS4}})}),
+	]);
 	for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
 	const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
 	if (failed) throw failed.reason;
@@ -197,7 +217,10 @@ live('every record correct (zone fragments from formatZone loaded as they are): 
 	t.deepEqual(report.problems, []);
 	t.true(report.checks.length === okRecords.length);
 	t.deepEqual(states(check(report, 'dkim', 'mail._domainkey.ok.test')), ['ns1.ok.test ok', 'ns2.ok.test ok']);
-	t.deepEqual(check(report, 'dkim', 'mail._domainkey.ok.test').results.map((r) => r.server), ['ns1.ok.test (127.53.0.1)', 'ns2.ok.test (127.53.0.2)']);
+	t.deepEqual(
+		check(report, 'dkim', 'mail._domainkey.ok.test').results.map((r) => r.server),
+		['ns1.ok.test (127.53.0.1)', 'ns2.ok.test (127.53.0.2)'],
+	);
 	t.deepEqual(states(check(report, 'mx', 'extra.test')), ['ns1.extra.test ok', 'ns2.extra.test ok']);
 	t.true(report.servers.includes('ns1.ok.test (127.53.0.1)') && report.servers.includes('ns2.extra.test (127.53.0.2)'));
 	t.is(check(report, 'mx', 'ok.test').results[0]!.ttl, 3600);
@@ -259,7 +282,10 @@ live('servers disagree (serial 1 without SPF, serial 2 with it): record not ok, 
 	t.is(check(report, 'spf').state, 'missing');
 	t.is(check(report, 'mx').state, 'ok');
 	t.false(report.complete);
-	t.true(report.problems.some((p) => /^serials differ: ns1\.serial\.test \(127\.53\.0\.1\) has 1, ns2\.serial\.test \(127\.53\.0\.2\) has 2/.test(p)), report.problems.join('\n'));
+	t.true(
+		report.problems.some((p) => /^serials differ: ns1\.serial\.test \(127\.53\.0\.1\) has 1, ns2\.serial\.test \(127\.53\.0\.2\) has 2/.test(p)),
+		report.problems.join('\n'),
+	);
 });
 
 live('a silent server and a closed port: unreachable within the bounded timeout, the rest still checked', async (t) => {
@@ -370,7 +396,10 @@ live('waitForRecords: aborting stops it promptly with the last report', async (t
 });
 
 live('confirmViaResolvers: asks with RD=1 and compares the same way', async (t) => {
-	const report = await confirmViaResolvers(okRecords.filter((r) => r.zone === 'ok.test'), [NS1]);
+	const report = await confirmViaResolvers(
+		okRecords.filter((r) => r.zone === 'ok.test'),
+		[NS1],
+	);
 	t.true(report.complete);
 	t.true(report.checks.every((c) => c.results.length === 1 && c.results[0]!.server === 'resolver 127.53.0.1'));
 	const wrong = await confirmViaResolvers(own('dkim.test', ['dkim']), [NS1]);

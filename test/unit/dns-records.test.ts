@@ -34,7 +34,10 @@ test('splitTxt: at most 255 bytes per string, split exactly at the limit', (t) =
 	t.deepEqual(splitTxt(''), ['']);
 	t.deepEqual(splitTxt('a'.repeat(255)), ['a'.repeat(255)]);
 	t.deepEqual(splitTxt('a'.repeat(256)), ['a'.repeat(255), 'a']);
-	t.deepEqual(splitTxt('a'.repeat(600)).map((s) => s.length), [255, 255, 90]);
+	t.deepEqual(
+		splitTxt('a'.repeat(600)).map((s) => s.length),
+		[255, 255, 90],
+	);
 });
 
 test('splitTxt: counts bytes, never cuts a UTF-8 character', (t) => {
@@ -205,7 +208,10 @@ test('formatTable: whole values per zone, FQDNs with dots, PTRs under "Ask your 
 	t.is(lines[0], 'Zone example.test');
 	t.regex(lines[1]!, /^\s+TYPE\s+HOST\s+FQDN\s+TTL\s+VALUE$/);
 	t.true(lines.some((l) => /^\s+MX\s+@\s+example\.test\.\s+3600\s+10 mail\.example\.test\.$/.test(l)));
-	t.true(lines.some((l) => l.endsWith(dkimTxtValue(rsa))), 'the DKIM value is shown whole, on one line');
+	t.true(
+		lines.some((l) => l.endsWith(dkimTxtValue(rsa))),
+		'the DKIM value is shown whole, on one line',
+	);
 	const ask = lines.indexOf('Ask your provider');
 	t.true(ask > 0);
 	t.true(lines.slice(ask).some((l) => l.includes('10.2.0.192.in-addr.arpa.') && l.includes('mail.example.test.')));

@@ -37,7 +37,10 @@ test('a failed validation leaves the old file untouched', async (t) => {
 	t.regex(error!.message, /checking the new \/etc\/a.conf/);
 	t.is(readFileSync(join(root, 'etc/a.conf'), 'utf8'), 'old\n');
 	t.regex(exec.calls[0]!.argv[2]!, /a\.conf\.mailwizard-\d+\.tmp$/, 'the validator sees the temp file');
-	t.deepEqual(readdirSync(join(root, 'etc')).filter((f) => f.includes('tmp')), []);
+	t.deepEqual(
+		readdirSync(join(root, 'etc')).filter((f) => f.includes('tmp')),
+		[],
+	);
 });
 
 test('a failed verify after the rename restores the previous file', async (t) => {
@@ -98,7 +101,10 @@ test('apply runs a service restart once after its files, then a re-plan changes 
 	// A changed file now restarts the running service.
 	writeFileSync(join(root, 'etc/svc/a'), 'changed by hand\n');
 	const third = await planStep(twoFiles, ctxFor(root, exec), answers());
-	t.deepEqual(third.actions.map((a) => (a.kind === 'service' ? `${a.op} ${a.name}` : a.kind)), ['file', 'restart svc']);
+	t.deepEqual(
+		third.actions.map((a) => (a.kind === 'service' ? `${a.op} ${a.name}` : a.kind)),
+		['file', 'restart svc'],
+	);
 });
 
 test('a failing command stops the step, restores its files and keeps earlier progress', async (t) => {
@@ -157,7 +163,9 @@ test('an abort ends the running command and the outcome is interrupted, with pro
 	const state = openState(join(root, 'state'), false);
 	const started = Date.now();
 	setTimeout(() => controller.abort(), 300);
-	const {outcome} = await drain(apply({steps: [slow], ctx: ctxFor(root, realExec()), answers: answers(), state, wait: 'once', signal: controller.signal, checkDns: async () => Promise.reject(new Error('unused'))}));
+	const {outcome} = await drain(
+		apply({steps: [slow], ctx: ctxFor(root, realExec()), answers: answers(), state, wait: 'once', signal: controller.signal, checkDns: async () => Promise.reject(new Error('unused'))}),
+	);
 	t.is(outcome, 'interrupted');
 	t.true(Date.now() - started < 5000, 'the sleep was ended, not waited for');
 	t.is(state.data().steps.slow, undefined);
@@ -184,7 +192,10 @@ test('a restart waits for the old daemon to go before starting (sysv); systemd r
 	const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs');
 	const {tmpdir} = await import('node:os');
 	const dir = mkdtempSync(join(tmpdir(), 'mw-svc-'));
-	writeFileSync(join(dir, 'service'), `#!/bin/sh\nf=${dir}/running\ncase "$2" in\nstop) (sleep 1; rm -f $f) & ;;\nstatus) test -e $f ;;\nstart) if test -e $f; then echo already running; exit 1; fi; touch $f; echo started ;;\nesac\n`);
+	writeFileSync(
+		join(dir, 'service'),
+		`#!/bin/sh\nf=${dir}/running\ncase "$2" in\nstop) (sleep 1; rm -f $f) & ;;\nstatus) test -e $f ;;\nstart) if test -e $f; then echo already running; exit 1; fi; touch $f; echo started ;;\nesac\n`,
+	);
 	chmodSync(join(dir, 'service'), 0o755);
 	writeFileSync(join(dir, 'running'), '');
 	const {realExec} = await import('../../source/engine/exec.ts');

@@ -31,7 +31,10 @@ test('a re-run that only adds an alias rewrites the two tables and reloads them 
 	await run(ctx, answers(), state);
 	const srs = readFileSync(join(root, 'etc/smtpd/srs.conf'), 'utf8');
 	t.regex(srs, /^srs key "[A-Za-z0-9+/=]{40}"\n$/);
-	t.truthy(exec.calls.find((c) => c.argv[0] === 'sh' && c.argv[2]!.startsWith('service opensmtpd stop;')), 'first run: smtpd.conf is new, smtpd restarts');
+	t.truthy(
+		exec.calls.find((c) => c.argv[0] === 'sh' && c.argv[2]!.startsWith('service opensmtpd stop;')),
+		'first run: smtpd.conf is new, smtpd restarts',
+	);
 
 	const again = await planStep(opensmtpd, ctx, answers());
 	t.is(again.changes, 0, 'same answers: nothing to do');

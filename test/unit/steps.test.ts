@@ -20,7 +20,9 @@ const files = (actions: Action[]) => actions.filter((a) => a.kind === 'file').ma
 const GiB = 1024 ** 3;
 
 test('preflight refuses an unsupported system before anything runs', (t) => {
-	const e = t.throws(() => preflight.plan(answers(), {memBytes: 2 * GiB, systemHostname: 'mail', otherMtas: []}, {...DEBIAN12, id: 'ubuntu', version: '24.04', supported: false}), {instanceOf: StepError});
+	const e = t.throws(() => preflight.plan(answers(), {memBytes: 2 * GiB, systemHostname: 'mail', otherMtas: []}, {...DEBIAN12, id: 'ubuntu', version: '24.04', supported: false}), {
+		instanceOf: StepError,
+	});
 	t.regex(e!.message, /ubuntu 24\.04 is not supported/);
 });
 
@@ -36,7 +38,15 @@ test('preflight picks SHA512-CRYPT on a small machine, ARGON2ID otherwise', (t) 
 	t.regex(note(4 * GiB), /ARGON2ID/);
 });
 
-const none = {opensmtpd: undefined, 'opensmtpd-filter-rspamd': undefined, 'dovecot-core': undefined, 'dovecot-imapd': undefined, 'dovecot-lmtpd': undefined, rspamd: undefined, 'ca-certificates': '2023'};
+const none = {
+	opensmtpd: undefined,
+	'opensmtpd-filter-rspamd': undefined,
+	'dovecot-core': undefined,
+	'dovecot-imapd': undefined,
+	'dovecot-lmtpd': undefined,
+	rspamd: undefined,
+	'ca-certificates': '2023',
+};
 
 test('Debian 12 packages: smtpd from backports, the filter fetched once from trixie and held', (t) => {
 	const actions = packages.plan(answers(), {versions: none, backports: false, mirror: 'http://mirror.test/debian'}, DEBIAN12);
@@ -48,11 +58,22 @@ test('Debian 12 packages: smtpd from backports, the filter fetched once from tri
 	t.is(runs.at(-1), 'apt-mark hold opensmtpd-filter-rspamd');
 	const trixie = actions.find((a) => a.kind === 'file' && a.path.endsWith('trixie/sources.list'));
 	t.regex(JSON.stringify(trixie), /http:\/\/mirror\.test\/debian trixie main/, 'the mirror apt already uses');
-	t.false(files(actions).some((f) => f.startsWith('/etc/apt/') && f.includes('trixie')), 'trixie never lands in /etc/apt');
+	t.false(
+		files(actions).some((f) => f.startsWith('/etc/apt/') && f.includes('trixie')),
+		'trixie never lands in /etc/apt',
+	);
 });
 
 test('Debian 12 packages: the stock 6.8 smtpd is replaced; a complete system needs nothing', (t) => {
-	const have = {...none, opensmtpd: '6.8.0p2-4+b4', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.3.19.1', 'dovecot-imapd': '1:2.3.19.1', 'dovecot-lmtpd': '1:2.3.19.1', rspamd: '3.4-1'};
+	const have = {
+		...none,
+		opensmtpd: '6.8.0p2-4+b4',
+		'opensmtpd-filter-rspamd': '0.1.8-1+b10',
+		'dovecot-core': '1:2.3.19.1',
+		'dovecot-imapd': '1:2.3.19.1',
+		'dovecot-lmtpd': '1:2.3.19.1',
+		rspamd: '3.4-1',
+	};
 	const runs = argvs(packages.plan(answers(), {versions: have, backports: true, mirror: 'http://m/debian'}, DEBIAN12));
 	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
 	t.false(runs.some((r) => r.includes('trixie')));
@@ -77,19 +98,35 @@ test('Debian 13 after an upgrade from 12: the backports source and the hold mail
 });
 
 test('apt sources are read in both formats', (t) => {
-	const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
+	const deb822 =
+		'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
 	t.deepEqual(parseSources([deb822], 'bookworm'), {mirror: 'http://deb.debian.org/debian', backports: false});
-	t.deepEqual(parseSources(['deb http://ftp.fr.debian.org/debian bookworm main\ndeb http://ftp.fr.debian.org/debian bookworm-backports main\n'], 'bookworm'), {mirror: 'http://ftp.fr.debian.org/debian', backports: true});
+	t.deepEqual(parseSources(['deb http://ftp.fr.debian.org/debian bookworm main\ndeb http://ftp.fr.debian.org/debian bookworm-backports main\n'], 'bookworm'), {
+		mirror: 'http://ftp.fr.debian.org/debian',
+		backports: true,
+	});
 });
 
 test('vmail: created once with a free id >= 500, then only the directory is checked', (t) => {
-	t.deepEqual(argvs(vmail.plan(answers(), {freeId: 5001}, DEBIAN12)), ['groupadd --gid 5001 vmail', 'useradd --uid 5001 --gid vmail --home-dir /var/vmail --no-create-home --shell /usr/sbin/nologin --comment virtual mail vmail']);
+	t.deepEqual(argvs(vmail.plan(answers(), {freeId: 5001}, DEBIAN12)), [
+		'groupadd --gid 5001 vmail',
+		'useradd --uid 5001 --gid vmail --home-dir /var/vmail --no-create-home --shell /usr/sbin/nologin --comment virtual mail vmail',
+	]);
 	const present = vmail.plan(answers(), {freeId: 5001, gid: 5000, user: {name: 'vmail', uid: 5000, gid: 5000, home: '/var/vmail', shell: '/usr/sbin/nologin'}}, DEBIAN12);
-	t.deepEqual(present.map((a) => a.kind), ['dir']);
+	t.deepEqual(
+		present.map((a) => a.kind),
+		['dir'],
+	);
 	t.throws(() => vmail.plan(answers(), {freeId: 5001, gid: 100, user: {name: 'vmail', uid: 100, gid: 100, home: '/', shell: ''}}, DEBIAN12), {instanceOf: StepError});
 });
 
-const dovecotFacts = {scheme: 'ARGON2ID' as const, hashes: [{name: 'alice', hash: '{ARGON2ID}$argon2id$x', source: 'kept' as const}, {name: 'bob', hash: '{ARGON2ID}$argon2id$y', source: 'new' as const}]};
+const dovecotFacts = {
+	scheme: 'ARGON2ID' as const,
+	hashes: [
+		{name: 'alice', hash: '{ARGON2ID}$argon2id$x', source: 'kept' as const},
+		{name: 'bob', hash: '{ARGON2ID}$argon2id$y', source: 'new' as const},
+	],
+};
 
 test('Dovecot 2.3: the guide file, IMAPS only, passwd-file users', (t) => {
 	const actions = dovecot.plan(answers(), dovecotFacts, DEBIAN12);
@@ -118,7 +155,14 @@ test('Dovecot 2.4: a new language, and none of the traps that pass doveconf -n',
 	t.deepEqual(lint24('ssl_server_cert_file = </x\nmail_home = /var/vmail/%d/%n\n').length, 2, 'the lint catches both traps');
 });
 
-const smtpdFacts = {srsKey: 'SRSKEY', iface: 'eth0', hashes: [{name: 'alice', hash: '$y$A', source: 'kept' as const}, {name: 'bob', hash: '$y$B', source: 'kept' as const}]};
+const smtpdFacts = {
+	srsKey: 'SRSKEY',
+	iface: 'eth0',
+	hashes: [
+		{name: 'alice', hash: '$y$A', source: 'kept' as const},
+		{name: 'bob', hash: '$y$B', source: 'kept' as const},
+	],
+};
 
 test('OpenSMTPD: only users and aliases are recipients; aliases map to users or forward', (t) => {
 	const a = answers({aliases: {info: 'alice', team: ['alice', 'bob'], fwd: 'someone@remote.test'}});
@@ -176,7 +220,9 @@ test('OpenSMTPD: a catch-all only on request, and a new alias touches only the t
 function cert(dir: string, name: string, host: string, days = 30): {cert: string; key: string} {
 	const cert = join(dir, `${name}.pem`);
 	const key = join(dir, `${name}.key`);
-	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`], {stdio: 'ignore'});
+	execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(days), '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`], {
+		stdio: 'ignore',
+	});
 	return {cert, key};
 }
 

@@ -19,7 +19,24 @@ const STEPS = [
 
 const tls = selfSigned('mail.example.com');
 
-const SAVED = publicAnswers(toAnswers({domain: 'example.com', hostname: 'mail.example.com', ipv4: '203.0.113.7', ipv6: '', cert: tls.cert, key: tls.key, users: [{name: 'alice', password: 'irrelevant'}], selector: 'mail', policy: 'reject', rua: '', extra: {}}, false));
+const SAVED = publicAnswers(
+	toAnswers(
+		{
+			domain: 'example.com',
+			hostname: 'mail.example.com',
+			ipv4: '203.0.113.7',
+			ipv6: '',
+			cert: tls.cert,
+			key: tls.key,
+			users: [{name: 'alice', password: 'irrelevant'}],
+			selector: 'mail',
+			policy: 'reject',
+			rua: '',
+			extra: {},
+		},
+		false,
+	),
+);
 
 const done = (at = '2025-01-01T00:00:00Z') => ({done: true, inputHash: 'h', at});
 const RESUMED: StateData = {version: 1, answers: SAVED, steps: {dovecot: done(), opensmtpd: done()}};
@@ -36,9 +53,16 @@ function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: numb
 		canApply: true,
 		answers: (f: Parameters<Deps['answers']>[0]) => toAnswers(f, false),
 		async start(_a: unknown, confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) {
-			return {events: (over.script ?? (async function* () {
-				return 'done' as Outcome;
-			}))(confirm, signal), init: 'systemd' as const, release: () => {}};
+			return {
+				events: (
+					over.script ??
+					async function* () {
+						return 'done' as Outcome;
+					}
+				)(confirm, signal),
+				init: 'systemd' as const,
+				release: () => {},
+			};
 		},
 		exit: (code: number) => {
 			d.codes.push(code);
@@ -51,7 +75,16 @@ function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: numb
 const step = (id: string): Step<null> => ({id, title: STEPS.find((s) => s.id === id)!.title, summary: '', facts: async () => null, plan: () => []});
 const APT = {kind: 'run', cmd: {argv: ['apt-get', 'install', '-y', 'opensmtpd']}, why: 'the mail daemons'} as const;
 const PLAN: StepPlan = {step: step('packages'), actions: [APT], changes: 1, inputHash: 'h', basis: 'b'};
-const rec = (host: string, type: ExpectedRecord['type'], value: string): ExpectedRecord => ({kind: 'mx', type, host, name: host === '@' ? 'example.com' : `${host}.example.com`, zone: 'example.com', ttl: 3600, value, publishable: true});
+const rec = (host: string, type: ExpectedRecord['type'], value: string): ExpectedRecord => ({
+	kind: 'mx',
+	type,
+	host,
+	name: host === '@' ? 'example.com' : `${host}.example.com`,
+	zone: 'example.com',
+	ttl: 3600,
+	value,
+	publishable: true,
+});
 const RECORDS = [rec('@', 'MX', '10 mail.example.com.'), rec('_dmarc', 'TXT', 'v=DMARC1; p=reject')];
 const REPORT: CheckReport = {
 	zone: 'example.com',
@@ -246,7 +279,15 @@ test('a failed step shows the command, its exit code, the tail of its output and
 	const d = deps({
 		script: async function* () {
 			yield {type: 'step', id: 'packages', title: STEPS[0]!.title, index: 0, total: 3};
-			yield {type: 'error', id: 'packages', message: 'command failed with exit code 100', command: 'apt-get install -y opensmtpd', exitCode: 100, tail: 'E: Unable to locate package opensmtpd', hint: 'Check /etc/apt/sources.list, then run mailwizard again.'};
+			yield {
+				type: 'error',
+				id: 'packages',
+				message: 'command failed with exit code 100',
+				command: 'apt-get install -y opensmtpd',
+				exitCode: 100,
+				tail: 'E: Unable to locate package opensmtpd',
+				hint: 'Check /etc/apt/sources.list, then run mailwizard again.',
+			};
 			return 'failed';
 		},
 	});
@@ -266,7 +307,11 @@ test('the finish shows the summary notice', async (t) => {
 	const d = deps({
 		script: async function* () {
 			yield {type: 'step', id: 'finish', title: 'Done', index: 2, total: 3};
-			yield {type: 'notice', id: 'finish', notice: {kind: 'notice', level: 'summary', title: 'example.com is served by mail.example.com', lines: ['Mail client settings:', '  IMAP      mail.example.com port 993']}};
+			yield {
+				type: 'notice',
+				id: 'finish',
+				notice: {kind: 'notice', level: 'summary', title: 'example.com is served by mail.example.com', lines: ['Mail client settings:', '  IMAP      mail.example.com port 993']},
+			};
 			yield {type: 'step-done', id: 'finish', changed: 0};
 			yield {type: 'done', changed: 7};
 			return 'done';

@@ -94,7 +94,15 @@ test('questions: passwords are masked, too short is refused, and a mismatch asks
 const diffPlan = (n: number): StepPlan => ({
 	step: {id: 'dovecot', title: 'Dovecot: IMAP and authentication', summary: '', facts: async () => null, plan: () => []},
 	actions: [
-		{kind: 'file', path: '/etc/dovecot/dovecot.conf', content: Array.from({length: n}, (_v, i) => `line ${i + 1}`).join('\n') + '\n', mode: 0o644, why: 'the IMAP server', old: 'line 1\nold line\n', metaOnly: false},
+		{
+			kind: 'file',
+			path: '/etc/dovecot/dovecot.conf',
+			content: Array.from({length: n}, (_v, i) => `line ${i + 1}`).join('\n') + '\n',
+			mode: 0o644,
+			why: 'the IMAP server',
+			old: 'line 1\nold line\n',
+			metaOnly: false,
+		},
 		{kind: 'service', name: 'dovecot', op: 'restart', why: 'load the new configuration'},
 	],
 	changes: 2,
@@ -125,15 +133,46 @@ test('the plan review shows the file diff in a bounded box that scrolls, and Run
 	t.deepEqual(decisions, ['skip', 'quit', 'run']);
 });
 
-const rec = (kind: ExpectedRecord['kind'], type: ExpectedRecord['type'], host: string, value: string, strings?: string[]): ExpectedRecord => ({kind, type, host, name: host === '@' ? 'example.com' : `${host}.example.com`, zone: 'example.com', ttl: 3600, value, strings, publishable: true});
+const rec = (kind: ExpectedRecord['kind'], type: ExpectedRecord['type'], host: string, value: string, strings?: string[]): ExpectedRecord => ({
+	kind,
+	type,
+	host,
+	name: host === '@' ? 'example.com' : `${host}.example.com`,
+	zone: 'example.com',
+	ttl: 3600,
+	value,
+	strings,
+	publishable: true,
+});
 
 const REPORT: CheckReport = {
 	zone: 'example.com',
 	servers: ['ns1.example.net (192.0.2.53)', 'ns2.example.net (198.51.100.53)'],
 	checks: [
-		{record: rec('mx', 'MX', '@', '10 mail.example.com.'), state: 'ok', results: [{server: 'ns1.example.net (192.0.2.53)', state: 'ok'}, {server: 'ns2.example.net (198.51.100.53)', state: 'ok'}]},
-		{record: rec('spf', 'TXT', '@', 'v=spf1 mx -all'), state: 'wrong', results: [{server: 'ns1.example.net (192.0.2.53)', state: 'ok'}, {server: 'ns2.example.net (198.51.100.53)', state: 'wrong', detail: '"v=spf1 a ~all"'}]},
-		{record: rec('dmarc', 'TXT', '_dmarc', 'v=DMARC1; p=reject'), state: 'missing', results: [{server: 'ns1.example.net (192.0.2.53)', state: 'missing'}, {server: 'ns2.example.net (198.51.100.53)', state: 'missing'}]},
+		{
+			record: rec('mx', 'MX', '@', '10 mail.example.com.'),
+			state: 'ok',
+			results: [
+				{server: 'ns1.example.net (192.0.2.53)', state: 'ok'},
+				{server: 'ns2.example.net (198.51.100.53)', state: 'ok'},
+			],
+		},
+		{
+			record: rec('spf', 'TXT', '@', 'v=spf1 mx -all'),
+			state: 'wrong',
+			results: [
+				{server: 'ns1.example.net (192.0.2.53)', state: 'ok'},
+				{server: 'ns2.example.net (198.51.100.53)', state: 'wrong', detail: '"v=spf1 a ~all"'},
+			],
+		},
+		{
+			record: rec('dmarc', 'TXT', '_dmarc', 'v=DMARC1; p=reject'),
+			state: 'missing',
+			results: [
+				{server: 'ns1.example.net (192.0.2.53)', state: 'missing'},
+				{server: 'ns2.example.net (198.51.100.53)', state: 'missing'},
+			],
+		},
 	],
 	complete: false,
 	negativeTtl: 300,
@@ -157,13 +196,24 @@ test('the DNS wait shows each record on each server as ok, missing or wrong, the
 test('the DNS wait keeps a space between the longest record name and its first cell, and the server numbers above the cells', (t) => {
 	const dkim = rec('dkim', 'TXT', 'mail._domainkey', 'v=DKIM1; k=rsa; p=AAAA');
 	const server = 'ns1.example.test (10.77.0.53)';
-	const report: CheckReport = {...REPORT, zone: 'example.test', servers: [server], checks: [{record: dkim, state: 'missing', results: [{server, state: 'missing'}]}, {record: rec('mx', 'MX', '@', '10 mail.example.test.'), state: 'ok', results: [{server, state: 'ok'}]}], negativeTtl: 30};
-	const lines = render(<WaitPanel report={report} nextIn={1} />).lastFrame()!.split('\n');
+	const report: CheckReport = {
+		...REPORT,
+		zone: 'example.test',
+		servers: [server],
+		checks: [
+			{record: dkim, state: 'missing', results: [{server, state: 'missing'}]},
+			{record: rec('mx', 'MX', '@', '10 mail.example.test.'), state: 'ok', results: [{server, state: 'ok'}]},
+		],
+		negativeTtl: 30,
+	};
+	const lines = render(<WaitPanel report={report} nextIn={1} />)
+		.lastFrame()!
+		.split('\n');
 	const row = lines.find((l) => l.includes('mail._domainkey'))!;
 	t.regex(row, /TXT mail\._domainkey +– +missing/, row);
 	const header = lines[1]!;
 	t.is(header.indexOf('1'), row.indexOf('–'), 'the server number stands above its cell');
-	t.is(lines.find((l) => l.includes('MX @'))!.indexOf('✓'), row.indexOf('–'), 'every row\'s cells in one column');
+	t.is(lines.find((l) => l.includes('MX @'))!.indexOf('✓'), row.indexOf('–'), "every row's cells in one column");
 });
 
 test('the DNS wait shows a wrong value whole on two lines, not cut at the screen edge; three problems at most', (t) => {
@@ -171,7 +221,13 @@ test('the DNS wait shows a wrong value whole on two lines, not cut at the screen
 	const found = '"v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1"';
 	const dmarc = rec('dmarc', 'TXT', '_dmarc', 'v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@example.test');
 	const wrong = (r: ExpectedRecord) => ({record: r, state: 'wrong' as const, results: [{server, state: 'wrong' as const, detail: found}]});
-	const report: CheckReport = {...REPORT, zone: 'example.test', servers: [server], checks: [wrong(dmarc), wrong(rec('spf', 'TXT', '@', 'v=spf1 mx -all')), wrong(rec('mx', 'MX', '@', '10 mail.example.test.')), wrong(rec('dkim', 'TXT', 'mail._domainkey', 'v=DKIM1; p=AAAA'))], problems: []};
+	const report: CheckReport = {
+		...REPORT,
+		zone: 'example.test',
+		servers: [server],
+		checks: [wrong(dmarc), wrong(rec('spf', 'TXT', '@', 'v=spf1 mx -all')), wrong(rec('mx', 'MX', '@', '10 mail.example.test.')), wrong(rec('dkim', 'TXT', 'mail._domainkey', 'v=DKIM1; p=AAAA'))],
+		problems: [],
+	};
 	const f = render(<WaitPanel report={report} nextIn={1} width={80} />).lastFrame()!;
 	t.regex(f.replace(/\s*\n\s*/g, ' '), /TXT _dmarc on ns1\.example\.test: found "v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1"/);
 	t.is(f.match(/ on ns1\.example\.test: found/g)?.length, 3);
@@ -179,7 +235,10 @@ test('the DNS wait shows a wrong value whole on two lines, not cut at the screen
 
 test('records to publish: relative host and FQDN, the DKIM value whole and as 255-byte strings', (t) => {
 	const long = `v=DKIM1; k=rsa; p=${'A'.repeat(380)}`;
-	const lines = recordLines([rec('dkim', 'TXT', 'mail._domainkey', long, [long.slice(0, 255), long.slice(255)]), {...rec('ptr', 'PTR', 'x', 'mail.example.com.'), name: '7.113.0.203.in-addr.arpa', publishable: false, note: 'ask the provider of 203.0.113.7'}]);
+	const lines = recordLines([
+		rec('dkim', 'TXT', 'mail._domainkey', long, [long.slice(0, 255), long.slice(255)]),
+		{...rec('ptr', 'PTR', 'x', 'mail.example.com.'), name: '7.113.0.203.in-addr.arpa', publishable: false, note: 'ask the provider of 203.0.113.7'},
+	]);
 	t.is(lines[0], 'TXT   host mail._domainkey   (FQDN mail._domainkey.example.com.)   TTL 3600');
 	t.is(lines[1], `      ${long}`, 'the whole value on one line, for copying');
 	t.regex(lines[2]!, /as 2 strings: "v=DKIM1; k=rsa; p=A+" "A+"/);

@@ -159,7 +159,6 @@ async function removeTree(dir: string): Promise<void> {
 	await run(['rm', '-rf', '--one-file-system', dir]);
 }
 
-
 /** One builder at a time (ava runs test files in parallel processes): a lock directory holding the builder's pid. */
 async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
 	const lock = `${target}.lock`;
