@@ -159,7 +159,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 			process.stderr.write(`mailwizard: ${(error as Error).message}\nNothing was changed.\n`);
 			return EXIT.usage;
 		}
-		process.stderr.write(`mailwizard: ${(error as Error).stack ?? String(error)}\n`);
+		// An unexpected error: its message for the operator, the stack only with --verbose.
+		const e = error as Error;
+		process.stderr.write(`mailwizard: ${options.verbose ? (e.stack ?? String(e)) : (e.message ?? String(e))}\n`);
+		if (!options.verbose) process.stderr.write('(run again with --verbose for the details)\n');
 		return EXIT.failed;
 	}
 }
