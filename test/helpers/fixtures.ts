@@ -2,6 +2,7 @@ import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {validateAnswers, type Answers} from '../../source/answers.ts';
+import type {ExpectedRecord} from '../../source/dns/types.ts';
 import type {Profile} from '../../source/platform/profile.ts';
 
 export const RAW = {
@@ -42,3 +43,16 @@ export function scratchRoot(): string {
 	writeFileSync(join(root, 'etc/os-release'), 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n');
 	return root;
 }
+
+/** A publishable record of example.com, for screens and reports in tests. */
+export const record = (kind: ExpectedRecord['kind'], type: ExpectedRecord['type'], host: string, value: string, strings?: string[]): ExpectedRecord => ({
+	kind,
+	type,
+	host,
+	name: host === '@' ? 'example.com' : `${host}.example.com`,
+	zone: 'example.com',
+	ttl: 3600,
+	value,
+	strings,
+	publishable: true,
+});

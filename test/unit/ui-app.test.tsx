@@ -9,6 +9,7 @@ import type {Decision, Outcome} from '../../source/engine/apply.ts';
 import type {StepPlan} from '../../source/engine/plan.ts';
 import type {StateData} from '../../source/engine/state.ts';
 import type {Event, Step} from '../../source/engine/types.ts';
+import {record} from '../helpers/fixtures.ts';
 import type {CheckReport, ExpectedRecord} from '../../source/dns/types.ts';
 
 const STEPS = [
@@ -75,16 +76,7 @@ function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: numb
 const step = (id: string): Step<null> => ({id, title: STEPS.find((s) => s.id === id)!.title, summary: '', facts: async () => null, plan: () => []});
 const APT = {kind: 'run', cmd: {argv: ['apt-get', 'install', '-y', 'opensmtpd']}, why: 'the mail daemons'} as const;
 const PLAN: StepPlan = {step: step('packages'), actions: [APT], changes: 1, inputHash: 'h', basis: 'b'};
-const rec = (host: string, type: ExpectedRecord['type'], value: string): ExpectedRecord => ({
-	kind: 'mx',
-	type,
-	host,
-	name: host === '@' ? 'example.com' : `${host}.example.com`,
-	zone: 'example.com',
-	ttl: 3600,
-	value,
-	publishable: true,
-});
+const rec = (host: string, type: ExpectedRecord['type'], value: string) => record('mx', type, host, value);
 const RECORDS = [rec('@', 'MX', '10 mail.example.com.'), rec('_dmarc', 'TXT', 'v=DMARC1; p=reject')];
 const REPORT: CheckReport = {
 	zone: 'example.com',

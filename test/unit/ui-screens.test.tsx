@@ -9,6 +9,7 @@ import {WaitPanel} from '../../source/ui/WaitPanel.tsx';
 import {EMPTY_FORM, firstRunFields, type Form} from '../../source/ui/form.ts';
 import type {StepPlan} from '../../source/engine/plan.ts';
 import type {StateData} from '../../source/engine/state.ts';
+import {record} from '../helpers/fixtures.ts';
 import type {CheckReport, ExpectedRecord} from '../../source/dns/types.ts';
 import {recordLines} from '../../source/ui/records.ts';
 
@@ -133,17 +134,7 @@ test('the plan review shows the file diff in a bounded box that scrolls, and Run
 	t.deepEqual(decisions, ['skip', 'quit', 'run']);
 });
 
-const rec = (kind: ExpectedRecord['kind'], type: ExpectedRecord['type'], host: string, value: string, strings?: string[]): ExpectedRecord => ({
-	kind,
-	type,
-	host,
-	name: host === '@' ? 'example.com' : `${host}.example.com`,
-	zone: 'example.com',
-	ttl: 3600,
-	value,
-	strings,
-	publishable: true,
-});
+const rec = record;
 
 const REPORT: CheckReport = {
 	zone: 'example.com',
