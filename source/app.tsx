@@ -1,5 +1,6 @@
 // The interactive wizard (a TTY, no --answers, no --yes): renders source/ui/App.tsx.
 // The first frame reads only the saved state; host probes wait until apply or preview.
+import {restoreCiEnv} from './ui/terminal-env.ts';
 import {render} from 'ink';
 import {EXIT, UsageError, type Options} from './cli.tsx';
 import {makeRuntime, systemResolvers} from './runtime.ts';
@@ -14,6 +15,7 @@ function stateDir(o: Options): string {
 }
 
 export async function runTui(o: Options): Promise<number> {
+	restoreCiEnv();
 	const saved = openState(stateDir(o), true);
 	const isRoot = process.getuid?.() === 0;
 	// --dry-run in a terminal (when the command routes it here): answer, review, preview; never apply.

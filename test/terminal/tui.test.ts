@@ -104,9 +104,10 @@ maybe('Ctrl-C at a question exits 130 and says nothing was changed', async (t) =
 	t.regex(end, /EXIT=130/);
 });
 
-maybe('NO_COLOR: no colour escapes on the screen', async (t) => {
+maybe('NO_COLOR: no colour escapes; CI=1 exported in the shell: the wizard still draws every frame', async (t) => {
 	const dir = openTemp('mw-term-');
-	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]), {width: 80, height: 24}, {NO_COLOR: '1'});
+	// Ink alone would take CI=1 as "no terminal" and draw nothing until it exits.
+	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]), {width: 80, height: 24}, {NO_COLOR: '1', CI: '1', CI_JOB_ID: '7'});
 	t.teardown(() => tm.kill());
 	await tm.until(/Enter start/);
 	t.notRegex(tm.screen(true), /\u001B\[(3[0-7]|9[0-7])m/);
