@@ -60,7 +60,7 @@ export const preflight: Step<PreflightFacts> = {
 			}
 			actions.push({
 				kind: 'run',
-				cmd: {argv: ['apt-get', 'purge', '-y', ...f.otherMtas], env: {DEBIAN_FRONTEND: 'noninteractive'}},
+				cmd: {argv: ['apt-get', 'purge', '-y', ...f.otherMtas], env: {DEBIAN_FRONTEND: 'noninteractive'}, daemon: true},
 				why: `remove ${f.otherMtas.join(', ')} (you agreed: remove_mta) so that OpenSMTPD can take port 25`,
 			});
 		}

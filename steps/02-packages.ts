@@ -47,8 +47,10 @@ export function parseSources(texts: readonly string[], codename: string): {mirro
 
 const APT_ENV = {DEBIAN_FRONTEND: 'noninteractive'} as const;
 
+// daemon: on a host without systemd, a package's postinst starts its daemon from an init
+// script, and the daemon keeps whatever output it was given (see engine/exec.ts).
 function apt(...args: string[]): Cmd {
-	return {argv: ['apt-get', ...args], env: APT_ENV};
+	return {argv: ['apt-get', ...args], env: APT_ENV, daemon: true};
 }
 
 function trixieOpts(): string[] {
@@ -161,7 +163,7 @@ export const packages: Step<PackageFacts> = {
 			actions.push({kind: 'run', cmd: {...apt(...trixieOpts(), 'download', 'opensmtpd-filter-rspamd'), cwd: TRIXIE_DIR}, why: 'download opensmtpd-filter-rspamd from trixie'});
 			actions.push({
 				kind: 'run',
-				cmd: {argv: ['sh', '-c', 'apt-get install -y --no-install-recommends ./opensmtpd-filter-rspamd_*.deb'], env: APT_ENV, cwd: TRIXIE_DIR},
+				cmd: {argv: ['sh', '-c', 'apt-get install -y --no-install-recommends ./opensmtpd-filter-rspamd_*.deb'], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true},
 				why: 'install it (its only dependency, libc6 >= 2.34, is already met)',
 			});
 			actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', 'opensmtpd-filter-rspamd']}, why: 'hold it, so that an upgrade never swaps it for the broken 0.1.7'});

@@ -36,7 +36,7 @@ export function realExec(): Exec {
 		async run(cmd, onLine, signal) {
 			const {execa} = await import('execa');
 			const argv = cmd.setsid ? ['setsid', '--wait', ...cmd.argv] : [...cmd.argv];
-			if (cmd.daemon) return runToFile(argv, cmd, signal);
+			if (cmd.daemon) return runToFile(argv, cmd, signal, onLine);
 			const child = execa(argv[0]!, argv.slice(1), {
 				input: cmd.stdin,
 				stdin: cmd.stdin === undefined ? 'ignore' : 'pipe',
@@ -82,9 +82,12 @@ export function realExec(): Exec {
 /**
  * Output to a temp file: a daemon that inherits it blocks nothing (a pipe would stay
  * open as long as the daemon lives). node:child_process hands the descriptor over as is.
+ * apt-get is run this way too: on a host without systemd a package's postinst starts its
+ * daemon from an init script, and that daemon would otherwise hold the wizard's pipe.
+ * The file is followed while the command runs, so its lines still show live.
  */
-async function runToFile(argv: string[], cmd: Cmd, signal?: AbortSignal): Promise<ExecResult> {
-	const {mkdtemp, readFile, rm} = await import('node:fs/promises');
+async function runToFile(argv: string[], cmd: Cmd, signal?: AbortSignal, onLine?: (line: string) => void): Promise<ExecResult> {
+	const {mkdtemp, open, readFile, rm} = await import('node:fs/promises');
 	const {openSync, closeSync} = await import('node:fs');
 	const {spawn} = await import('node:child_process');
 	const {tmpdir} = await import('node:os');
@@ -92,14 +95,43 @@ async function runToFile(argv: string[], cmd: Cmd, signal?: AbortSignal): Promis
 	const dir = await mkdtemp(join(tmpdir(), 'mailwizard-'));
 	const file = join(dir, 'output');
 	const fd = openSync(file, 'a', 0o600);
+	// Follows the file: whole lines go to onLine as they are written.
+	let offset = 0;
+	let partial = '';
+	const follow = async (final: boolean): Promise<void> => {
+		if (!onLine) return;
+		const h = await open(file, 'r');
+		try {
+			for (;;) {
+				const buf = Buffer.alloc(64 * 1024);
+				const {bytesRead} = await h.read(buf, 0, buf.length, offset);
+				if (!bytesRead) break;
+				offset += bytesRead;
+				partial += buf.subarray(0, bytesRead).toString();
+			}
+		} finally {
+			await h.close();
+		}
+		const parts = partial.split(/\r?\n|\r/);
+		partial = parts.pop() ?? '';
+		if (final && partial) parts.push(partial);
+		for (const p of parts) onLine(mask(p, cmd.secrets));
+	};
+	let following = Promise.resolve();
+	const timer = onLine ? setInterval(() => (following = following.then(() => follow(false)).catch(() => {})), 150) : undefined;
 	try {
 		const exitCode = await new Promise<number>((resolve) => {
-			const child = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', fd, fd], env: {...process.env, LC_ALL: 'C', ...cmd.env}, cwd: cmd.cwd, signal});
+			const child = spawn(argv[0]!, argv.slice(1), {stdio: [cmd.stdin === undefined ? 'ignore' : 'pipe', fd, fd], env: {...process.env, LC_ALL: 'C', ...cmd.env}, cwd: cmd.cwd, signal});
+			if (cmd.stdin !== undefined) child.stdin?.end(cmd.stdin);
 			child.on('error', (e: NodeJS.ErrnoException) => resolve(e.name === 'AbortError' ? 130 : 127));
 			child.on('exit', (code, sig) => resolve(signal?.aborted ? 130 : (code ?? (sig ? 128 : 1))));
 		});
+		clearInterval(timer);
+		await following;
+		await follow(true).catch(() => {});
 		return {exitCode, stdout: mask(await readFile(file, 'utf8').catch(() => ''), cmd.secrets), stderr: ''};
 	} finally {
+		clearInterval(timer);
 		closeSync(fd);
 		await rm(dir, {recursive: true, force: true});
 	}

@@ -180,6 +180,24 @@ test('a service command returns when it exits, even though the daemon it started
 	t.is(r.stdout, 'starting\nwarn\n');
 });
 
+test('apt and service commands show their lines as they come, and a daemon their postinst starts holds nothing', async (t) => {
+	const {realExec} = await import('../../source/engine/exec.ts');
+	const started = Date.now();
+	const seen: Array<[string, number]> = [];
+	// As a postinst on a host without systemd: a line, a pause, a line, a daemon left running.
+	const r = await realExec().run({argv: ['sh', '-c', 'echo Unpacking dovecot-core; sleep 1; read x; echo "Setting up $x"; sleep 5 & exit 3'], daemon: true, stdin: 'dovecot-imapd\n'}, (line) =>
+		seen.push([line, Date.now() - started]),
+	);
+	t.true(Date.now() - started < 3000, 'not blocked by the daemon');
+	t.is(r.exitCode, 3);
+	t.deepEqual(
+		seen.map(([l]) => l),
+		['Unpacking dovecot-core', 'Setting up dovecot-imapd'],
+	);
+	t.true(seen[0]![1] < 900, `the first line showed while the command still ran (${seen[0]![1]} ms)`);
+	t.is(r.stdout, 'Unpacking dovecot-core\nSetting up dovecot-imapd\n');
+});
+
 test('a restart waits for the old daemon to go before starting (sysv); systemd restarts itself', async (t) => {
 	const {serviceCmd} = await import('../../source/engine/services.ts');
 	const sysv = serviceCmd('sysv', 'opensmtpd', 'restart');
