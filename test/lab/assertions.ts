@@ -49,6 +49,8 @@ export type LaneConfig = {
 	readonly packagesNote: string;
 	/** The before hook's time limit (it may wait for another lab run's lock): 180 s unless given. */
 	readonly setupTimeoutMs?: number;
+	/** More environment for the wizard's runs (the fresh lane's http_proxy for apt). */
+	readonly wizardEnv?: Readonly<Record<string, string>>;
 	/** The users' passwords (random unless given: the upgrade test uses the same ones on both servers). */
 	readonly passwords?: {readonly alice: string; readonly bob: string};
 };
@@ -117,7 +119,7 @@ export function makeLane(cfg: LaneConfig) {
 
 	async function wizard(t: ExecutionContext, argv: readonly string[], label: string): Promise<ExecResult> {
 		const t0 = Date.now();
-		const r = await lab().exec('mx', argv, {timeoutMs: WIZARD_TIMEOUT_MS, env: {NO_COLOR: '1', TERM: 'dumb'}});
+		const r = await lab().exec('mx', argv, {timeoutMs: WIZARD_TIMEOUT_MS, env: {NO_COLOR: '1', TERM: 'dumb', ...cfg.wizardEnv}});
 		S.times[label] = Date.now() - t0;
 		if (Date.now() - t0 >= WIZARD_TIMEOUT_MS) {
 			// Hung: show what it was waiting for (a daemon holding its output pipe, a lock...).

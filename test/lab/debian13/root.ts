@@ -22,7 +22,7 @@ const VERSIONED = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'dove
 
 export type TrixieVersions = {
 	readonly packages: Record<string, string>;
-	/** `dovecot --version` inside the root. */
+	/** `dovecot --version` inside the root (empty in a root without Dovecot). */
 	readonly dovecot: string;
 	/** `node --version` inside the root. */
 	readonly node: string;
@@ -64,7 +64,7 @@ export function run(argv: readonly string[], opts: {stdin?: string; env?: Record
 	});
 }
 
-async function must(argv: readonly string[], what: string, opts: Parameters<typeof run>[1] = {}): Promise<RunResult> {
+export async function must(argv: readonly string[], what: string, opts: Parameters<typeof run>[1] = {}): Promise<RunResult> {
 	const r = await run(argv, opts);
 	if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${argv.join(' ')}\n${(r.stderr || r.stdout).trim().split('\n').slice(-25).join('\n')}`);
 	return r;
@@ -100,7 +100,7 @@ const POLICY_RC_D = '#!/bin/sh\n# mailwizard test root: no daemon starts during 
  * (`unshare -m`): /proc, /sys and /dev are mounted for it and unmounted by the script, and
  * whatever happens (failure, kill) the namespace takes its mounts with it.
  */
-function installScript(dir: string): string {
+function installScript(dir: string, packages: readonly string[]): string {
 	const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 	const D = q(dir);
 	return `set -eu
@@ -114,13 +114,13 @@ mount -t devpts -o newinstance,ptmxmode=0666 devpts ${D}/dev/pts 2>/dev/null || 
 export DEBIAN_FRONTEND=noninteractive
 chroot ${D} apt-get update
 echo 'opensmtpd opensmtpd/mailname string mail.example.test' | chroot ${D} debconf-set-selections
-chroot ${D} apt-get install -y --no-install-recommends ${TRIXIE_PACKAGES.join(' ')}
+chroot ${D} apt-get install -y --no-install-recommends ${packages.join(' ')}
 chroot ${D} apt-get clean
 `;
 }
 
-async function dpkgVersions(dir: string): Promise<Record<string, string>> {
-	const r = await run(['chroot', dir, 'dpkg-query', '-W', '-f', '${Package} ${Version}\\n', ...VERSIONED]);
+async function dpkgVersions(dir: string, versioned: readonly string[]): Promise<Record<string, string>> {
+	const r = await run(['chroot', dir, 'dpkg-query', '-W', '-f', '${Package} ${Version}\\n', ...versioned]);
 	const out: Record<string, string> = {};
 	for (const line of r.stdout.split('\n')) {
 		const [p, v] = line.trim().split(/\s+/);
@@ -129,21 +129,50 @@ async function dpkgVersions(dir: string): Promise<Record<string, string>> {
 	return out;
 }
 
-async function build(target: string, log: (l: string) => void): Promise<TrixieVersions> {
+/** A cached root: which Debian, what is installed in it, and what is done before it counts as complete. */
+export type RootSpec = {
+	readonly codename: string;
+	readonly target: string;
+	readonly packages: readonly string[];
+	/** Packages whose versions are recorded in versions.json. */
+	readonly versioned: readonly string[];
+	/** Remove the policy-rc.d used while building: package installs later start their daemons, as on a real server. */
+	readonly startDaemonsLater?: boolean;
+	/** The mirror to debootstrap from (the machine's own unless given). */
+	readonly mirror?: () => string;
+	/** Why a complete cached root can no longer be used (it is then rebuilt), if it cannot. */
+	readonly stale?: (dir: string) => string | undefined;
+	/** Runs on the complete root before it is renamed into place (a failure discards the build). */
+	readonly finish?: (dir: string, log: (l: string) => void) => Promise<void>;
+};
+
+export const TRIXIE_SPEC = (): RootSpec => ({codename: 'trixie', target: trixieRootPath(), packages: TRIXIE_PACKAGES, versioned: VERSIONED});
+
+async function build(spec: RootSpec, log: (l: string) => void): Promise<TrixieVersions> {
+	const {target, codename} = spec;
 	const started = Date.now();
-	const mirror = hostMirror();
+	const mirror = (spec.mirror ?? hostMirror)();
 	const tmp = await mkdtemp(join(dirname(target), `${basename(target)}.tmp-`));
 	try {
-		log(`debootstrap --variant=minbase trixie ${tmp} ${mirror}`);
+		log(`debootstrap --variant=minbase ${codename} ${tmp} ${mirror}`);
 		// In a private mount namespace too: whatever debootstrap mounts (/proc, /sys) cannot outlive it.
-		await must(['unshare', '-m', '--propagation', 'private', 'debootstrap', '--variant=minbase', 'trixie', tmp, mirror], 'debootstrap', {timeoutMs: 15 * 60_000});
+		await must(['unshare', '-m', '--propagation', 'private', 'debootstrap', '--variant=minbase', codename, tmp, mirror], 'debootstrap', {timeoutMs: 15 * 60_000});
 		log(`debootstrap done after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 		await writeFile(join(tmp, 'usr/sbin/policy-rc.d'), POLICY_RC_D);
 		await chmod(join(tmp, 'usr/sbin/policy-rc.d'), 0o755);
-		await must(['unshare', '-m', 'sh', '-c', installScript(tmp)], 'package installation in the trixie chroot', {timeoutMs: 20 * 60_000});
-		const dovecot = (await must(['chroot', tmp, 'dovecot', '--version'], 'dovecot --version')).stdout.trim();
+		await must(['unshare', '-m', 'sh', '-c', installScript(tmp, spec.packages)], `package installation in the ${codename} chroot`, {timeoutMs: 20 * 60_000});
+		if (spec.startDaemonsLater) await rm(join(tmp, 'usr/sbin/policy-rc.d'));
+		const dovecot = (await run(['chroot', tmp, 'dovecot', '--version'])).stdout.trim();
 		const node = (await must(['chroot', tmp, 'node', '--version'], 'node --version')).stdout.trim();
-		const versions: TrixieVersions = {packages: await dpkgVersions(tmp), dovecot, node, mirror, builtAt: new Date().toISOString(), buildSeconds: Math.round((Date.now() - started) / 100) / 10};
+		await spec.finish?.(tmp, log);
+		const versions: TrixieVersions = {
+			packages: await dpkgVersions(tmp, spec.versioned),
+			dovecot,
+			node,
+			mirror,
+			builtAt: new Date().toISOString(),
+			buildSeconds: Math.round((Date.now() - started) / 100) / 10,
+		};
 		await writeFile(join(tmp, 'versions.json'), `${JSON.stringify(versions, null, 2)}\n`);
 		// Complete: only now does it get the name that marks it as good.
 		await rename(tmp, target);
@@ -155,7 +184,7 @@ async function build(target: string, log: (l: string) => void): Promise<TrixieVe
 }
 
 /** rm -rf that never crosses into a mounted filesystem (a leftover /proc or /dev mount). */
-async function removeTree(dir: string): Promise<void> {
+export async function removeTree(dir: string): Promise<void> {
 	await run(['rm', '-rf', '--one-file-system', dir]);
 }
 
@@ -187,19 +216,27 @@ async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
 export type EnsureOptions = {readonly log?: (line: string) => void};
 
 /** Returns the path of a complete Debian 13 root, building it once (cold) and reusing it afterwards (cached). */
-export async function ensureTrixieRoot(opts: EnsureOptions = {}): Promise<string> {
-	const log = opts.log ?? ((l: string) => console.error(`[trixie-root] ${l}`));
-	if (process.getuid?.() !== 0) throw new Error('building the Debian 13 root needs root (debootstrap, chroot, mount)');
-	const target = trixieRootPath();
+export function ensureTrixieRoot(opts: EnsureOptions = {}): Promise<string> {
+	return ensureRoot(TRIXIE_SPEC(), {log: (l: string) => console.error(`[trixie-root] ${l}`), ...opts});
+}
+
+/** Returns the path of the complete root the spec describes, building it once (cold) and reusing it afterwards (cached). */
+export async function ensureRoot(spec: RootSpec, opts: EnsureOptions = {}): Promise<string> {
+	const log = opts.log ?? ((l: string) => console.error(`[${spec.codename}-root] ${l}`));
+	if (process.getuid?.() !== 0) throw new Error(`building the ${spec.codename} root needs root (debootstrap, chroot, mount)`);
+	const {target} = spec;
 	const started = Date.now();
-	if (readVersions(target)) {
+	const usable = () => Boolean(readVersions(target)) && !spec.stale?.(target);
+	const why = readVersions(target) && spec.stale?.(target);
+	if (why) log(`cached root ${target} is stale (${why}): rebuilding`);
+	if (usable()) {
 		log(`cached root ${target} reused in ${Date.now() - started} ms`);
 		return target;
 	}
 	await mkdir(dirname(target), {recursive: true});
 	return withLock(target, async () => {
 		// Someone else may have finished it while we waited for the lock.
-		if (readVersions(target)) {
+		if (usable()) {
 			log(`cached root ${target} reused (built by another process) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
 			return target;
 		}
@@ -209,8 +246,8 @@ export async function ensureTrixieRoot(opts: EnsureOptions = {}): Promise<string
 		for (const f of readdirSync(dirname(target))) {
 			if (f.startsWith(`${basename(target)}.tmp-`)) await removeTree(join(dirname(target), f));
 		}
-		const v = await build(target, log);
-		log(`cold build of ${target} took ${v.buildSeconds} s (dovecot ${v.dovecot}, node ${v.node})`);
+		const v = await build(spec, log);
+		log(`cold build of ${target} took ${v.buildSeconds} s (dovecot ${v.dovecot || 'none'}, node ${v.node})`);
 		return target;
 	});
 }
