@@ -3,7 +3,7 @@ import type {Cmd, Ctx, ServiceOp} from './types.ts';
 import type {InitSystem} from '../platform/profile.ts';
 
 /** Debian's unit/init script names. */
-export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
+export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe: string | undefined = DAEMON_EXE[name]): Cmd {
 	if (init === 'systemd') {
 		// daemon-reload first: a drop-in written in this step (opensmtpd's) takes effect now.
 		if (op === 'start') return {argv: ['sh', '-c', `systemctl daemon-reload && systemctl enable --now ${name}`], daemon: true};
@@ -13,13 +13,28 @@ export function serviceCmd(init: InitSystem, name: string, op: ServiceOp): Cmd {
 	if (op === 'restart') {
 		// Init scripts (opensmtpd's among them) stop without waiting: a start right after
 		// finds the old daemon still there and does nothing. Stop, wait until gone, start.
-		return {argv: ['sh', '-c', `service ${name} stop; i=0; while service ${name} status >/dev/null 2>&1 && [ $i -lt 30 ]; do sleep 0.5; i=$((i+1)); done; service ${name} start`], daemon: true};
+		const running = exe ? `alive ${exe}` : `service ${name} status >/dev/null 2>&1`;
+		return {argv: ['sh', '-c', `${exe ? `${ALIVE_SH}; ` : ''}service ${name} stop; i=0; while ${running} && [ $i -lt 30 ]; do sleep 0.5; i=$((i+1)); done; service ${name} start`], daemon: true};
 	}
 	return {argv: ['service', name, op], daemon: true};
 }
 
-export async function serviceRunning(ctx: Ctx, name: string): Promise<boolean> {
-	const cmd: Cmd = ctx.profile.init === 'systemd' ? {argv: ['systemctl', 'is-active', '--quiet', name]} : {argv: ['service', name, 'status'], daemon: true};
+/**
+ * The binary of each daemon's main process. Without systemd, an init script's "status" is
+ * not to be trusted: opensmtpd's prints "not running ... failed!" and still exits 0.
+ */
+export const DAEMON_EXE: Readonly<Record<string, string>> = {opensmtpd: '/usr/sbin/smtpd', dovecot: '/usr/sbin/dovecot', rspamd: '/usr/bin/rspamd'};
+
+/**
+ * sh: `alive EXE` is true while a process of this system (same mount namespace: not one in a
+ * container) runs EXE, or ran it before an upgrade replaced it. A zombie has no exe: not alive.
+ */
+export const ALIVE_SH =
+	'alive() { m=$(readlink /proc/self/ns/mnt); for p in /proc/[0-9]*; do case "$(readlink $p/exe 2>/dev/null)" in "$1"|"$1 (deleted)") [ "$(readlink $p/ns/mnt 2>/dev/null)" = "$m" ] && return 0;; esac; done; return 1; }';
+
+export async function serviceRunning(ctx: Pick<Ctx, 'profile' | 'exec'>, name: string, exe: string | undefined = DAEMON_EXE[name]): Promise<boolean> {
+	const cmd: Cmd =
+		ctx.profile.init === 'systemd' ? {argv: ['systemctl', 'is-active', '--quiet', name]} : exe ? {argv: ['sh', '-c', `${ALIVE_SH}; alive ${exe}`]} : {argv: ['service', name, 'status'], daemon: true};
 	try {
 		const r = await ctx.exec.run(cmd);
 		return r.exitCode === 0;

@@ -294,6 +294,30 @@ echo ready
 exec sleep infinity
 `;
 
+/**
+ * The mx on its own root, booted: the same overlay and files as MX_ROOT_HOLDER, then
+ * systemd-nspawn boots it with systemd as PID 1 in the mx's network namespace (no
+ * registration with a machined the machine does not run). Args as MX_ROOT_HOLDER.
+ */
+const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate/mwlab-mx';
+const MX_BOOT_HOLDER = `set -eu
+B="$1"; N="$2"; L="$3"; C="$4"; shift 4
+O="$B/ovl"; M="$B/ovl/merged"
+mkdir -p "$O"
+mount -t tmpfs -o mode=0755,size=3g mwlab-mxroot "$O"
+mkdir "$O/upper" "$O/work" "$M"
+mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" "$M"
+F="$B/files"
+rm -f "$M/etc/resolv.conf"; cp "$F/resolv.conf" "$M/etc/resolv.conf"
+cp "$F/hostname" "$M/etc/hostname"; cp "$F/hosts" "$M/etc/hosts"
+install -D -m 0644 -o root -g root "$F/cert.pem" "$M${MX_TLS.cert}"
+install -D -m 0600 -o root -g root "$F/key.pem" "$M${MX_TLS.key}"
+: > "$M/etc/machine-id"; systemd-machine-id-setup --root="$M" >/dev/null 2>&1 || true
+binds=""; for p in "$@"; do binds="$binds --bind-ro=$p"; done
+echo ready
+exec systemd-nspawn --quiet --register=no --keep-unit --machine=mwlab-mx --console=passive -D "$M" --boot --hostname="$N" --resolv-conf=off --timezone=off --link-journal=no $binds
+`;
+
 const SMALL_HOLDER = `set -eu
 B="$1"
 mount -t sysfs mwlab-sys /sys
@@ -424,6 +448,8 @@ export type MxRootOptions = {
 	readonly binds?: readonly string[];
 	/** Where Rspamd's compiled rules for this root are kept between runs (default: none). */
 	readonly rspamdCache?: string;
+	/** Boot the root with systemd as its PID 1 (systemd-nspawn in the mx's namespaces), as a real server. */
+	readonly boot?: 'systemd';
 };
 
 export class Lab {
@@ -623,7 +649,7 @@ export class Lab {
 
 	private async holder(h: HostName): Promise<void> {
 		const own = h === 'mx' ? this.mxRootOptions : undefined;
-		const script = own ? MX_ROOT_HOLDER : h === 'mx' ? MX_HOLDER : SMALL_HOLDER;
+		const script = own ? (own.boot === 'systemd' ? MX_BOOT_HOLDER : MX_ROOT_HOLDER) : h === 'mx' ? MX_HOLDER : SMALL_HOLDER;
 		const dir = join(this.base, h);
 		const extra = own ? [own.lower, own.rspamdCache ?? '', ...(own.binds ?? [])] : h === 'mx' ? [REPO_ROOT] : [];
 		const child = spawn('nsenter', [`--net=/run/netns/${NETNS[h]}`, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script, `holder-${h}`, dir, HOSTNAMES[h], ...extra], {
@@ -652,13 +678,37 @@ export class Lab {
 		(child.stderr as unknown as {unref?: () => void}).unref?.();
 		if (!ok) throw new Error(`[lab] the ${h} holder did not start: ${err.trim()}`);
 		if (own && err.trim()) this.log(err.trim());
-		this.holders.set(h, child.pid!);
+		this.holders.set(h, own?.boot === 'systemd' ? await this.bootedInit(child.pid!, () => err) : child.pid!);
+	}
+
+	/** The booted mx's PID 1 (systemd in the container's PID namespace), once the boot is over. */
+	private async bootedInit(nspawn: number, err: () => string): Promise<number> {
+		const net = nsInode(nspawn, 'net');
+		let init = 0;
+		for (let i = 0; i < 200 && !init; i++) {
+			for (const d of readdirSync('/proc')) {
+				if (!/^\d+$/.test(d) || Number(d) === nspawn || nsInode(Number(d), 'net') !== net) continue;
+				try {
+					const nspid = /^NSpid:\s+(.*)$/m
+						.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]
+						?.trim()
+						.split(/\s+/);
+					if (nspid && nspid.length > 1 && nspid.at(-1) === '1') init = Number(d);
+				} catch {}
+			}
+			if (!init) await sleep(100);
+		}
+		if (!init) throw new Error(`[lab] the mx did not boot (no systemd in its PID namespace): ${err().trim()}`);
+		const wait = await run([...CLOSE_FDS, 'nsenter', '-t', String(init), '-m', '-n', '-u', '-i', '-p', '--', 'systemctl', 'is-system-running', '--wait'], {timeoutMs: 90_000});
+		this.log(`mx booted with systemd (PID 1 is ${init} on the machine): ${wait.stdout.trim() || wait.stderr.trim()}`);
+		return init;
 	}
 
 	/** The argv prefix that enters a host (its network, mount and UTS namespaces). */
 	enter(h: HostName): string[] {
 		const pid = this.holders.get(h);
 		if (!pid) throw new Error(`[lab] host ${h} is not up`);
+		if (h === 'mx' && this.mxRootOptions?.boot === 'systemd') return ['nsenter', '-t', String(pid), '-m', '-n', '-u', '-i', '-p', '--'];
 		return ['nsenter', '-t', String(pid), '-m', '-n', '-u', '--'];
 	}
 
@@ -773,6 +823,8 @@ export class Lab {
 	// ------------------------------------------------------------ mx
 
 	private async mxServices(): Promise<void> {
+		// A booted mx logs to its own journald.
+		if (this.mxRootOptions?.boot === 'systemd') return;
 		// (The lab directory is under the machine's /tmp, which the mx does not see: the script goes in argv.)
 		this.spawnDaemon('mx', [PYTHON, '-c', SYSLOG_PY], join(this.base, 'syslog.out'));
 		for (let i = 0; i < 50; i++) {
@@ -784,6 +836,7 @@ export class Lab {
 
 	/** The mx's syslog (smtpd, dovecot, rspamd's filter write there). */
 	async mxLog(): Promise<string> {
+		if (this.mxRootOptions?.boot === 'systemd') return (await this.exec('mx', ['journalctl', '-q', '--no-pager', '-o', 'short', '-n', '400'])).stdout;
 		return this.readFile('mx', '/var/log/mwlab-syslog.log').catch(() => '');
 	}
 
@@ -856,6 +909,8 @@ export class Lab {
 		const killed = await killAll(pids);
 		for (const ns of Object.values(NETNS)) await run(['ip', 'netns', 'del', ns]);
 		await run(['rm', '-rf', '--one-file-system', this.base]);
+		// systemd-nspawn leaves its (empty) propagation directory on the machine.
+		if (this.mxRootOptions?.boot) await run(['rm', '-rf', '--one-file-system', NSPAWN_PROPAGATE]);
 		if (existsSync(LOCK) && readFileSync(LOCK, 'utf8').trim() === String(process.pid)) await rm(LOCK, {force: true});
 		return {killed};
 	}
@@ -871,6 +926,7 @@ export class Lab {
 		}
 		for (const ns of Object.values(NETNS)) spawnSync('ip', ['netns', 'del', ns], {stdio: 'ignore'});
 		spawnSync('rm', ['-rf', '--one-file-system', this.base], {stdio: 'ignore'});
+		if (this.mxRootOptions?.boot) spawnSync('rm', ['-rf', '--one-file-system', NSPAWN_PROPAGATE], {stdio: 'ignore'});
 		try {
 			if (readFileSync(LOCK, 'utf8').trim() === String(process.pid)) spawnSync('rm', ['-f', LOCK]);
 		} catch {}

@@ -199,25 +199,38 @@ test('apt and service commands show their lines as they come, and a daemon their
 });
 
 test('a restart waits for the old daemon to go before starting (sysv); systemd restarts itself', async (t) => {
-	const {serviceCmd} = await import('../../source/engine/services.ts');
+	const {serviceCmd, serviceRunning} = await import('../../source/engine/services.ts');
 	const sysv = serviceCmd('sysv', 'opensmtpd', 'restart');
 	t.is(sysv.argv[0], 'sh');
-	t.regex(sysv.argv[2]!, /^service opensmtpd stop; .*while service opensmtpd status .*; service opensmtpd start$/);
+	t.regex(sysv.argv[2]!, /^alive\(\) \{.*\}; service opensmtpd stop; .*while alive \/usr\/sbin\/smtpd .*; service opensmtpd start$/);
 	t.true(sysv.daemon);
 	t.deepEqual(serviceCmd('systemd', 'opensmtpd', 'restart').argv, ['sh', '-c', 'systemctl daemon-reload && systemctl restart opensmtpd']);
 	t.deepEqual(serviceCmd('systemd', 'dovecot', 'start').argv, ['sh', '-c', 'systemctl daemon-reload && systemctl enable --now dovecot']);
-	// The stop-wait-start script really waits: a fake "service" whose daemon lingers for 1 s.
-	const {mkdtempSync, writeFileSync, chmodSync} = await import('node:fs');
+	// As OpenSMTPD's init script: "stop" returns at once and the daemon goes 1 s later;
+	// "status" exits 0 whether or not it runs. The wait follows the daemon's process itself.
+	const {mkdtempSync, writeFileSync, chmodSync, copyFileSync} = await import('node:fs');
 	const {tmpdir} = await import('node:os');
+	const {spawn} = await import('node:child_process');
 	const dir = mkdtempSync(join(tmpdir(), 'mw-svc-'));
+	const daemon = join(dir, 'fake-smtpd');
+	copyFileSync('/bin/sleep', daemon);
+	chmodSync(daemon, 0o755);
 	writeFileSync(
 		join(dir, 'service'),
-		`#!/bin/sh\nf=${dir}/running\ncase "$2" in\nstop) (sleep 1; rm -f $f) & ;;\nstatus) test -e $f ;;\nstart) if test -e $f; then echo already running; exit 1; fi; touch $f; echo started ;;\nesac\n`,
+		`#!/bin/sh\ncase "$2" in\nstop) (sleep 1; kill $(cat ${dir}/pid)) >/dev/null 2>&1 & ;;\nstatus) echo "not running ... failed!"; exit 0 ;;\nstart) echo started ;;\nesac\n`,
 	);
 	chmodSync(join(dir, 'service'), 0o755);
-	writeFileSync(join(dir, 'running'), '');
+	const child = spawn(daemon, ['30'], {stdio: 'ignore'});
+	writeFileSync(join(dir, 'pid'), String(child.pid));
 	const {realExec} = await import('../../source/engine/exec.ts');
-	const r = await realExec().run({...sysv, env: {PATH: `${dir}:/usr/bin:/bin`}});
+	const ctx = {profile: {init: 'sysv'}, exec: realExec()} as unknown as Parameters<typeof serviceRunning>[0];
+	t.true(await serviceRunning(ctx, 'opensmtpd', daemon), 'its process runs');
+	const started = Date.now();
+	const r = await realExec().run({...serviceCmd('sysv', 'opensmtpd', 'restart', daemon), env: {PATH: `${dir}:/usr/bin:/bin`}});
+	const took = Date.now() - started;
 	t.is(r.exitCode, 0, r.stdout);
 	t.regex(r.stdout, /started/);
+	t.true(took >= 900 && took < 5000, `waited for the daemon to go, not for the 15 s limit (${took} ms)`);
+	t.false(await serviceRunning(ctx, 'opensmtpd', daemon), 'gone, although its "status" says 0');
+	t.false(await serviceRunning(ctx, 'opensmtpd', join(dir, 'never-started')));
 });

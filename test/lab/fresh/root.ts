@@ -17,7 +17,7 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {ensureRoot, hostMirror, removeTree, run, type RootSpec} from '../debian13/root.ts';
+import {ensureRoot, hostMirror, readVersions, removeTree, run, type RootSpec} from '../debian13/root.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(HERE, '../../..');
@@ -26,8 +26,12 @@ export const APT_PROXY = join(HERE, 'apt-proxy.py');
 export const DEFAULT_BARE_ROOT = '/var/cache/mailwizard-test/bookworm-bare-root';
 /** The recording lives in the root (under a path no Debian package uses) so that both are one cache entry. */
 export const RECORDING_IN_ROOT = '/var/cache/mailwizard-test-apt';
-/** The packages the operator's server has before the wizard: node to run it; python3 and openssl for the lab. */
-export const BARE_PACKAGES = ['nodejs', 'python3', 'openssl', 'ca-certificates', 'procps', 'iproute2'] as const;
+/**
+ * The packages the operator's server has before the wizard: systemd as on any Debian server
+ * (the systemd lane boots it; the fresh lane runs it without, as in a container), node to
+ * run the wizard; python3 and openssl for the lab.
+ */
+export const BARE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'nodejs', 'python3', 'openssl', 'ca-certificates', 'procps', 'iproute2'] as const;
 /** The packages whose absence makes the root "fresh" for mail, and whose versions are recorded. */
 export const MAIL_PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'rspamd'] as const;
 
@@ -140,6 +144,9 @@ export async function rehearse(root: string, log: (l: string) => void): Promise<
 
 /** A recorded InRelease that apt would refuse as expired within the next day (bookworm-backports lives a week). */
 export function expiredRecording(root: string): string | undefined {
+	const have = readVersions(root)?.packages ?? {};
+	const lacking = BARE_PACKAGES.filter((p) => !have[p]);
+	if (lacking.length) return `built without ${lacking.join(', ')}`;
 	const dir = join(root, RECORDING_IN_ROOT);
 	let entries: Recorded[];
 	try {

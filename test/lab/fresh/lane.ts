@@ -1,0 +1,134 @@
+// The bare Debian 12 lanes (test/lab/fresh.test.ts without systemd, as in a container;
+// test/lab/systemd.test.ts booted with systemd as PID 1, as a VM or a real server): the
+// wizard's own package step installs everything, apt replaying through a proxy inside the
+// mx what was recorded when the root was built; then every send/receive/refuse assertion.
+import test from 'ava';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {Lab, labUnavailable} from '../lab.ts';
+import {DIST, makeLane, tail, type Lane} from '../assertions.ts';
+import {binds, LOCK_WAIT_MS} from '../debian13/lane.ts';
+import {readVersions} from '../debian13/root.ts';
+import {APT_PROXY, ensureBareRoot, MAIL_PACKAGES, RECORDING_IN_ROOT} from './root.ts';
+import {BACKPORTS_FILE, TRIXIE_DIR} from '../../../steps/02-packages.ts';
+
+const PROXY = 'http://127.0.0.1:3142';
+export async function freshLane(opts: {file: string; title: string; boot?: 'systemd'; more?: (lane: Lane) => void}): Promise<void> {
+	const unavailable = await labUnavailable();
+	let root: {dir: string; ms: number; cold: boolean} | {error: string} | undefined;
+	if (!unavailable) {
+		const t0 = Date.now();
+		let cold = false;
+		try {
+			const dir = await ensureBareRoot({log: (l) => (l.startsWith('cold build') ? (cold = true) : undefined)});
+			root = {dir, ms: Date.now() - t0, cold};
+		} catch (e) {
+			root = {error: e instanceof Error ? e.message : String(e)};
+		}
+	}
+
+	if (unavailable) {
+		test.skip(`lab (${opts.title}) skipped: ${unavailable}`, () => {});
+	} else if (!root || 'error' in root) {
+		// Building the root needs the Debian mirror; without it there is nothing to test.
+		test(`lab (${opts.title}): the bare root and its apt recording can be built`, (t) => t.fail(root && 'error' in root ? root.error : '?'));
+	} else {
+		const bare = root;
+		let proxyLog = '';
+		const lane = makeLane({
+			file: opts.file,
+			node: '/usr/bin/node',
+			wizardEnv: {http_proxy: PROXY},
+			up: async (log) => {
+				log(`bare Debian 12 root ${bare.dir} (${bare.cold ? 'built and recorded' : 'cached'} in ${bare.ms} ms): ${JSON.stringify(readVersions(bare.dir)?.packages)}`);
+				// Its own Rspamd cache: the wizard installs rspamd (and the _rspamd user) itself.
+				const l = await Lab.up({log, mxRoot: {lower: bare.dir, binds: binds(), rspamdCache: '', boot: opts.boot}, lockWaitMs: LOCK_WAIT_MS});
+				proxyLog = join(mkdtempSync(join(tmpdir(), 'mw-aptproxy-')), 'proxy.log');
+				l.spawnDaemon('mx', ['/usr/bin/python3', APT_PROXY, 'replay', RECORDING_IN_ROOT, '127.0.0.1', '3142'], proxyLog);
+				for (let i = 0; i < 50 && !readFileSync(proxyLog, 'utf8').includes('port 3142'); i++) await new Promise((r) => setTimeout(r, 100));
+				return l;
+			},
+			packagesNote: 'unused: the fresh lane checks the opposite',
+			setupTimeoutMs: LOCK_WAIT_MS + 120_000,
+		});
+		const {lab} = lane;
+		const misses = () =>
+			readFileSync(proxyLog, 'utf8')
+				.split('\n')
+				.filter((l) => l.startsWith('replay MISS'));
+
+		lane.hooks();
+
+		test.serial('lab: the mx is a bare Debian 12 — no mail package, no policy-rc.d — and apt reaches only the replaying proxy', async (t) => {
+			const l = lab();
+			const os = await l.exec('mx', ['cat', '/etc/os-release']);
+			t.regex(os.stdout, /^VERSION_CODENAME=bookworm$/m);
+			const dpkg = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Status}\\n', ...MAIL_PACKAGES, 'exim4-base']);
+			t.notRegex(dpkg.stdout, /install ok installed/, `no mail package yet:\n${dpkg.stdout}`);
+			t.not((await l.exec('mx', ['test', '-e', '/usr/sbin/policy-rc.d'])).exitCode, 0, 'a postinst starts its daemon, as on a real server');
+			const node = await l.exec('mx', ['/usr/bin/node', '--version']);
+			t.regex(node.stdout, /^v18\./, "Debian 12's own node runs the wizard");
+			// No route out: only the proxy answers, and only what was recorded.
+			const release = await l.exec(
+				'mx',
+				[
+					'/usr/bin/python3',
+					'-c',
+					`import urllib.request,sys; r=urllib.request.urlopen(urllib.request.Request(sys.argv[1]), timeout=5); print(r.status, len(r.read()))`,
+					'http://deb.debian.org/debian/dists/bookworm/InRelease',
+				],
+				{
+					env: {http_proxy: PROXY},
+				},
+			);
+			t.regex(release.stdout, /^200 \d+/, release.stderr);
+			const routes = await l.probe('mx', ['ip', 'route', 'show', 'default']);
+			t.is(routes.stdout.trim(), '', 'no default route: the mx cannot reach any mirror itself');
+		});
+
+		test.serial('wizard: the dry run on the bare server plans the packages: backports, the one-time trixie download, the hold', async (t) => {
+			const r = await lab().exec('mx', ['/usr/bin/node', DIST, '--dry-run', '--answers', '/root/mailwizard.yaml', '--state-dir', '/var/lib/mailwizard'], {env: {NO_COLOR: '1', TERM: 'dumb'}});
+			t.is(r.exitCode, 0, r.stderr);
+			t.regex(r.stdout, /apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd/);
+			t.regex(r.stdout, /download opensmtpd-filter-rspamd/);
+			t.regex(r.stdout, /apt-mark hold opensmtpd-filter-rspamd/);
+		});
+
+		lane.wizardRuns();
+
+		test.serial('packages: OpenSMTPD 7 from backports, the filter 0.1.8 from trixie and held, trixie never in /etc/apt, every daemon running', async (t) => {
+			if (!lane.needWizard(t)) return;
+			const l = lab();
+			const v = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd']);
+			t.log(v.stdout);
+			t.regex(v.stdout, /^opensmtpd 7\.\S*bpo12/m);
+			t.regex(v.stdout, /^opensmtpd-filter-rspamd 0\.1\.8/m);
+			t.regex(v.stdout, /^dovecot-imapd 1:2\.3\./m);
+			t.regex(v.stdout, /^rspamd 3\./m);
+			t.is((await l.exec('mx', ['apt-mark', 'showhold'])).stdout.trim(), 'opensmtpd-filter-rspamd');
+			t.is((await l.exec('mx', ['test', '-f', BACKPORTS_FILE])).exitCode, 0, 'the backports source mailwizard added');
+			const etcApt = await l.exec('mx', ['grep', '-rl', 'trixie', '/etc/apt']);
+			t.is(etcApt.stdout.trim(), '', 'trixie is nowhere in /etc/apt');
+			t.is((await l.exec('mx', ['test', '-d', TRIXIE_DIR])).exitCode, 0);
+			const policy = await l.exec('mx', ['apt-cache', 'policy', 'dovecot-core']);
+			t.notRegex(policy.stdout, /trixie/, 'apt knows nothing of trixie: no upgrade can pull from it');
+			for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', ['pidof', p])).exitCode, 0, `${p} runs`);
+			t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
+		});
+
+		opts.more?.(lane);
+		lane.send();
+		lane.receive();
+		lane.refuse();
+		lane.cleanup();
+
+		test.after.always('the proxy log, when something went wrong', (t) => {
+			try {
+				const m = misses();
+				if (m.length) t.log(`replay misses:\n${tail(m.join('\n'), 20)}`);
+			} catch {}
+			if (proxyLog) rmSync(dirname(proxyLog), {recursive: true, force: true});
+		});
+	}
+}
