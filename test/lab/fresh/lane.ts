@@ -117,6 +117,20 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 			t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
 		});
 
+		test.serial('a re-run finds the stopped OpenSMTPD and starts it, changing nothing else', async (t) => {
+			if (!lane.needWizard(t)) return;
+			const l = lab();
+			const stop = opts.boot === 'systemd' ? ['systemctl', 'stop', 'opensmtpd'] : ['service', 'opensmtpd', 'stop'];
+			await l.exec('mx', stop);
+			for (let i = 0; i < 50 && (await l.exec('mx', ['pidof', 'smtpd'])).exitCode === 0; i++) await new Promise((r) => setTimeout(r, 200));
+			t.not((await l.exec('mx', ['pidof', 'smtpd'])).exitCode, 0, 'smtpd is stopped');
+			const r = await lane.wizard(t, lane.WIZARD, 'wizard run after a stop');
+			t.is(r.exitCode, 0, tail(r.stdout + r.stderr, 30));
+			t.regex(r.stdout, /start opensmtpd/);
+			t.notRegex(r.stdout, /^\s+write /m, 'no file rewritten');
+			t.is((await l.exec('mx', ['pidof', 'smtpd'])).exitCode, 0, 'smtpd runs again');
+		});
+
 		opts.more?.(lane);
 		lane.send();
 		lane.receive();
