@@ -699,8 +699,13 @@ export class Lab {
 			if (!init) await sleep(100);
 		}
 		if (!init) throw new Error(`[lab] the mx did not boot (no systemd in its PID namespace): ${err().trim()}`);
-		const wait = await run([...CLOSE_FDS, 'nsenter', '-t', String(init), '-m', '-n', '-u', '-i', '-p', '--', 'systemctl', 'is-system-running', '--wait'], {timeoutMs: 90_000});
-		this.log(`mx booted with systemd (PID 1 is ${init} on the machine): ${wait.stdout.trim() || wait.stderr.trim()}`);
+		// Until the boot is over ("running", or "degraded" for a unit the sandbox cannot run).
+		let state = '';
+		for (let i = 0; i < 180 && !/^(running|degraded)$/.test(state); i++) {
+			if (i) await sleep(500);
+			state = (await run([...CLOSE_FDS, 'nsenter', '-t', String(init), '-m', '-n', '-u', '-i', '-p', '--', 'systemctl', 'is-system-running'], {timeoutMs: 10_000})).stdout.trim();
+		}
+		this.log(`mx booted with systemd (PID 1 is ${init} on the machine): ${state}`);
 		return init;
 	}
 

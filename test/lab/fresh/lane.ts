@@ -1,5 +1,5 @@
-// The bare Debian 12 lanes (test/lab/fresh.test.ts without systemd, as in a container;
-// test/lab/systemd.test.ts booted with systemd as PID 1, as a VM or a real server): the
+// The bare Debian 12 and 13 lanes (test/lab/fresh*.test.ts without systemd, as in a
+// container; test/lab/systemd*.test.ts booted with systemd as PID 1, as a VM): the
 // wizard's own package step installs everything, apt replaying through a proxy inside the
 // mx what was recorded when the root was built; then every send/receive/refuse assertion.
 import test from 'ava';
@@ -7,21 +7,40 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {Lab, labUnavailable} from '../lab.ts';
-import {DIST, makeLane, tail, type Lane} from '../assertions.ts';
+import {DIST, makeLane, tail} from '../assertions.ts';
 import {binds, LOCK_WAIT_MS} from '../debian13/lane.ts';
 import {readVersions} from '../debian13/root.ts';
-import {APT_PROXY, ensureBareRoot, MAIL_PACKAGES, RECORDING_IN_ROOT} from './root.ts';
+import {APT_PROXY, ensureBareRoot, MAIL_PACKAGES, RECORDING_IN_ROOT, type Codename} from './root.ts';
 import {BACKPORTS_FILE, TRIXIE_DIR} from '../../../steps/02-packages.ts';
 
 const PROXY = 'http://127.0.0.1:3142';
-export async function freshLane(opts: {file: string; title: string; boot?: 'systemd'; more?: (lane: Lane) => void}): Promise<void> {
+/** What differs between the releases, as the wizard must do it on each. */
+const RELEASE = {
+	bookworm: {
+		name: 'Debian 12',
+		before: /debian 12 \(bookworm\), Dovecot 2\.3 \(to be installed\)/,
+		node: /^v18\./,
+		dovecot: /^dovecot-imapd 1:2\.3\./m,
+		profile: /debian 12 \(bookworm\), Dovecot 2\.3\.[\d.]+/,
+	},
+	trixie: {
+		name: 'Debian 13',
+		before: /debian 13 \(trixie\), Dovecot 2\.4 \(to be installed\)/,
+		node: /^v20\./,
+		dovecot: /^dovecot-imapd 1:2\.4\./m,
+		profile: /debian 13 \(trixie\), Dovecot 2\.4\.[\d.]+/,
+	},
+} as const;
+
+export async function freshLane(opts: {file: string; title: string; codename: Codename; boot?: 'systemd'}): Promise<void> {
+	const R = RELEASE[opts.codename];
 	const unavailable = await labUnavailable();
 	let root: {dir: string; ms: number; cold: boolean} | {error: string} | undefined;
 	if (!unavailable) {
 		const t0 = Date.now();
 		let cold = false;
 		try {
-			const dir = await ensureBareRoot({log: (l) => (l.startsWith('cold build') ? (cold = true) : undefined)});
+			const dir = await ensureBareRoot(opts.codename, {log: (l) => (l.startsWith('cold build') ? (cold = true) : undefined)});
 			root = {dir, ms: Date.now() - t0, cold};
 		} catch (e) {
 			root = {error: e instanceof Error ? e.message : String(e)};
@@ -41,7 +60,7 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 			node: '/usr/bin/node',
 			wizardEnv: {http_proxy: PROXY},
 			up: async (log) => {
-				log(`bare Debian 12 root ${bare.dir} (${bare.cold ? 'built and recorded' : 'cached'} in ${bare.ms} ms): ${JSON.stringify(readVersions(bare.dir)?.packages)}`);
+				log(`bare ${R.name} root ${bare.dir} (${bare.cold ? 'built and recorded' : 'cached'} in ${bare.ms} ms): ${JSON.stringify(readVersions(bare.dir)?.packages)}`);
 				// Its own Rspamd cache: the wizard installs rspamd (and the _rspamd user) itself.
 				const l = await Lab.up({log, mxRoot: {lower: bare.dir, binds: binds(), rspamdCache: '', boot: opts.boot}, lockWaitMs: LOCK_WAIT_MS});
 				proxyLog = join(mkdtempSync(join(tmpdir(), 'mw-aptproxy-')), 'proxy.log');
@@ -60,15 +79,15 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 
 		lane.hooks();
 
-		test.serial('lab: the mx is a bare Debian 12 — no mail package, no policy-rc.d — and apt reaches only the replaying proxy', async (t) => {
+		test.serial(`lab: the mx is a bare ${R.name} — no mail package, no policy-rc.d — and apt reaches only the replaying proxy`, async (t) => {
 			const l = lab();
 			const os = await l.exec('mx', ['cat', '/etc/os-release']);
-			t.regex(os.stdout, /^VERSION_CODENAME=bookworm$/m);
+			t.regex(os.stdout, new RegExp(`^VERSION_CODENAME=${opts.codename}$`, 'm'));
 			const dpkg = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Status}\\n', ...MAIL_PACKAGES, 'exim4-base']);
 			t.notRegex(dpkg.stdout, /install ok installed/, `no mail package yet:\n${dpkg.stdout}`);
 			t.not((await l.exec('mx', ['test', '-e', '/usr/sbin/policy-rc.d'])).exitCode, 0, 'a postinst starts its daemon, as on a real server');
 			const node = await l.exec('mx', ['/usr/bin/node', '--version']);
-			t.regex(node.stdout, /^v18\./, "Debian 12's own node runs the wizard");
+			t.regex(node.stdout, R.node, `${R.name}'s own node runs the wizard`);
 			// No route out: only the proxy answers, and only what was recorded.
 			const release = await l.exec(
 				'mx',
@@ -76,7 +95,7 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 					'/usr/bin/python3',
 					'-c',
 					`import urllib.request,sys; r=urllib.request.urlopen(urllib.request.Request(sys.argv[1]), timeout=5); print(r.status, len(r.read()))`,
-					'http://deb.debian.org/debian/dists/bookworm/InRelease',
+					`http://deb.debian.org/debian/dists/${opts.codename}/InRelease`,
 				],
 				{
 					env: {http_proxy: PROXY},
@@ -87,35 +106,59 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 			t.is(routes.stdout.trim(), '', 'no default route: the mx cannot reach any mirror itself');
 		});
 
-		test.serial('wizard: the dry run on the bare server plans the packages: backports, the one-time trixie download, the hold', async (t) => {
-			const r = await lab().exec('mx', ['/usr/bin/node', DIST, '--dry-run', '--answers', '/root/mailwizard.yaml', '--state-dir', '/var/lib/mailwizard'], {env: {NO_COLOR: '1', TERM: 'dumb'}});
-			t.is(r.exitCode, 0, r.stderr);
-			t.regex(r.stdout, /apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd/);
-			t.regex(r.stdout, /download opensmtpd-filter-rspamd/);
-			t.regex(r.stdout, /apt-mark hold opensmtpd-filter-rspamd/);
-		});
+		test.serial(
+			opts.codename === 'bookworm'
+				? 'wizard: the dry run on the bare server plans the packages: backports, the one-time trixie download, the hold'
+				: 'wizard: the dry run on the bare server plans the packages from trixie itself: no backports, no hold',
+			async (t) => {
+				const r = await lab().exec('mx', ['/usr/bin/node', DIST, '--dry-run', '--answers', '/root/mailwizard.yaml', '--state-dir', '/var/lib/mailwizard'], {env: {NO_COLOR: '1', TERM: 'dumb'}});
+				t.is(r.exitCode, 0, r.stderr);
+				t.regex(r.stdout, R.before, 'the Dovecot dialect is known before Dovecot is installed');
+				if (opts.codename === 'bookworm') {
+					t.regex(r.stdout, /apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd/);
+					t.regex(r.stdout, /download opensmtpd-filter-rspamd/);
+					t.regex(r.stdout, /apt-mark hold opensmtpd-filter-rspamd/);
+				} else {
+					t.regex(r.stdout, /apt-get install -y --no-install-recommends .*opensmtpd-filter-rspamd/);
+					t.notRegex(r.stdout, /backports|apt-mark hold|download opensmtpd/);
+				}
+			},
+		);
 
 		lane.wizardRuns();
 
-		test.serial('packages: OpenSMTPD 7 from backports, the filter 0.1.8 from trixie and held, trixie never in /etc/apt, every daemon running', async (t) => {
-			if (!lane.needWizard(t)) return;
-			const l = lab();
-			const v = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd']);
-			t.log(v.stdout);
-			t.regex(v.stdout, /^opensmtpd 7\.\S*bpo12/m);
-			t.regex(v.stdout, /^opensmtpd-filter-rspamd 0\.1\.8/m);
-			t.regex(v.stdout, /^dovecot-imapd 1:2\.3\./m);
-			t.regex(v.stdout, /^rspamd 3\./m);
-			t.is((await l.exec('mx', ['apt-mark', 'showhold'])).stdout.trim(), 'opensmtpd-filter-rspamd');
-			t.is((await l.exec('mx', ['test', '-f', BACKPORTS_FILE])).exitCode, 0, 'the backports source mailwizard added');
-			const etcApt = await l.exec('mx', ['grep', '-rl', 'trixie', '/etc/apt']);
-			t.is(etcApt.stdout.trim(), '', 'trixie is nowhere in /etc/apt');
-			t.is((await l.exec('mx', ['test', '-d', TRIXIE_DIR])).exitCode, 0);
-			const policy = await l.exec('mx', ['apt-cache', 'policy', 'dovecot-core']);
-			t.notRegex(policy.stdout, /trixie/, 'apt knows nothing of trixie: no upgrade can pull from it');
-			for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', ['pidof', p])).exitCode, 0, `${p} runs`);
-			t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
-		});
+		test.serial(
+			opts.codename === 'bookworm'
+				? 'packages: OpenSMTPD 7 from backports, the filter 0.1.8 from trixie and held, trixie never in /etc/apt, every daemon running'
+				: "packages: everything from trixie, apt's sources untouched, nothing held, every daemon running",
+			async (t) => {
+				if (!lane.needWizard(t)) return;
+				const l = lab();
+				const v = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Version}\\n', 'opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd']);
+				t.log(v.stdout);
+				t.regex(v.stdout, opts.codename === 'bookworm' ? /^opensmtpd 7\.\S*bpo12/m : /^opensmtpd 7\.6/m);
+				t.regex(v.stdout, /^opensmtpd-filter-rspamd 0\.1\.8/m);
+				t.regex(v.stdout, R.dovecot);
+				t.regex(v.stdout, /^rspamd 3\./m);
+				const holds = (await l.exec('mx', ['apt-mark', 'showhold'])).stdout.trim();
+				const backports = (await l.exec('mx', ['test', '-f', BACKPORTS_FILE])).exitCode === 0;
+				if (opts.codename === 'bookworm') {
+					t.is(holds, 'opensmtpd-filter-rspamd');
+					t.true(backports, 'the backports source mailwizard added');
+					const etcApt = await l.exec('mx', ['grep', '-rl', 'trixie', '/etc/apt']);
+					t.is(etcApt.stdout.trim(), '', 'trixie is nowhere in /etc/apt');
+					t.is((await l.exec('mx', ['test', '-d', TRIXIE_DIR])).exitCode, 0);
+					const policy = await l.exec('mx', ['apt-cache', 'policy', 'dovecot-core']);
+					t.notRegex(policy.stdout, /trixie/, 'apt knows nothing of trixie: no upgrade can pull from it');
+				} else {
+					t.is(holds, '', 'nothing held');
+					t.false(backports, 'no backports source');
+					t.not((await l.exec('mx', ['test', '-d', TRIXIE_DIR])).exitCode, 0, 'no private download');
+				}
+				for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', ['pidof', p])).exitCode, 0, `${p} runs`);
+				t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
+			},
+		);
 
 		test.serial('a re-run finds the stopped OpenSMTPD and starts it, changing nothing else', async (t) => {
 			if (!lane.needWizard(t)) return;
@@ -131,7 +174,45 @@ export async function freshLane(opts: {file: string; title: string; boot?: 'syst
 			t.is((await l.exec('mx', ['pidof', 'smtpd'])).exitCode, 0, 'smtpd runs again');
 		});
 
-		opts.more?.(lane);
+		if (opts.boot === 'systemd') {
+			test.serial('systemd: the wizard saw systemd, and every unit is active, enabled, and not failed', async (t) => {
+				if (!lane.needWizard(t)) return;
+				const l = lab();
+				const dry = await l.exec('mx', ['/usr/bin/node', DIST, '--dry-run', '--answers', '/root/mailwizard.yaml', '--state-dir', '/var/lib/mailwizard'], {env: {NO_COLOR: '1', TERM: 'dumb'}});
+				t.regex(dry.stdout, new RegExp(`${R.profile.source}, systemd, node ${R.node.source.slice(2)}`), 'the profile names systemd');
+				for (const unit of ['opensmtpd', 'dovecot', 'rspamd']) {
+					t.is((await l.exec('mx', ['systemctl', 'is-active', unit])).stdout.trim(), 'active', `${unit} is active`);
+					t.is((await l.exec('mx', ['systemctl', 'is-enabled', unit])).stdout.trim(), 'enabled', `${unit} starts at boot`);
+				}
+				const failed = await l.exec('mx', ['systemctl', 'list-units', '--failed', '--plain', '--no-legend', 'opensmtpd*', 'dovecot*', 'rspamd*']);
+				t.is(failed.stdout.trim(), '', 'no mail unit failed');
+			});
+
+			test.serial('systemd: OpenSMTPD waits for the network and restarts on failure (the drop-in), and a restart keeps mail flowing', async (t) => {
+				if (!lane.needWizard(t)) return;
+				const l = lab();
+				const show = await l.exec('mx', ['systemctl', 'show', 'opensmtpd', '-p', 'After', '-p', 'Wants', '-p', 'Restart', '-p', 'DropInPaths']);
+				t.log(show.stdout);
+				t.regex(show.stdout, /^After=.*network-online\.target/m);
+				t.regex(show.stdout, /^Restart=on-failure$/m);
+				t.regex(show.stdout, /^DropInPaths=.*opensmtpd\.service\.d\/mailwizard\.conf/m);
+				// The daemon killed from outside comes back by itself.
+				const before = (await l.exec('mx', ['systemctl', 'show', 'opensmtpd', '-p', 'MainPID', '--value'])).stdout.trim();
+				await l.exec('mx', ['kill', '-9', before]);
+				let after = before;
+				for (let i = 0; i < 100 && (after === before || after === '0'); i++) {
+					await new Promise((r) => setTimeout(r, 200));
+					after = (await l.exec('mx', ['systemctl', 'show', 'opensmtpd', '-p', 'MainPID', '--value'])).stdout.trim();
+				}
+				t.not(after, before, 'systemd restarted smtpd');
+				t.not(after, '0');
+				for (let i = 0; i < 50; i++) {
+					if ((await l.exec('mx', ['systemctl', 'is-active', 'opensmtpd'])).stdout.trim() === 'active') break;
+					await new Promise((r) => setTimeout(r, 200));
+				}
+				t.is((await l.exec('mx', ['systemctl', 'is-active', 'opensmtpd'])).stdout.trim(), 'active');
+			});
+		}
 		lane.send();
 		lane.receive();
 		lane.refuse();

@@ -1,4 +1,4 @@
-// A bare Debian 12 server for the lab: debootstrap minbase bookworm plus only what an
+// A bare Debian 12 or 13 server for the lab: debootstrap minbase plus only what an
 // operator has before typing `npx mailwizard` (node, and python3/openssl the lab uses),
 // none of the mail packages and no policy-rc.d, so that the wizard's own package step
 // runs for real: apt-get update, bookworm-backports, the one-time trixie download, the
@@ -10,7 +10,7 @@
 // replays exactly those answers (Debian's own signed InRelease files and .debs) from
 // inside the mx. The recording is part of the cached root: both are rebuilt together.
 //
-//   npx tsx test/lab/fresh/root.ts      (build or reuse, print the path and what was recorded)
+//   npx tsx test/lab/fresh/root.ts [bookworm|trixie]   (build or reuse, print the path and what was recorded)
 import {spawn} from 'node:child_process';
 import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
@@ -23,7 +23,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(HERE, '../../..');
 export const DIST = process.env.MAILWIZARD_LAB_DIST || join(REPO, 'dist/mailwizard.js');
 export const APT_PROXY = join(HERE, 'apt-proxy.py');
-export const DEFAULT_BARE_ROOT = '/var/cache/mailwizard-test/bookworm-bare-root';
+/** Debian 12 or Debian 13. */
+export type Codename = 'bookworm' | 'trixie';
+export const DEFAULT_BARE_ROOTS = '/var/cache/mailwizard-test';
 /** The recording lives in the root (under a path no Debian package uses) so that both are one cache entry. */
 export const RECORDING_IN_ROOT = '/var/cache/mailwizard-test-apt';
 /**
@@ -35,20 +37,30 @@ export const BARE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'nodejs', 'pyth
 /** The packages whose absence makes the root "fresh" for mail, and whose versions are recorded. */
 export const MAIL_PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'rspamd'] as const;
 
-export function bareRootPath(): string {
-	return process.env.MAILWIZARD_BARE_ROOT || DEFAULT_BARE_ROOT;
+/** Where the bare root of a Debian release is cached (MAILWIZARD_BARE_ROOTS: another directory for them). */
+export function bareRootPath(codename: Codename = 'bookworm'): string {
+	return join(process.env.MAILWIZARD_BARE_ROOTS || DEFAULT_BARE_ROOTS, `${codename}-bare-root`);
 }
 
 /** What the rehearsal must have recorded: the wizard's package step really ran through the proxy. */
-export const MUST_RECORD: ReadonlyArray<readonly [string, RegExp]> = [
-	['bookworm InRelease', /\/dists\/bookworm\/InRelease$/],
-	['bookworm-backports InRelease', /\/dists\/bookworm-backports\/InRelease$/],
-	['trixie InRelease (the private one-time list)', /\/dists\/trixie\/InRelease$/],
-	['opensmtpd 7.x from bookworm-backports', /\/pool\/main\/o\/opensmtpd\/opensmtpd_7\.[^/]*bpo12[^/]*\.deb$/],
-	['opensmtpd-filter-rspamd from trixie', /\/pool\/main\/o\/opensmtpd-filter-rspamd\/opensmtpd-filter-rspamd_0\.1\.8[^/]*\.deb$/],
-	['dovecot-imapd', /\/dovecot-imapd_2\.3[^/]*\.deb$/],
-	['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
-];
+export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegExp]>> = {
+	trixie: [
+		['trixie InRelease', /\/dists\/trixie\/InRelease$/],
+		['opensmtpd 7.6 from trixie', /\/pool\/main\/o\/opensmtpd\/opensmtpd_7\.6[^/]*\.deb$/],
+		['opensmtpd-filter-rspamd from trixie', /\/pool\/main\/o\/opensmtpd-filter-rspamd\/opensmtpd-filter-rspamd_0\.1\.8[^/]*\.deb$/],
+		['dovecot-imapd 2.4', /\/dovecot-imapd_2\.4[^/]*\.deb$/],
+		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
+	],
+	bookworm: [
+		['bookworm InRelease', /\/dists\/bookworm\/InRelease$/],
+		['bookworm-backports InRelease', /\/dists\/bookworm-backports\/InRelease$/],
+		['trixie InRelease (the private one-time list)', /\/dists\/trixie\/InRelease$/],
+		['opensmtpd 7.x from bookworm-backports', /\/pool\/main\/o\/opensmtpd\/opensmtpd_7\.[^/]*bpo12[^/]*\.deb$/],
+		['opensmtpd-filter-rspamd from trixie', /\/pool\/main\/o\/opensmtpd-filter-rspamd\/opensmtpd-filter-rspamd_0\.1\.8[^/]*\.deb$/],
+		['dovecot-imapd', /\/dovecot-imapd_2\.3[^/]*\.deb$/],
+		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
+	],
+};
 
 export type Recorded = {readonly url: string; readonly status: number; readonly size: number};
 
@@ -102,7 +114,7 @@ echo "wizard exit $?"
 `;
 
 /** The rehearsal: records what the wizard's package step fetches, into ROOT/var/cache/mailwizard-test-apt. */
-export async function rehearse(root: string, log: (l: string) => void): Promise<void> {
+export async function rehearse(codename: Codename, root: string, log: (l: string) => void): Promise<void> {
 	const started = Date.now();
 	const dir = join(root, RECORDING_IN_ROOT);
 	mkdirSync(dir, {recursive: true});
@@ -127,7 +139,7 @@ export async function rehearse(root: string, log: (l: string) => void): Promise<
 			timeoutMs: 20 * 60_000,
 		});
 		const got = recorded(dir);
-		const missing = MUST_RECORD.filter(([, re]) => !got.some((g) => g.status === 200 && re.test(g.url)));
+		const missing = MUST_RECORD[codename].filter(([, re]) => !got.some((g) => g.status === 200 && re.test(g.url)));
 		const bytes = got.reduce((n, g) => n + g.size, 0);
 		log(`rehearsal done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${got.length} answers recorded (${(bytes / 1048576).toFixed(1)} MiB); ${r.stdout.trim().split('\n').at(-1)}`);
 		if (missing.length) {
@@ -163,25 +175,26 @@ export function expiredRecording(root: string): string | undefined {
 	return entries.length ? undefined : 'an empty apt recording';
 }
 
-export const BARE_SPEC = (): RootSpec => ({
-	codename: 'bookworm',
-	target: bareRootPath(),
+export const BARE_SPEC = (codename: Codename): RootSpec => ({
+	codename,
+	target: bareRootPath(codename),
 	packages: BARE_PACKAGES,
 	versioned: [...BARE_PACKAGES, ...MAIL_PACKAGES],
 	// Recorded through an HTTP proxy: plain http (apt checks Debian's signatures either way).
 	mirror: () => hostMirror().replace(/^https:/, 'http:'),
 	startDaemonsLater: true,
 	stale: expiredRecording,
-	finish: rehearse,
+	finish: (dir, log) => rehearse(codename, dir, log),
 });
 
-export function ensureBareRoot(opts: {log?: (l: string) => void} = {}): Promise<string> {
-	return ensureRoot(BARE_SPEC(), {log: opts.log ?? ((l) => console.error(`[bare-root] ${l}`))});
+export function ensureBareRoot(codename: Codename, opts: {log?: (l: string) => void} = {}): Promise<string> {
+	return ensureRoot(BARE_SPEC(codename), {log: opts.log ?? ((l) => console.error(`[${codename}-bare-root] ${l}`))});
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
 	const t0 = Date.now();
-	ensureBareRoot()
+	const codename = (process.argv[2] ?? 'bookworm') as Codename;
+	ensureBareRoot(codename)
 		.then((dir) => {
 			console.log(dir);
 			for (const r of recorded(join(dir, RECORDING_IN_ROOT))) console.log(`${r.status} ${String(r.size).padStart(9)} ${r.url}`);
