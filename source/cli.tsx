@@ -41,8 +41,10 @@ Options:
   --no-wait            do not wait for DNS: save progress and exit 75 if records are missing
   --poll SECONDS       seconds between DNS checks while waiting (default 30)
   --zone               with dns: a zone-file fragment
-  --dnsbl ZONE         with check: a blocklist to ask (repeatable; "none" for none)
-  --probe HOST[:PORT]  with check: where to test outbound port 25 ("none" to skip)
+  --dnsbl ZONE         a blocklist to ask at the end of a run and in check
+                       (repeatable; "none" for none; default: Spamhaus ZEN, SpamCop, Barracuda)
+  --probe HOST[:PORT]  where to test outbound port 25 at the end of a run and in check
+                       ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --json               machine-readable output (dns, status, check)
   --verbose            show the output of every command
   --help, -h           this help

@@ -7,6 +7,7 @@ import {openState, type State} from './engine/state.ts';
 import type {Ctx} from './engine/types.ts';
 import {defaultIpv4} from './platform/host.ts';
 import {detectProfile, targetProfile, type Profile} from './platform/profile.ts';
+import {reputationOptions} from './platform/reputation.ts';
 
 /** The system's resolvers from resolv.conf, when none were given. */
 export function systemResolvers(root: string): string[] {
@@ -32,7 +33,7 @@ export async function makeRuntime(options: Options, readOnly: boolean, exec: Exe
 	const host = await detectProfile(options.root, exec);
 	const profile = options.target ? targetProfile(options.target, host)! : host;
 	const resolvers = options.resolvers.length ? options.resolvers : systemResolvers(options.root);
-	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers};
+	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers, reputation: reputationOptions(options)};
 	return {
 		options,
 		exec,

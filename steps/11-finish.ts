@@ -1,8 +1,9 @@
 import type {Answers} from '../source/answers.ts';
 import {acceptedAddresses} from '../source/answers.ts';
-import type {Step} from '../source/engine/types.ts';
+import type {Action, Step} from '../source/engine/types.ts';
+import {outsideFindings, type Finding} from '../source/platform/reputation.ts';
 
-export function summary(a: Answers): string[] {
+export function summary(a: Answers, ptrChecked = false): string[] {
 	const u = a.users[0]!.name;
 	return [
 		'Mail client settings:',
@@ -11,21 +12,45 @@ export function summary(a: Answers): string[] {
 		'Addresses this server accepts (anything else is refused at RCPT):',
 		...acceptedAddresses(a).map((x) => `  ${x}${a.aliases[x.split('@')[0]!] ? ` -> ${a.aliases[x.split('@')[0]!]!.join(', ')}` : ''}`),
 		...(a.catchAll ? [`  and every other address of ${[a.domain, ...a.extraDomains].join(', ')} (catch-all -> ${a.catchAll})`] : []),
-		`Reverse DNS: ask the provider of ${[a.ipv4, a.ipv6].filter(Boolean).join(' and ')} to point it at ${a.hostname} ("mailwizard check" verifies it).`,
+		...(ptrChecked ? [] : [`Reverse DNS: ask the provider of ${[a.ipv4, a.ipv6].filter(Boolean).join(' and ')} to point it at ${a.hostname} ("mailwizard check" verifies it).`]),
 		'Keep in mind (from the guide): renew the TLS certificate before it expires (then restart opensmtpd and dovecot),',
 		'  rotate the DKIM key and the SRS key about once a year, keeping the old DKIM record and the old SRS key for a month.',
 		'Test: send a mail to a test mailbox and check that SPF, DKIM and DMARC pass ("mailwizard check" for the DNS side).',
 	];
 }
 
-export const finish: Step<null> = {
+/**
+ * What the wizard cannot fix from this server, told plainly: each problem with who can fix
+ * it and how; what is fine in one line each.
+ */
+export function outsideNotices(findings: readonly Finding[]): Action[] {
+	const problems = findings.filter((f) => !f.ok);
+	const fine = findings.filter((f) => f.ok);
+	const out: Action[] = [];
+	if (problems.length)
+		out.push({
+			kind: 'notice',
+			level: 'warn',
+			title: `${problems.length} thing${problems.length === 1 ? '' : 's'} mailwizard cannot fix from this server`,
+			lines: problems.flatMap((f) => [`${f.what}: ${f.detail}`, ...(f.fix ? [`  -> ${f.fix}`] : [])]),
+		});
+	if (fine.length) out.push({kind: 'notice', level: 'info', title: 'Checked from this server', lines: fine.map((f) => `ok  ${f.what}: ${f.detail}`)});
+	return out;
+}
+
+export const finish: Step<{findings: readonly Finding[]} | null> = {
 	id: 'finish',
 	title: 'Done: what to tell your mail client, and what to keep an eye on',
-	summary: 'client settings, accepted addresses, reminders',
-	async facts() {
-		return null;
+	summary: 'client settings, accepted addresses, reverse DNS, blocklists, port 25',
+	async facts(ctx, a) {
+		// Only on a real run: a dry run asks nothing of the network.
+		if (ctx.readOnly || !ctx.reputation) return null;
+		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
+		return {findings: await outsideFindings(ctx.resolvers, {hostname: a.hostname, ips}, {...ctx.reputation, probeTimeoutMs: 3000})};
 	},
-	plan(a) {
-		return [{kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: summary(a)}];
+	plan(a, f) {
+		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
+		const ptrOk = Boolean(f) && ips.every((ip) => f!.findings.some((x) => x.ok && x.what === `reverse DNS of ${ip}`));
+		return [{kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: summary(a, ptrOk)}, ...outsideNotices(f?.findings ?? [])];
 	},
 };

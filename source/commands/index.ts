@@ -17,7 +17,7 @@ import {checkRecords} from '../dns/check.ts';
 import {readText} from '../engine/files.ts';
 import {DOVECOT_PATHS} from '../../steps/07-dovecot.ts';
 import {acceptedAddresses} from '../answers.ts';
-import {checkDnsbl, checkPtr, DEFAULT_DNSBLS, DEFAULT_PROBE, probePort25, resolverFor} from '../platform/reputation.ts';
+import {outsideFindings, reputationOptions} from '../platform/reputation.ts';
 
 export async function runCommand(o: Options): Promise<number> {
 	switch (o.command) {
@@ -235,15 +235,8 @@ async function check(o: Options): Promise<number> {
 	const answers = loadAnswers(rt, false);
 	const key = await readDkimKey(rt.ctx, answers);
 	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer}).filter((r) => r.publishable);
-	const resolver = resolverFor(rt.ctx.resolvers);
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
-	const [probeHost, probePort] = (o.probe ?? DEFAULT_PROBE).split(/:(?=\d+$)/);
-	const [report, ...findings] = await Promise.all([
-		checkRecords(records, {resolvers: rt.ctx.resolvers}),
-		...ips.map((ip) => checkPtr(resolver, ip, answers.hostname)),
-		...ips.flatMap((ip) => (o.dnsbls ?? DEFAULT_DNSBLS).map((zone) => checkDnsbl(resolver, ip, zone))),
-		...(o.probe === 'none' ? [] : [probePort25(probeHost!, Number(probePort ?? 25))]),
-	]);
+	const [report, findings] = await Promise.all([checkRecords(records, {resolvers: rt.ctx.resolvers}), outsideFindings(rt.ctx.resolvers, {hostname: answers.hostname, ips}, reputationOptions(o))]);
 	const problems = findings.filter((f) => !f.ok);
 	if (o.json) process.stdout.write(`${JSON.stringify({dns: report, findings}, null, 2)}\n`);
 	else {

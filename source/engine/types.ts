@@ -111,6 +111,11 @@ export type Ctx = {
 	/** True when nothing may change (dry run): facts must not write either. */
 	readonly readOnly: boolean;
 	readonly resolvers: readonly string[];
+	/**
+	 * What is checked from outside the server's control at the end of a real run (not a dry
+	 * run): blocklists to ask, and where to test outbound port 25. Absent: nothing is checked.
+	 */
+	readonly reputation?: {readonly dnsbls: readonly string[]; readonly probe?: string};
 };
 
 export type Step<F = unknown> = {

@@ -14,13 +14,15 @@ export type Finding = {readonly ok: boolean; readonly what: string; readonly det
 export async function checkPtr(r: Resolver, ip: string, hostname: string): Promise<Finding> {
 	let names: string[] = [];
 	try {
-		names = (await r.reverse(ip)).map((n) => n.toLowerCase().replace(/\.$/, ''));
+		// resolvePtr, not reverse(): reverse() says ENOTFOUND even when no DNS server answers.
+		const arpa = ip.includes(':') ? `${reversed(ip)}.ip6.arpa` : `${reversed(ip)}.in-addr.arpa`;
+		names = (await r.resolvePtr(arpa)).map((n) => n.toLowerCase().replace(/\.$/, ''));
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		return {
 			ok: false,
 			what: `reverse DNS of ${ip}`,
-			detail: code === 'ENOTFOUND' ? 'no PTR record' : `lookup failed (${code})`,
+			detail: code === 'ENOTFOUND' || code === 'ENODATA' ? 'no PTR record' : `lookup failed (${code}): no DNS server answered`,
 			fix: `ask the provider of ${ip} to set its reverse DNS (PTR) to ${hostname}. Many servers refuse mail from an address without it.`,
 		};
 	}
@@ -110,3 +112,26 @@ export function probePort25(host: string, port = 25, timeoutMs = 5000): Promise<
 
 export const DEFAULT_DNSBLS = ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] as const;
 export const DEFAULT_PROBE = 'gmail-smtp-in.l.google.com:25';
+
+/**
+ * Everything this server cannot fix itself, checked in parallel: the PTR of each address,
+ * each blocklist for each address, outbound port 25 (PROBE "host:port"; undefined skips it).
+ */
+export async function outsideFindings(
+	resolvers: readonly string[],
+	target: {readonly hostname: string; readonly ips: readonly string[]},
+	checks: {readonly dnsbls: readonly string[]; readonly probe?: string; readonly probeTimeoutMs?: number},
+): Promise<Finding[]> {
+	const resolver = resolverFor(resolvers);
+	const probe = checks.probe ? /^(.*?)(?::(\d+))?$/.exec(checks.probe) : null;
+	return Promise.all([
+		...target.ips.map((ip) => checkPtr(resolver, ip, target.hostname)),
+		...target.ips.flatMap((ip) => checks.dnsbls.map((zone) => checkDnsbl(resolver, ip, zone))),
+		...(probe ? [probePort25(probe[1]!, Number(probe[2] ?? 25), checks.probeTimeoutMs)] : []),
+	]);
+}
+
+/** The --dnsbl and --probe options as checks ("none" turns either off). */
+export function reputationOptions(o: {readonly dnsbls?: readonly string[]; readonly probe?: string}): {dnsbls: readonly string[]; probe?: string} {
+	return {dnsbls: o.dnsbls ?? DEFAULT_DNSBLS, probe: o.probe === 'none' ? undefined : (o.probe ?? DEFAULT_PROBE)};
+}

@@ -937,13 +937,18 @@ export class Lab {
 		} catch {}
 	}
 
-	/** What is left of this lab (empty when down() did its job). */
+	/**
+	 * What is left of this lab (empty when down() did its job). Only this lab's own: the next
+	 * lab run (another test file, waiting for the lock) may already be up under the same names.
+	 */
 	async leftovers(): Promise<string[]> {
 		const left: string[] = [];
-		const ns = (await run(['ip', 'netns', 'list'])).stdout
-			.split('\n')
-			.map((l) => l.split(' ')[0]!)
-			.filter((n) => (Object.values(NETNS) as string[]).includes(n));
+		const ns: string[] = [];
+		for (const name of (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!)) {
+			if (!(Object.values(NETNS) as string[]).includes(name)) continue;
+			const inode = await namedNetInode(name);
+			if (inode && this.netInodes.has(inode)) ns.push(name);
+		}
 		if (ns.length) left.push(`namespaces: ${ns.join(' ')}`);
 		const procs = processesIn(this.netInodes);
 		if (procs.length) left.push(`processes in lab namespaces: ${procs.join(' ')}`);
@@ -951,11 +956,11 @@ export class Lab {
 		if (started.length) left.push(`processes started by the lab: ${started.join(' ')}`);
 		const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
 			.split('\n')
-			.filter((l) => l.includes(this.base) || /\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) || l.includes('mwlab-'));
+			.filter((l) => l.includes(this.base) || l.includes('mwlab-') || (/\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) && [...this.netInodes].some((i) => l.includes(i))));
 		if (mounts.length) left.push(`mounts: ${mounts.join(' | ')}`);
 		if (existsSync(this.base)) left.push(`directory ${this.base}`);
 		if ((await run(['ip', 'link', 'show', 'mwbr0'])).exitCode === 0) left.push('link mwbr0 on the machine');
-		if (existsSync(LOCK)) left.push(`lock ${LOCK}`);
+		if (existsSync(LOCK) && readFileSync(LOCK, 'utf8').trim() === String(process.pid)) left.push(`lock ${LOCK} (still ours)`);
 		return left;
 	}
 }

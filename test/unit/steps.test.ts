@@ -243,3 +243,27 @@ test('TLS: a precise message for each failure', (t) => {
 	t.regex(checkTls({...input(join(dir, 'junk.pem'), good.key)}, 'mail.example.test').errors.join(), /holds no PEM certificate/);
 	t.regex(checkTls({...input(good.cert, good.key), key: undefined, keyError: 'EACCES'}, 'mail.example.test').warnings.join(), /cannot be read by this user/);
 });
+
+test('finish: what mailwizard cannot fix is checked at the end of a real run and told plainly; a dry run asks the network nothing', async (t) => {
+	const {finish} = await import('../../steps/11-finish.ts');
+	const {fakeExec} = await import('../../source/engine/exec.ts');
+	const {createServer} = await import('node:net');
+	// A receiving MTA on loopback for the port 25 probe; no DNS server at 127.0.0.1:9 for the PTR.
+	const smtp = createServer((s) => s.end('220 mx.remote.test ESMTP\r\n'));
+	await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+	t.teardown(() => smtp.close());
+	const port = (smtp.address() as {port: number}).port;
+	const a = answers();
+	const ctx = {root: '/', exec: fakeExec(), profile: DEBIAN12, readOnly: false, resolvers: ['127.0.0.1:9'], reputation: {dnsbls: [], probe: `127.0.0.1:${port}`}};
+	t.is(await finish.facts({...ctx, readOnly: true}, a), null, 'a dry run: nothing checked');
+	t.is(await finish.facts({...ctx, reputation: undefined}, a), null);
+	const facts = await finish.facts(ctx, a);
+	const notices = finish.plan(a, facts, DEBIAN12).filter((x) => x.kind === 'notice');
+	const warn = notices.find((n) => n.kind === 'notice' && n.level === 'warn');
+	const info = notices.find((n) => n.kind === 'notice' && n.level === 'info');
+	t.is(warn?.kind === 'notice' && warn.title, '1 thing mailwizard cannot fix from this server');
+	t.deepEqual(warn?.kind === 'notice' && warn.lines[0], `reverse DNS of ${a.ipv4}: lookup failed (ECONNREFUSED): no DNS server answered`);
+	t.regex(warn?.kind === 'notice' ? warn.lines[1]! : '', new RegExp(`^  -> ask the provider of ${a.ipv4!.replace(/\./g, '\\.')} to set its reverse DNS \\(PTR\\) to ${a.hostname}`));
+	t.deepEqual(info?.kind === 'notice' && info.lines, [`ok  outbound SMTP to 127.0.0.1:${port}: banner: 220 mx.remote.test ESMTP`]);
+	t.is(finish.plan(a, null, DEBIAN12).length, 1, 'without checks: the summary alone');
+});
