@@ -3,8 +3,8 @@
 import {Resolver} from 'node:dns/promises';
 import {connect} from 'node:net';
 
-export function resolverFor(servers: readonly string[], timeoutMs = 2000): Resolver {
-	const r = new Resolver({timeout: timeoutMs, tries: 2});
+export function resolverFor(servers: readonly string[], timeoutMs = 2000, tries = 2): Resolver {
+	const r = new Resolver({timeout: timeoutMs, tries});
 	if (servers.length) r.setServers(servers.map((s) => s));
 	return r;
 }
@@ -120,9 +120,10 @@ export const DEFAULT_PROBE = 'gmail-smtp-in.l.google.com:25';
 export async function outsideFindings(
 	resolvers: readonly string[],
 	target: {readonly hostname: string; readonly ips: readonly string[]},
-	checks: {readonly dnsbls: readonly string[]; readonly probe?: string; readonly probeTimeoutMs?: number},
+	checks: {readonly dnsbls: readonly string[]; readonly probe?: string; readonly probeTimeoutMs?: number; readonly dnsTimeoutMs?: number},
 ): Promise<Finding[]> {
-	const resolver = resolverFor(resolvers);
+	// Bounded: at most two questions one after the other per check, each given dnsTimeoutMs once.
+	const resolver = checks.dnsTimeoutMs ? resolverFor(resolvers, checks.dnsTimeoutMs, 1) : resolverFor(resolvers);
 	const probe = checks.probe ? /^(.*?)(?::(\d+))?$/.exec(checks.probe) : null;
 	return Promise.all([
 		...target.ips.map((ip) => checkPtr(resolver, ip, target.hostname)),
