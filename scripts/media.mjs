@@ -343,7 +343,8 @@ async function labMedia() {
 			...argv,
 		],
 	});
-	const wizard = inMx([node, cli, '--resolver', NET.dns, '--poll', '1', '--state-dir', state]);
+	// Port 25 is probed at the lab's remote MTA (the default asks Gmail, out of the lab's reach).
+	const wizard = inMx([node, cli, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--poll', '1', '--state-dir', state]);
 	const mine = [];
 	const enterKeeping = async (s, next) => {
 		await s.keys('Enter');

@@ -94,7 +94,12 @@ export function reduce(p: Progress, e: Event, now: number): Progress {
 			const warn = n.level === 'warn';
 			return {
 				...p,
-				log: push(p, {text: `  ${warn ? '! ' : ''}${n.title}`, tone: warn ? 'warn' : undefined}, ...n.lines.map((l) => ({text: `    ${l}`, tone: warn ? ('warn' as const) : ('dim' as const)}))),
+				// Wrapped, never cut: a warning and what to do about it must be read whole.
+				log: push(
+					p,
+					{text: `  ${warn ? '! ' : ''}${n.title}`, tone: warn ? 'warn' : undefined},
+					...n.lines.map((l) => ({text: l.trimStart(), indent: 4 + l.length - l.trimStart().length, tone: warn ? ('warn' as const) : ('dim' as const)})),
+				),
 			};
 		}
 		case 'wait':

@@ -32,7 +32,14 @@ const RELEASE = {
 	},
 } as const;
 
-export async function freshLane(opts: {file: string; title: string; codename: Codename; boot?: 'systemd'}): Promise<void> {
+export async function freshLane(opts: {
+	file: string;
+	title: string;
+	codename: Codename;
+	boot?: 'systemd';
+	/** As Debian's Docker images: a policy-rc.d that keeps every postinst from starting its daemon. */
+	docker?: boolean;
+}): Promise<void> {
 	const R = RELEASE[opts.codename];
 	const unavailable = await labUnavailable();
 	let root: {dir: string; ms: number; cold: boolean} | {error: string} | undefined;
@@ -64,6 +71,7 @@ export async function freshLane(opts: {file: string; title: string; codename: Co
 				// Its own Rspamd cache: the wizard installs rspamd (and the _rspamd user) itself.
 				const l = await Lab.up({log, mxRoot: {lower: bare.dir, binds: binds(), rspamdCache: '', boot: opts.boot}, lockWaitMs: LOCK_WAIT_MS});
 				proxyLog = join(mkdtempSync(join(tmpdir(), 'mw-aptproxy-')), 'proxy.log');
+				if (opts.docker) await l.writeFile('mx', '/usr/sbin/policy-rc.d', "#!/bin/sh\n# as in Debian's Docker images: no daemon starts from a postinst\nexit 101\n", 0o755);
 				l.spawnDaemon('mx', ['/usr/bin/python3', APT_PROXY, 'replay', RECORDING_IN_ROOT, '127.0.0.1', '3142'], proxyLog);
 				for (let i = 0; i < 50 && !readFileSync(proxyLog, 'utf8').includes('port 3142'); i++) await new Promise((r) => setTimeout(r, 100));
 				return l;
@@ -79,13 +87,14 @@ export async function freshLane(opts: {file: string; title: string; codename: Co
 
 		lane.hooks();
 
-		test.serial(`lab: the mx is a bare ${R.name} — no mail package, no policy-rc.d — and apt reaches only the replaying proxy`, async (t) => {
+		test.serial(`lab: the mx is a bare ${R.name} — no mail package, ${opts.docker ? 'a policy-rc.d as in Docker images' : 'no policy-rc.d'} — and apt reaches only the replaying proxy`, async (t) => {
 			const l = lab();
 			const os = await l.exec('mx', ['cat', '/etc/os-release']);
 			t.regex(os.stdout, new RegExp(`^VERSION_CODENAME=${opts.codename}$`, 'm'));
 			const dpkg = await l.exec('mx', ['dpkg-query', '-W', '-f', '${Package} ${Status}\\n', ...MAIL_PACKAGES, 'exim4-base']);
 			t.notRegex(dpkg.stdout, /install ok installed/, `no mail package yet:\n${dpkg.stdout}`);
-			t.not((await l.exec('mx', ['test', '-e', '/usr/sbin/policy-rc.d'])).exitCode, 0, 'a postinst starts its daemon, as on a real server');
+			if (opts.docker) t.is((await l.exec('mx', ['/usr/sbin/policy-rc.d'])).exitCode, 101, 'no postinst starts its daemon: the wizard must');
+			else t.not((await l.exec('mx', ['test', '-e', '/usr/sbin/policy-rc.d'])).exitCode, 0, 'a postinst starts its daemon, as on a real server');
 			const node = await l.exec('mx', ['/usr/bin/node', '--version']);
 			t.regex(node.stdout, R.node, `${R.name}'s own node runs the wizard`);
 			// No route out: only the proxy answers, and only what was recorded.
