@@ -52,6 +52,9 @@ export const finish: Step<{findings: readonly Finding[]} | null> = {
 	plan(a, f) {
 		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
 		const ptrOk = Boolean(f) && ips.every((ip) => f!.findings.some((x) => x.ok && x.what === `reverse DNS of ${ip}`));
-		return [{kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: summary(a, ptrOk)}, ...outsideNotices(f?.findings ?? [])];
+		// What is fine first; then the summary; the problems last, where the eye ends.
+		const checks = outsideNotices(f?.findings ?? []);
+		const summaryNotice: Action = {kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: summary(a, ptrOk)};
+		return [...checks.filter((n) => n.kind === 'notice' && n.level === 'info'), summaryNotice, ...checks.filter((n) => n.kind === 'notice' && n.level === 'warn')];
 	},
 };
