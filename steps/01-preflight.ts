@@ -5,6 +5,7 @@ import {readText} from '../source/engine/files.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
 import {describe, type Profile} from '../source/platform/profile.ts';
 import {addressWarnings} from '../source/platform/addresses.ts';
+import {outsideFindings, type Finding} from '../source/platform/reputation.ts';
 
 export const OTHER_MTAS = ['exim4-base', 'exim4-daemon-light', 'exim4-daemon-heavy', 'postfix', 'sendmail-bin', 'nullmailer', 'msmtp-mta', 'dma'] as const;
 
@@ -12,6 +13,8 @@ export type PreflightFacts = {
 	readonly memBytes: number;
 	readonly systemHostname: string;
 	readonly otherMtas: readonly string[];
+	/** On a real run: reverse DNS, blocklists and outbound port 25, checked before anything (see finish). */
+	readonly outside?: readonly Finding[];
 };
 
 /** ARGON2ID needs memory (64 MiB per hash); small machines get SHA512-CRYPT, as the guide says. */
@@ -24,10 +27,13 @@ export const preflight: Step<PreflightFacts> = {
 	title: 'Preflight: system, memory, other mail servers',
 	summary: 'checks the distribution, the init system, memory and an MTA already installed',
 	inputs: (a) => ({hostname: a.hostname, removeMta: a.removeMta, ipv4: a.ipv4, ipv6: a.ipv6}),
-	async facts(ctx) {
+	async facts(ctx, a) {
+		// What the operator must ask others for (a PTR, an open port 25) takes days: say it first.
+		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
+		const outside = ctx.readOnly || !ctx.reputation ? undefined : outsideFindings(ctx.resolvers, {hostname: a.hostname, ips}, {...ctx.reputation, probeTimeoutMs: 3000, dnsTimeoutMs: 1500});
 		const installed = await dpkgVersions(ctx, OTHER_MTAS);
 		const hn = (await readText(ctx.root, '/etc/hostname'))?.trim() || osHostname();
-		return {memBytes: totalmem(), systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined)};
+		return {memBytes: totalmem(), systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), outside: await outside};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		if (!profile.supported) {
@@ -51,6 +57,14 @@ export const preflight: Step<PreflightFacts> = {
 			);
 		}
 		if (warnings.length) actions.push({kind: 'notice', level: 'warn', title: 'Check these', lines: warnings});
+		const problems = (f.outside ?? []).filter((x) => !x.ok);
+		if (problems.length)
+			actions.push({
+				kind: 'notice',
+				level: 'warn',
+				title: `${problems.length} thing${problems.length === 1 ? '' : 's'} mailwizard cannot fix from this server: start on ${problems.length === 1 ? 'it' : 'them'} now (checked again at the end)`,
+				lines: problems.flatMap((x) => [`${x.what}: ${x.detail}`, ...(x.fix ? [`  -> ${x.fix}`] : [])]),
+			});
 		if (f.otherMtas.length > 0) {
 			if (!a.removeMta) {
 				throw new StepError(
