@@ -41,9 +41,10 @@ Options:
   --no-wait            do not wait for DNS: save progress and exit 75 if records are missing
   --poll SECONDS       seconds between DNS checks while waiting (default 30)
   --zone               with dns: a zone-file fragment
-  --dnsbl ZONE         a blocklist to ask at the end of a run and in check
-                       (repeatable; "none" for none; default: Spamhaus ZEN, SpamCop, Barracuda)
-  --probe HOST[:PORT]  where to test outbound port 25 at the end of a run and in check
+  --dnsbl ZONE         a blocklist to ask, before and after a run and by check
+                       (repeatable; "none" for none; default: Spamhaus ZEN,
+                       SpamCop, Barracuda)
+  --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --json               machine-readable output (dns, status, check)
   --verbose            show the output of every command

@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Lab, MX_TLS, NET, type ExecResult, type SinkMessage} from './lab.ts';
+import {Lab, LAB_LOCK_WAIT_MS, MX_TLS, NET, type ExecResult, type SinkMessage} from './lab.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The bundle under test; MAILWIZARD_LAB_DIST points at another build (it must be visible in the mx: not under /tmp, /var, /root, /home). */
@@ -47,7 +47,7 @@ export type LaneConfig = {
 	readonly up: (log: (l: string) => void) => Promise<Lab>;
 	/** What the "opensmtpd is installed" check of the lab test says. */
 	readonly packagesNote: string;
-	/** The before hook's time limit (it may wait for another lab run's lock): 180 s unless given. */
+	/** The before hook's time limit (it may wait for the other lab runs' lock): the lock's wait + 3 min unless given. */
 	readonly setupTimeoutMs?: number;
 	/** More environment for the wizard's runs (the fresh lane's http_proxy for apt). */
 	readonly wizardEnv?: Readonly<Record<string, string>>;
@@ -181,7 +181,7 @@ export function makeLane(cfg: LaneConfig) {
 
 	function hooks(): void {
 		test.before(async (t) => {
-			t.timeout(cfg.setupTimeoutMs ?? 180_000);
+			t.timeout(cfg.setupTimeoutMs ?? LAB_LOCK_WAIT_MS + 3 * 60_000);
 			const t0 = Date.now();
 			S.lab = await cfg.up((l) => t.log(`[lab] ${l}`));
 			await prepareMx(S.lab);

@@ -167,8 +167,14 @@ export async function labUnavailable(): Promise<string | undefined> {
 	return undefined;
 }
 
-/** One lab at a time on a machine (the namespace names are fixed): waits up to 150 s for another run. */
-async function takeLock(log: (l: string) => void, waitMs = 150_000): Promise<void> {
+/**
+ * How long a lab run waits for the others: one lab at a time on a machine, and `npm test`
+ * queues nine lab files (two at a time), so a file may wait for most of the others.
+ */
+export const LAB_LOCK_WAIT_MS = 30 * 60_000;
+
+/** One lab at a time on a machine (the namespace names are fixed): waits for another run. */
+async function takeLock(log: (l: string) => void, waitMs = LAB_LOCK_WAIT_MS): Promise<void> {
 	const end = Date.now() + waitMs;
 	let said = false;
 	for (;;) {

@@ -15,9 +15,8 @@ if (unavailable) {
 	const lane = makeLane({
 		file: 'test/lab/recipients.test.ts',
 		node: process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node',
-		up: (log) => Lab.up({log, lockWaitMs: 20 * 60_000}),
+		up: (log) => Lab.up({log}),
 		packagesNote: "the mx sees the machine's packages",
-		setupTimeoutMs: 21 * 60_000,
 	});
 	lane.hooks();
 	lane.wizardRuns();

@@ -18,7 +18,7 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, rmSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Lab, MX_TLS, NET, PYTHON, labUnavailable} from './lab.ts';
+import {Lab, LAB_LOCK_WAIT_MS, MX_TLS, NET, PYTHON, labUnavailable} from './lab.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = process.env.MAILWIZARD_LAB_DIST || join(REPO, 'dist/mailwizard.js');
@@ -217,7 +217,7 @@ if (unavailable) {
 	test.skip(`lab (the interactive wizard in tmux) skipped: ${unavailable}`, () => {});
 } else {
 	test.before(async (t) => {
-		t.timeout(200_000);
+		t.timeout(LAB_LOCK_WAIT_MS + 3 * 60_000);
 		const t0 = Date.now();
 		S.lab = await Lab.up({log: (l) => t.log(`[lab] ${l}`)});
 		S.times.setup = Date.now() - t0;

@@ -2,7 +2,7 @@
 // the lab with its mx on a fresh overlay of the cached Debian 13 root, the project
 // checkout bound read-only at its own path, and the wizard under Debian 13's own node.
 import {dirname} from 'node:path';
-import {Lab} from '../lab.ts';
+import {Lab, LAB_LOCK_WAIT_MS} from '../lab.ts';
 import {DIST, REPO} from '../assertions.ts';
 import {ensureTrixieRoot, readVersions, type TrixieVersions} from './root.ts';
 
@@ -11,7 +11,7 @@ export const TRIXIE_NODE = '/usr/bin/node';
 /** Rspamd 3.12's compiled rules, kept between runs (not shared with Debian 12's Rspamd 3.4). */
 export const TRIXIE_RSPAMD_CACHE = process.env.MAILWIZARD_LAB_RSPAMD_CACHE_TRIXIE || '/var/cache/mailwizard-test/lab-rspamd-trixie';
 /** The Debian 13 lanes may wait for other lab runs (one lab at a time on a machine). */
-export const LOCK_WAIT_MS = 20 * 60_000;
+export const LOCK_WAIT_MS = LAB_LOCK_WAIT_MS;
 
 export type TrixieRoot = {readonly dir: string; readonly versions?: TrixieVersions; readonly ms: number; readonly cold: boolean};
 
