@@ -261,6 +261,20 @@ echo ready
 exec sleep infinity
 `;
 
+/** Both mx-on-its-own-root holders: the overlay (args BASE HOSTNAME LOWER RSPAMD_CACHE BIND...) ... */
+const MX_OVERLAY = `B="$1"; N="$2"; L="$3"; C="$4"; shift 4
+O="$B/ovl"; M="$B/ovl/merged"
+mkdir -p "$O"
+mount -t tmpfs -o mode=0755,size=3g mwlab-mxroot "$O"
+mkdir "$O/upper" "$O/work" "$M"
+mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" "$M"`;
+/** ... and the files the lab gives the mx: resolv.conf, hostname, hosts, the certificate and its key. */
+const MX_FILES = `F="$B/files"
+rm -f "$M/etc/resolv.conf"; cp "$F/resolv.conf" "$M/etc/resolv.conf"
+cp "$F/hostname" "$M/etc/hostname"; cp "$F/hosts" "$M/etc/hosts"
+install -D -m 0644 -o root -g root "$F/cert.pem" "$M${MX_TLS.cert}"
+install -D -m 0600 -o root -g root "$F/key.pem" "$M${MX_TLS.key}"`;
+
 /**
  * The mx on its own root filesystem (e.g. a Debian 13 root): an overlay whose lower layer is
  * that root and whose upper layer is a tmpfs that lives only in this mount namespace (a fresh
@@ -269,12 +283,7 @@ exec sleep infinity
  * read-only at their own paths, then pivot_root into it. Args: BASE HOSTNAME LOWER RSPAMD_CACHE BIND...
  */
 const MX_ROOT_HOLDER = `set -eu
-B="$1"; N="$2"; L="$3"; C="$4"; shift 4
-O="$B/ovl"; M="$B/ovl/merged"
-mkdir -p "$O"
-mount -t tmpfs -o mode=0755,size=3g mwlab-mxroot "$O"
-mkdir "$O/upper" "$O/work" "$M"
-mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" "$M"
+${MX_OVERLAY}
 mount -t proc mwlab-proc "$M/proc"
 mount -t sysfs mwlab-sys "$M/sys"
 D="$M/dev"
@@ -283,11 +292,7 @@ mount -t tmpfs -o mode=0755,size=64m mwlab-run "$M/run"
 mkdir -m 1777 "$M/run/lock"; : > "$M/run/utmp"
 mount -t tmpfs -o mode=1777,size=512m mwlab-tmp "$M/tmp"
 for p in "$@"; do mkdir -p "$M$p"; mount --bind "$p" "$M$p"; mount -o remount,bind,ro "$M$p"; done
-F="$B/files"
-rm -f "$M/etc/resolv.conf"; cp "$F/resolv.conf" "$M/etc/resolv.conf"
-cp "$F/hostname" "$M/etc/hostname"; cp "$F/hosts" "$M/etc/hosts"
-install -D -m 0644 -o root -g root "$F/cert.pem" "$M${MX_TLS.cert}"
-install -D -m 0600 -o root -g root "$F/key.pem" "$M${MX_TLS.key}"
+${MX_FILES}
 if [ -n "$C" ] && [ -d "$C/rspamd" ]; then rm -rf "$M/var/lib/rspamd"; cp -a "$C/rspamd" "$M/var/lib/rspamd"; echo "rspamd cache restored from $C" >&2; fi
 hostname "$N"
 cd "$M"
@@ -307,17 +312,8 @@ exec sleep infinity
  */
 const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate/mwlab-mx';
 const MX_BOOT_HOLDER = `set -eu
-B="$1"; N="$2"; L="$3"; C="$4"; shift 4
-O="$B/ovl"; M="$B/ovl/merged"
-mkdir -p "$O"
-mount -t tmpfs -o mode=0755,size=3g mwlab-mxroot "$O"
-mkdir "$O/upper" "$O/work" "$M"
-mount -t overlay mwlab-mxovl -o "lowerdir=$L,upperdir=$O/upper,workdir=$O/work" "$M"
-F="$B/files"
-rm -f "$M/etc/resolv.conf"; cp "$F/resolv.conf" "$M/etc/resolv.conf"
-cp "$F/hostname" "$M/etc/hostname"; cp "$F/hosts" "$M/etc/hosts"
-install -D -m 0644 -o root -g root "$F/cert.pem" "$M${MX_TLS.cert}"
-install -D -m 0600 -o root -g root "$F/key.pem" "$M${MX_TLS.key}"
+${MX_OVERLAY}
+${MX_FILES}
 : > "$M/etc/machine-id"; systemd-machine-id-setup --root="$M" >/dev/null 2>&1 || true
 binds=""; for p in "$@"; do binds="$binds --bind-ro=$p"; done
 echo ready
