@@ -319,7 +319,7 @@ try {
 // ---- 3. A real setup in the lab's mx (root only): a real stage's plan, running, the DNS wait, the finish ----
 async function labMedia() {
 	const {tsImport} = await import('tsx/esm/api');
-	const {Lab, NET, MX_TLS, PYTHON, labUnavailable} = await tsImport('../test/lab/lab.ts', import.meta.url);
+	const {Lab, NET, MX_TLS, PYTHON, LAB_DNSBL, labUnavailable} = await tsImport('../test/lab/lab.ts', import.meta.url);
 	const why = await labUnavailable();
 	if (why) return console.log(`lab screenshots skipped: ${why}`);
 	const lab = await Lab.up({log: (l) => console.log(`[lab] ${l}`)});
@@ -343,8 +343,8 @@ async function labMedia() {
 			...argv,
 		],
 	});
-	// Port 25 is probed at the lab's remote MTA (the default asks Gmail, out of the lab's reach).
-	const wizard = inMx([node, cli, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--poll', '1', '--state-dir', state]);
+	// The lab's own port-25 target and blocklist (the defaults are public hosts).
+	const wizard = inMx([node, cli, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--dnsbl', LAB_DNSBL, '--poll', '1', '--state-dir', state]);
 	const mine = [];
 	const enterKeeping = async (s, next) => {
 		await s.keys('Enter');

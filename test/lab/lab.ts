@@ -36,6 +36,9 @@ export const NET = {
 } as const;
 
 export type HostName = 'dns' | 'mx' | 'remote';
+/** The lab's blocklist zone (served by the lab DNS): the wizard asks it instead of the public lists. */
+export const LAB_DNSBL = 'bl.remote.test';
+
 export const NETNS = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'} as const;
 const HOSTS: readonly HostName[] = ['dns', 'mx', 'remote'];
 const HOSTNAMES: Record<HostName, string> = {dns: 'ns1.example.test', mx: 'mail.example.test', remote: 'mx.remote.test'};
@@ -369,6 +372,8 @@ ${SOA(serial)}@ IN NS ns1.example.test.
 @ IN MX 10 mx.remote.test.
 @ IN TXT "v=spf1 ip4:${NET.remote} -all"
 mx IN A ${NET.remote}
+; a blocklist in the lab (its test entry listed, as real DNSBLs do; the mx is not listed)
+2.0.0.127.bl IN A 127.0.0.2
 `,
 		'other.test': `$ORIGIN other.test.
 ${SOA(serial)}@ IN NS ns1.example.test.

@@ -18,7 +18,7 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, rmSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Lab, LAB_LOCK_WAIT_MS, MX_TLS, NET, PYTHON, labUnavailable} from './lab.ts';
+import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, MX_TLS, NET, PYTHON, labUnavailable} from './lab.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = process.env.MAILWIZARD_LAB_DIST || join(REPO, 'dist/mailwizard.js');
@@ -30,7 +30,8 @@ const W = 80;
 const H = 24;
 const SOCKET = `mwlabtui-${process.pid}`;
 /** What the pane runs: the wizard in the mx, against the lab DNS, polling every second. */
-const WIZARD = [NODE, DIST, '--resolver', NET.dns, '--poll', '1', '--state-dir', STATE];
+// The lab's own port-25 target and blocklist: no public name is asked for.
+const WIZARD = [NODE, DIST, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--dnsbl', LAB_DNSBL, '--poll', '1', '--state-dir', STATE];
 
 function tmuxMissing(): string | undefined {
 	try {

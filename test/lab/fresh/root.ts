@@ -109,7 +109,7 @@ install -m 0600 "$F/answers.yaml" "$M/root/mailwizard.yaml"
 install -m 0600 "$F/alice.pass" "$M/root/alice.pass"
 hostname mail.example.test; echo mail.example.test > "$M/etc/hostname"
 chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root TERM=dumb NO_COLOR=1 \\
-  http_proxy="http://127.0.0.1:$P" "$NODE" "$DIST" --answers /root/mailwizard.yaml --yes --no-wait --resolver 127.0.0.1:9 --state-dir /var/lib/mailwizard
+  http_proxy="http://127.0.0.1:$P" "$NODE" "$DIST" --answers /root/mailwizard.yaml --yes --no-wait --resolver 127.0.0.1:9 --probe none --dnsbl none --state-dir /var/lib/mailwizard
 echo "wizard exit $?"
 `;
 
