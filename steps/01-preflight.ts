@@ -5,7 +5,7 @@ import {readText} from '../source/engine/files.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
 import {describe, type Profile} from '../source/platform/profile.ts';
 import {addressWarnings} from '../source/platform/addresses.ts';
-import {outsideFindings, type Finding} from '../source/platform/reputation.ts';
+import {problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
 export const OTHER_MTAS = ['exim4-base', 'exim4-daemon-light', 'exim4-daemon-heavy', 'postfix', 'sendmail-bin', 'nullmailer', 'msmtp-mta', 'dma'] as const;
 
@@ -29,8 +29,7 @@ export const preflight: Step<PreflightFacts> = {
 	inputs: (a) => ({hostname: a.hostname, removeMta: a.removeMta, ipv4: a.ipv4, ipv6: a.ipv6}),
 	async facts(ctx, a) {
 		// What the operator must ask others for (a PTR, an open port 25) takes days: say it first.
-		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
-		const outside = ctx.readOnly || !ctx.reputation ? undefined : outsideFindings(ctx.resolvers, {hostname: a.hostname, ips}, {...ctx.reputation, probeTimeoutMs: 3000, dnsTimeoutMs: 1500});
+		const outside = runFindings(ctx, a);
 		const installed = await dpkgVersions(ctx, OTHER_MTAS);
 		const hn = (await readText(ctx.root, '/etc/hostname'))?.trim() || osHostname();
 		return {memBytes: totalmem(), systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), outside: await outside};
@@ -63,7 +62,7 @@ export const preflight: Step<PreflightFacts> = {
 				kind: 'notice',
 				level: 'warn',
 				title: `${problems.length} thing${problems.length === 1 ? '' : 's'} mailwizard cannot fix from this server: start on ${problems.length === 1 ? 'it' : 'them'} now (checked again at the end)`,
-				lines: problems.flatMap((x) => [`${x.what}: ${x.detail}`, ...(x.fix ? [`  -> ${x.fix}`] : [])]),
+				lines: problemLines(problems),
 			});
 		if (f.otherMtas.length > 0) {
 			if (!a.removeMta) {

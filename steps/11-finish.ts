@@ -1,7 +1,7 @@
 import type {Answers} from '../source/answers.ts';
 import {acceptedAddresses} from '../source/answers.ts';
 import type {Action, Step} from '../source/engine/types.ts';
-import {outsideFindings, type Finding} from '../source/platform/reputation.ts';
+import {problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
 export function summary(a: Answers, ptrChecked = false): string[] {
 	const u = a.users[0]!.name;
@@ -32,7 +32,7 @@ export function outsideNotices(findings: readonly Finding[]): Action[] {
 			kind: 'notice',
 			level: 'warn',
 			title: `${problems.length} thing${problems.length === 1 ? '' : 's'} mailwizard cannot fix from this server`,
-			lines: problems.flatMap((f) => [`${f.what}: ${f.detail}`, ...(f.fix ? [`  -> ${f.fix}`] : [])]),
+			lines: problemLines(problems),
 		});
 	if (fine.length) out.push({kind: 'notice', level: 'info', title: 'Checked from this server', lines: fine.map((f) => `ok  ${f.what}: ${f.detail}`)});
 	return out;
@@ -43,11 +43,9 @@ export const finish: Step<{findings: readonly Finding[]} | null> = {
 	title: 'Done: what to tell your mail client, and what to keep an eye on',
 	summary: 'client settings, accepted addresses, reverse DNS, blocklists, port 25',
 	async facts(ctx, a) {
-		// Only on a real run: a dry run asks nothing of the network. Bounded (about 3 s when
-		// nothing answers), so that a re-run with nothing to do still ends in seconds.
-		if (ctx.readOnly || !ctx.reputation) return null;
-		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
-		return {findings: await outsideFindings(ctx.resolvers, {hostname: a.hostname, ips}, {...ctx.reputation, probeTimeoutMs: 3000, dnsTimeoutMs: 1500})};
+		// Only on a real run: a dry run asks nothing of the network.
+		const findings = await runFindings(ctx, a);
+		return findings ? {findings} : null;
 	},
 	plan(a, f) {
 		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));

@@ -112,8 +112,8 @@ export type Ctx = {
 	readonly readOnly: boolean;
 	readonly resolvers: readonly string[];
 	/**
-	 * What is checked from outside the server's control at the end of a real run (not a dry
-	 * run): blocklists to ask, and where to test outbound port 25. Absent: nothing is checked.
+	 * What is checked from outside the server's control at the start and the end of a real run
+	 * (never a dry run): blocklists to ask, where to test outbound port 25. Absent: nothing.
 	 */
 	readonly reputation?: {readonly dnsbls: readonly string[]; readonly probe?: string};
 };

@@ -132,6 +132,24 @@ export async function outsideFindings(
 	]);
 }
 
+/**
+ * The checks of a real run (preflight and finish), bounded (about 3 s when nothing answers)
+ * so that a re-run with nothing to do still ends in seconds. undefined: a dry run, or no checks.
+ */
+export function runFindings(
+	ctx: {readonly readOnly: boolean; readonly resolvers: readonly string[]; readonly reputation?: {readonly dnsbls: readonly string[]; readonly probe?: string}},
+	a: {readonly hostname: string; readonly ipv4?: string; readonly ipv6?: string},
+): Promise<Finding[]> | undefined {
+	if (ctx.readOnly || !ctx.reputation) return undefined;
+	const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
+	return outsideFindings(ctx.resolvers, {hostname: a.hostname, ips}, {...ctx.reputation, probeTimeoutMs: 3000, dnsTimeoutMs: 1500});
+}
+
+/** Each problem and, under it, who can fix it and how: what the operator reads. */
+export function problemLines(findings: readonly Finding[]): string[] {
+	return findings.filter((f) => !f.ok).flatMap((f) => [`${f.what}: ${f.detail}`, ...(f.fix ? [`  -> ${f.fix}`] : [])]);
+}
+
 /** The --dnsbl and --probe options as checks ("none" turns either off). */
 export function reputationOptions(o: {readonly dnsbls?: readonly string[]; readonly probe?: string}): {dnsbls: readonly string[]; probe?: string} {
 	return {dnsbls: o.dnsbls ?? DEFAULT_DNSBLS, probe: o.probe === 'none' ? undefined : (o.probe ?? DEFAULT_PROBE)};
