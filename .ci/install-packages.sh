@@ -7,10 +7,16 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-mirror=$( (grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true) | grep -v security | head -n1 | sed 's:/$::' || true)
+# The mirror serving bookworm itself: only real source lines (deb822 `URIs:` or one-line `deb`),
+# never a comment (images often keep a commented snapshot address), never the security archive.
+mirror=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true) \
+  | sed -nE 's/^[[:space:]]*(URIs:[[:space:]]*|deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)(https?:\/\/[^ ]+\/debian)\/?([[:space:]].*)?$/\3/p' \
+  | grep -v -e security -e snapshot | head -n1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 
-if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+ours=/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources
+if [ -f "$ours" ] && ! grep -q "URIs: $mirror\$" "$ours"; then rm -f "$ours"; fi
+if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
     > /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources
 fi
