@@ -14,11 +14,11 @@ mirror=$( (cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sou
   | grep -v -e security -e snapshot | head -n1 || true)
 mirror=${mirror:-http://deb.debian.org/debian}
 
-ours=/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources
+ours=/etc/apt/sources.list.d/ci-bookworm-backports.sources
 if [ -f "$ours" ] && ! grep -q "URIs: $mirror\$" "$ours"; then rm -f "$ours"; fi
 if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
-    > /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources
+    > /etc/apt/sources.list.d/ci-bookworm-backports.sources
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends -t bookworm-backports opensmtpd >/dev/null
