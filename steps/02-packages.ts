@@ -166,7 +166,7 @@ function fromTrixie(needs: readonly Need[], mirror: string): Action[] {
 			cmd: {argv: ['sh', '-c', `apt-get install -y --no-install-recommends ./${n.name}_*.deb`], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true},
 			why: 'install it (its dependencies are already met)',
 		});
-		actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', n.name]}, why: `hold it, so that an upgrade never swaps it for the broken one of Debian 12`});
+		actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', n.name]}, why: `hold it, so that an upgrade never swaps it for one older than ${n.min}`});
 	}
 	return actions;
 }
