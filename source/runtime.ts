@@ -5,7 +5,7 @@ import type {Options} from './cli.tsx';
 import {realExec, type Exec} from './engine/exec.ts';
 import {openState, type State} from './engine/state.ts';
 import type {Ctx} from './engine/types.ts';
-import {defaultIpv4} from './platform/host.ts';
+import {defaultIpv4, thisHost} from './platform/host.ts';
 import {detectProfile, targetProfile, type Profile} from './platform/profile.ts';
 import {reputationOptions} from './platform/reputation.ts';
 
@@ -33,7 +33,7 @@ export async function makeRuntime(options: Options, readOnly: boolean, exec: Exe
 	const host = await detectProfile(options.root, exec);
 	const profile = options.target ? targetProfile(options.target, host)! : host;
 	const resolvers = options.resolvers.length ? options.resolvers : systemResolvers(options.root);
-	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers, reputation: reputationOptions(options)};
+	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers, host: thisHost(), reputation: reputationOptions(options)};
 	return {
 		options,
 		exec,

@@ -1,10 +1,10 @@
-import {totalmem, hostname as osHostname} from 'node:os';
 import type {Answers} from '../source/answers.ts';
 import {dpkgVersions} from '../source/engine/facts.ts';
 import {readText} from '../source/engine/files.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
 import {describe, type Profile} from '../source/platform/profile.ts';
 import {addressWarnings} from '../source/platform/addresses.ts';
+import {passwordScheme} from '../source/platform/passwords.ts';
 import {problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
 export const OTHER_MTAS = ['exim4-base', 'exim4-daemon-light', 'exim4-daemon-heavy', 'postfix', 'sendmail-bin', 'nullmailer', 'msmtp-mta', 'dma'] as const;
@@ -17,22 +17,16 @@ export type PreflightFacts = {
 	readonly outside?: readonly Finding[];
 };
 
-/** ARGON2ID needs memory (64 MiB per hash); small machines get SHA512-CRYPT, as the guide says. */
-export function passwordScheme(memBytes: number): 'ARGON2ID' | 'SHA512-CRYPT' {
-	return memBytes >= 1024 * 1024 * 1024 ? 'ARGON2ID' : 'SHA512-CRYPT';
-}
-
 export const preflight: Step<PreflightFacts> = {
 	id: 'preflight',
 	title: 'Preflight: system, memory, other mail servers',
 	summary: 'checks the distribution, the init system, memory and an MTA already installed',
-	inputs: (a) => ({hostname: a.hostname, removeMta: a.removeMta, ipv4: a.ipv4, ipv6: a.ipv6}),
 	async facts(ctx, a) {
 		// What the operator must ask others for (a PTR, an open port 25) takes days: say it first.
 		const outside = runFindings(ctx, a);
 		const installed = await dpkgVersions(ctx, OTHER_MTAS);
-		const hn = (await readText(ctx.root, '/etc/hostname'))?.trim() || osHostname();
-		return {memBytes: totalmem(), systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), outside: await outside};
+		const hn = (await readText(ctx.root, '/etc/hostname'))?.trim() || ctx.host.hostname;
+		return {memBytes: ctx.host.memBytes, systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), outside: await outside};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		if (!profile.supported) {

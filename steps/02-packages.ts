@@ -2,16 +2,41 @@ import {readdir} from 'node:fs/promises';
 import type {Answers} from '../source/answers.ts';
 import {dpkgVersions, versionAtLeast} from '../source/engine/facts.ts';
 import {onRoot, readText} from '../source/engine/files.ts';
-import type {Action, Cmd, Step} from '../source/engine/types.ts';
+import type {Action, Cmd, Ctx, PackageNeed, Step} from '../source/engine/types.ts';
 import type {Profile} from '../source/platform/profile.ts';
 
-export const PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'ca-certificates'] as const;
-/** Debian 12: smtpd 6.8 fails every TLS handshake with OpenSSL 3; filter 0.1.7 never signs. */
-export const MIN = {opensmtpd: '7.4', filter: '0.1.8'} as const;
+// The packages come from the stages' declarations (Step.packages), in walk order.
 export const TRIXIE_DIR = '/var/cache/mailwizard/trixie';
 export const BACKPORTS_FILE = '/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources';
 
+/** A declared package, spelled out. */
+export type Need = Exclude<PackageNeed, string> & {readonly label: string};
+
+const need = (p: PackageNeed): Need => (typeof p === 'string' ? {name: p, label: p} : {...p, label: p.label ?? p.name});
+
+/** What the stages need on a Debian release, in walk order, each package once. */
+export function needsOf(stages: readonly Pick<Step, 'packages'>[], version: string): Need[] {
+	const out = new Map<string, Need>();
+	for (const s of stages) for (const p of s.packages?.[version] ?? []) if (!out.has(need(p).name)) out.set(need(p).name, need(p));
+	return [...out.values()];
+}
+
+/** The packages fetched from trixie and held on some release: unheld where the release's own will do. */
+function heldOnSomeRelease(stages: readonly Pick<Step, 'packages'>[]): Need[] {
+	return stages
+		.flatMap((s) =>
+			Object.values(s.packages ?? {})
+				.flat()
+				.map(need),
+		)
+		.filter((n) => n.from === 'next');
+}
+
 export type PackageFacts = {
+	/** What the stages need on this release (needsOf). */
+	readonly wanted: readonly Need[];
+	/** Packages mailwizard holds on an older release (fetched from the next one). */
+	readonly pinned?: readonly Need[];
 	readonly versions: Readonly<Record<string, string | undefined>>;
 	/** A bookworm-backports source is configured. */
 	readonly backports: boolean;
@@ -68,106 +93,125 @@ function trixieOpts(): string[] {
 	];
 }
 
+async function aptSources(ctx: Ctx): Promise<string[]> {
+	const texts: string[] = [];
+	const main = await readText(ctx.root, '/etc/apt/sources.list');
+	if (main) texts.push(main);
+	try {
+		for (const f of await readdir(onRoot(ctx.root, '/etc/apt/sources.list.d'))) {
+			if (/\.(list|sources)$/.test(f)) texts.push((await readText(ctx.root, `/etc/apt/sources.list.d/${f}`)) ?? '');
+		}
+	} catch {}
+	return texts;
+}
+
+/** The packages on hold among these: dpkg's "hold" selection; dpkg-query reads it in milliseconds (apt-mark showhold: ~0.4 s). */
+async function heldOf(ctx: Ctx, names: readonly string[]): Promise<string[]> {
+	if (names.length === 0 || !(await ctx.exec.which('dpkg-query'))) return [];
+	return (await ctx.exec.run({argv: ['dpkg-query', '-W', '-f', '${Package}\t${db:Status-Want}\n', ...names]})).stdout
+		.split('\n')
+		.filter((l) => l.endsWith('\thold'))
+		.map((l) => l.split('\t')[0]!);
+}
+
+/** Debian 13 after 12: the backports source and the holds mailwizard added for 12 go away. */
+function undoOlderRelease(f: PackageFacts, profile: Profile): Action[] {
+	const actions: Action[] = [];
+	if (f.wanted.length === 0 || f.wanted.some((n) => n.from)) return actions;
+	if (f.ourBackports)
+		actions.push({kind: 'run', cmd: {argv: ['rm', '-f', BACKPORTS_FILE]}, why: `Debian ${profile.version} needs no bookworm-backports: remove the source mailwizard added on Debian 12`});
+	for (const n of (f.pinned ?? []).filter((p) => f.held?.includes(p.name)))
+		actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'unhold', n.name]}, why: `Debian ${profile.version}'s own ${n.name} is the fixed ${n.min}: let it follow updates again`});
+	return actions;
+}
+
+function preseeds(a: Answers, needs: readonly Need[]): Action[] {
+	return needs.flatMap((n): Action[] =>
+		n.preseed
+			? [{kind: 'run', cmd: {argv: ['debconf-set-selections'], stdin: n.preseed.selections(a)}, why: `answer the ${n.name} package question (${n.preseed.what}) ahead, so the install asks nothing`}]
+			: [],
+	);
+}
+
+/** Debian 12: why some packages come from bookworm-backports or from trixie. */
+function otherPlaces(specials: readonly Need[]): Action[] {
+	if (specials.length === 0) return [];
+	const places = new Set(specials.map((n) => n.from)).size;
+	const lines = specials.map((n) => (n.from === 'backports' ? `${n.label} ${n.min} from bookworm-backports: ${n.why}` : `${n.label} ${n.min} fetched once from Debian 13 (trixie) and held: ${n.why}`));
+	if (specials.some((n) => n.from === 'next')) lines.push('Trixie is used only for that one download: it is not added to your apt sources, and nothing else comes from it.');
+	return [{kind: 'notice', level: 'info', title: `Why packages come from ${places === 1 ? 'one other place' : 'two other places'} on Debian 12`, lines}];
+}
+
+/** Fetched once from trixie through a private apt list, installed, and held. */
+function fromTrixie(needs: readonly Need[], mirror: string): Action[] {
+	if (needs.length === 0) return [];
+	const actions: Action[] = ['', '/lists', '/lists/partial', '/archives', '/archives/partial'].map((d) => ({
+		kind: 'dir',
+		path: `${TRIXIE_DIR}${d}`,
+		mode: 0o755,
+		why: 'a private apt list for the one-time trixie download',
+	}));
+	actions.push({
+		kind: 'file',
+		path: `${TRIXIE_DIR}/sources.list`,
+		mode: 0o644,
+		why: 'trixie, for this one download only (not in /etc/apt)',
+		content: `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror} trixie main\n`,
+	});
+	actions.push({kind: 'run', cmd: apt(...trixieOpts(), 'update'), why: "read trixie's package list into the private list"});
+	for (const n of needs) {
+		actions.push({kind: 'run', cmd: {...apt(...trixieOpts(), 'download', n.name), cwd: TRIXIE_DIR}, why: `download ${n.name} from trixie`});
+		actions.push({
+			kind: 'run',
+			cmd: {argv: ['sh', '-c', `apt-get install -y --no-install-recommends ./${n.name}_*.deb`], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true},
+			why: 'install it (its dependencies are already met)',
+		});
+		actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', n.name]}, why: `hold it, so that an upgrade never swaps it for one older than ${n.min}`});
+	}
+	return actions;
+}
+
 export const packages: Step<PackageFacts> = {
 	id: 'packages',
 	title: 'Packages: OpenSMTPD, Dovecot, Rspamd',
 	summary: 'installs the mail server packages that work on this release',
-	inputs: (a) => ({hostname: a.hostname}),
-	async facts(ctx) {
-		const versions = await dpkgVersions(ctx, PACKAGES);
-		const texts: string[] = [];
-		const main = await readText(ctx.root, '/etc/apt/sources.list');
-		if (main) texts.push(main);
-		try {
-			for (const f of await readdir(onRoot(ctx.root, '/etc/apt/sources.list.d'))) {
-				if (/\.(list|sources)$/.test(f)) texts.push((await readText(ctx.root, `/etc/apt/sources.list.d/${f}`)) ?? '');
-			}
-		} catch {}
-		const s = parseSources(texts, ctx.profile.codename);
+	async facts(ctx, _a, stages) {
+		const wanted = needsOf(stages, ctx.profile.version);
+		const pinned = heldOnSomeRelease(stages);
+		const versions = await dpkgVersions(ctx, [...new Set([...wanted, ...pinned].map((n) => n.name))]);
+		const s = parseSources(await aptSources(ctx), ctx.profile.codename);
 		const ourBackports = (await readText(ctx.root, BACKPORTS_FILE)) !== undefined;
-		// apt-mark hold is dpkg's "hold" selection; dpkg-query reads it in milliseconds (apt-mark showhold: ~0.4 s).
-		const held = (await ctx.exec.which('dpkg-query'))
-			? (await ctx.exec.run({argv: ['dpkg-query', '-W', '-f', '${Package}\t${db:Status-Want}\n', 'opensmtpd-filter-rspamd']})).stdout
-					.split('\n')
-					.filter((l) => l.endsWith('\thold'))
-					.map((l) => l.split('\t')[0]!)
-			: [];
-		return {versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian', ourBackports, held};
+		const held = await heldOf(ctx, [...new Set(pinned.map((n) => n.name))]);
+		return {wanted, pinned, versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian', ourBackports, held};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		const v = f.versions;
-		const actions: Action[] = [];
-		const preseed: Action = {
-			kind: 'run',
-			cmd: {argv: ['debconf-set-selections'], stdin: `opensmtpd opensmtpd/mailname string ${a.hostname}\n`},
-			why: 'answer the opensmtpd package question (its mail name) ahead, so the install asks nothing',
-		};
-		if (profile.version === '13') {
-			// A server upgraded from 12: what mailwizard added for 12 goes away on 13.
-			if (f.ourBackports) actions.push({kind: 'run', cmd: {argv: ['rm', '-f', BACKPORTS_FILE]}, why: 'Debian 13 needs no bookworm-backports: remove the source mailwizard added on Debian 12'});
-			if (f.held?.includes('opensmtpd-filter-rspamd'))
-				actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'unhold', 'opensmtpd-filter-rspamd']}, why: "Debian 13's own opensmtpd-filter-rspamd is the fixed 0.1.8: let it follow updates again"});
-			const missing = PACKAGES.filter((p) => !v[p]);
-			if (missing.length === 0) return actions;
-			if (missing.includes('opensmtpd')) actions.push(preseed);
-			actions.push({kind: 'run', cmd: apt('update'), why: 'refresh the package lists'});
-			actions.push({
-				kind: 'run',
-				cmd: apt('install', '-y', '--no-install-recommends', ...missing),
-				why: 'Debian 13 ships every package this setup needs (OpenSMTPD 7.6, filter-rspamd 0.1.8, Dovecot 2.4, Rspamd 3.12)',
-			});
-			return actions;
-		}
-		// Debian 12
-		const needSmtpd = !versionAtLeast(v.opensmtpd, MIN.opensmtpd);
-		const needFilter = !versionAtLeast(v['opensmtpd-filter-rspamd'], MIN.filter);
-		const others = (['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'ca-certificates'] as const).filter((p) => !v[p]);
-		if (!needSmtpd && !needFilter && others.length === 0) return [];
-		actions.push({
-			kind: 'notice',
-			level: 'info',
-			title: 'Why packages come from two other places on Debian 12',
-			lines: [
-				`OpenSMTPD ${MIN.opensmtpd} from bookworm-backports: Debian 12's own 6.8 fails every TLS handshake with OpenSSL 3.`,
-				`opensmtpd-filter-rspamd ${MIN.filter} fetched once from Debian 13 (trixie) and held: 0.1.7 never passes the user to Rspamd, so mail would leave unsigned.`,
-				'Trixie is used only for that one download: it is not added to your apt sources, and nothing else comes from it.',
-			],
-		});
-		if (needSmtpd && !f.backports) {
+		const undo = undoOlderRelease(f, profile);
+		const missing = f.wanted.filter((n) => !n.from && !v[n.name]);
+		const newer = (from: Need['from']) => f.wanted.filter((n) => n.from === from && !versionAtLeast(v[n.name], n.min ?? '0'));
+		const backports = newer('backports');
+		const trixie = newer('next');
+		if (missing.length + backports.length + trixie.length === 0) return undo;
+		const actions: Action[] = [...undo, ...otherPlaces(f.wanted.filter((n) => n.from))];
+		if (backports.length && !f.backports) {
 			actions.push({
 				kind: 'file',
 				path: BACKPORTS_FILE,
 				mode: 0o644,
 				why: 'add bookworm-backports (packages are only taken from it when asked for with -t)',
-				content: `# Added by mailwizard for OpenSMTPD ${MIN.opensmtpd}+.\nTypes: deb\nURIs: ${f.mirror}\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
+				content: `# Added by mailwizard for ${backports.map((n) => `${n.label} ${n.min}+`).join(', ')}.\nTypes: deb\nURIs: ${f.mirror}\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
 			});
 		}
-		if (needSmtpd || others.length > 0) actions.push({kind: 'run', cmd: apt('update'), why: 'refresh the package lists'});
-		if (needSmtpd) {
-			actions.push(preseed);
-			actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', '-t', 'bookworm-backports', 'opensmtpd'), why: `OpenSMTPD ${MIN.opensmtpd} from bookworm-backports`});
+		if (!backports.length) actions.push(...preseeds(a, missing));
+		if (backports.length || missing.length) actions.push({kind: 'run', cmd: apt('update'), why: 'refresh the package lists'});
+		if (backports.length) {
+			actions.push(...preseeds(a, backports), ...preseeds(a, missing));
+			const what = backports.map((n) => `${n.label} ${n.min}`).join(', ');
+			actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', '-t', 'bookworm-backports', ...backports.map((n) => n.name)), why: `${what} from bookworm-backports`});
 		}
-		if (others.length > 0) actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', ...others), why: 'Dovecot (IMAP, LMTP) and Rspamd from Debian 12'});
-		if (needFilter) {
-			for (const d of ['', '/lists', '/lists/partial', '/archives', '/archives/partial']) {
-				actions.push({kind: 'dir', path: `${TRIXIE_DIR}${d}`, mode: 0o755, why: 'a private apt list for the one-time trixie download'});
-			}
-			actions.push({
-				kind: 'file',
-				path: `${TRIXIE_DIR}/sources.list`,
-				mode: 0o644,
-				why: 'trixie, for this one download only (not in /etc/apt)',
-				content: `deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${f.mirror} trixie main\n`,
-			});
-			actions.push({kind: 'run', cmd: apt(...trixieOpts(), 'update'), why: "read trixie's package list into the private list"});
-			actions.push({kind: 'run', cmd: {...apt(...trixieOpts(), 'download', 'opensmtpd-filter-rspamd'), cwd: TRIXIE_DIR}, why: 'download opensmtpd-filter-rspamd from trixie'});
-			actions.push({
-				kind: 'run',
-				cmd: {argv: ['sh', '-c', 'apt-get install -y --no-install-recommends ./opensmtpd-filter-rspamd_*.deb'], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true},
-				why: 'install it (its only dependency, libc6 >= 2.34, is already met)',
-			});
-			actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', 'opensmtpd-filter-rspamd']}, why: 'hold it, so that an upgrade never swaps it for the broken 0.1.7'});
-		}
+		if (missing.length)
+			actions.push({kind: 'run', cmd: apt('install', '-y', '--no-install-recommends', ...missing.map((n) => n.name)), why: `${missing.map((n) => n.label).join(', ')} from Debian ${profile.version}`});
+		actions.push(...fromTrixie(trixie, f.mirror));
 		return actions;
 	},
 };

@@ -1,7 +1,6 @@
 import {groupId, passwdEntry, usedIds, type PasswdEntry} from '../source/engine/facts.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
-
-export const VMAIL_HOME = '/var/vmail';
+import {VMAIL_HOME} from '../source/mail/paths.ts';
 
 export type VmailFacts = {
 	readonly user?: PasswdEntry;
@@ -14,7 +13,6 @@ export const vmail: Step<VmailFacts> = {
 	id: 'vmail',
 	title: 'The vmail user: one Unix account for every mailbox',
 	summary: 'creates the vmail user and group and /var/vmail',
-	inputs: () => ({}),
 	async facts(ctx) {
 		const {uids, gids} = await usedIds(ctx);
 		let freeId = 5000;

@@ -18,7 +18,6 @@ export const tls: Step<TlsInput> = {
 	id: 'tls',
 	title: 'TLS certificate: exists, matches its key, covers the host name, not expired',
 	summary: 'checks the certificate and key that SMTP and IMAP will present',
-	inputs: (a) => ({tls: a.tls, hostname: a.hostname}),
 	async facts(ctx, a) {
 		const c = await read(ctx.root, a.tls.cert);
 		const k = await read(ctx.root, a.tls.key);

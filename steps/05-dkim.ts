@@ -1,39 +1,13 @@
-import {createPrivateKey, createPublicKey} from 'node:crypto';
-import type {Answers} from '../source/answers.ts';
-import {readText} from '../source/engine/files.ts';
-import {StepError, type Action, type Ctx, type Step} from '../source/engine/types.ts';
-import {dkimKeyPath} from '../templates/rspamd.ts';
+import {StepError, type Action, type Step} from '../source/engine/types.ts';
+import {readDkimKey, type DkimKey} from '../source/mail/dkim.ts';
+import {DKIM_DIR} from '../source/mail/paths.ts';
 
-export const DKIM_DIR = '/var/lib/rspamd/dkim';
-
-export type DkimKey = {readonly path: string; readonly pem?: string; readonly publicKeyDer?: Buffer};
 export type DkimFacts = {readonly key: DkimKey};
-
-export function domainsOf(a: Answers): string[] {
-	return [a.domain, ...a.extraDomains];
-}
-
-/**
- * Reads the DKIM key from disk; its public half feeds the DNS records. One key signs
- * for every domain of the server (the extras page: the records are identical).
- */
-export async function readDkimKey(ctx: Ctx, a: Answers): Promise<DkimKey> {
-	const path = dkimKeyPath(a.domain, a.dkim.selector);
-	const pem = await readText(ctx.root, path);
-	let publicKeyDer: Buffer | undefined;
-	if (pem) {
-		try {
-			publicKeyDer = createPublicKey(createPrivateKey(pem)).export({type: 'spki', format: 'der'});
-		} catch {}
-	}
-	return {path, pem, publicKeyDer};
-}
 
 export const dkim: Step<DkimFacts> = {
 	id: 'dkim',
 	title: 'DKIM key: generated once, kept forever',
 	summary: "creates each domain's 2048-bit DKIM signing key for Rspamd (only when absent)",
-	inputs: (a) => ({domain: a.domain, selector: a.dkim.selector}),
 	async facts(ctx, a) {
 		return {key: await readDkimKey(ctx, a)};
 	},

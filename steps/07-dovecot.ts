@@ -1,14 +1,10 @@
-import {totalmem} from 'node:os';
 import type {Answers} from '../source/answers.ts';
 import {readText} from '../source/engine/files.ts';
 import type {Action, Cmd, Step} from '../source/engine/types.ts';
-import {chooseHash, dovecotHash, parseHashes, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
+import {DOVECOT_PATHS, VMAIL_HOME} from '../source/mail/paths.ts';
+import {chooseHash, dovecotHash, parseHashes, passwordScheme, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
 import type {Profile} from '../source/platform/profile.ts';
 import {DOVECOT_CONF, lint24, usersFile} from '../templates/dovecot.ts';
-import {passwordScheme} from './01-preflight.ts';
-import {VMAIL_HOME} from './03-vmail.ts';
-
-export const DOVECOT_PATHS = {conf: '/etc/dovecot/dovecot.conf', users: '/etc/dovecot/users'} as const;
 
 export type DovecotFacts = {
 	readonly scheme: 'ARGON2ID' | 'SHA512-CRYPT';
@@ -30,9 +26,11 @@ export const dovecot: Step<DovecotFacts> = {
 	id: 'dovecot',
 	title: 'Dovecot: IMAPS and LMTP delivery into Maildir',
 	summary: "writes the guide's single dovecot.conf and the users file (hashes from doveadm pw)",
-	inputs: (a) => ({domain: a.domain, tls: a.tls, users: a.users.map((u) => ({name: u.name, hash: u.passwordHash, file: u.passwordFile}))}),
+	packages: {'12': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd'], '13': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd']},
+	daemons: [{service: 'dovecot', exe: '/usr/sbin/dovecot'}],
+	passwords: true,
 	async facts(ctx, a) {
-		const scheme = passwordScheme(totalmem());
+		const scheme = passwordScheme(ctx.host.memBytes);
 		const existing = parseHashes(await readText(ctx.root, DOVECOT_PATHS.users), ':');
 		const haveDoveadm = await ctx.exec.which('doveadm');
 		const hashes = await Promise.all(

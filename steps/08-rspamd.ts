@@ -1,14 +1,14 @@
 import type {Step} from '../source/engine/types.ts';
+import {domainsOf} from '../source/mail/addresses.ts';
+import {RSPAMD_DKIM_CONF} from '../source/mail/paths.ts';
 import {dkimKeyPath, dkimSigningConf} from '../templates/rspamd.ts';
-import {domainsOf} from './05-dkim.ts';
-
-export const RSPAMD_DKIM_CONF = '/etc/rspamd/local.d/dkim_signing.conf';
 
 export const rspamd: Step<null> = {
 	id: 'rspamd',
 	title: 'Rspamd: DKIM signing of outgoing mail',
 	summary: 'tells Rspamd which key signs for which domain',
-	inputs: (a) => ({domains: domainsOf(a), selector: a.dkim.selector}),
+	packages: {'12': ['rspamd'], '13': ['rspamd']},
+	daemons: [{service: 'rspamd', exe: '/usr/bin/rspamd'}],
 	async facts() {
 		return null;
 	},

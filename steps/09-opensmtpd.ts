@@ -1,12 +1,12 @@
-import {networkInterfaces} from 'node:os';
 import type {Answers} from '../source/answers.ts';
 import {randomKey, readText} from '../source/engine/files.ts';
-import type {Action, Cmd, Step} from '../source/engine/types.ts';
+import type {Action, Cmd, PackageNeed, Step} from '../source/engine/types.ts';
+import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
+import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
+import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
 import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
-import {domainsOf} from './05-dkim.ts';
 
-export const FILTER_RSPAMD = '/usr/libexec/opensmtpd/filter-rspamd';
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
 [Unit]
@@ -17,7 +17,6 @@ After=network-online.target
 Restart=on-failure
 RestartSec=5s
 `;
-export const LMTP_SOCKET = '/var/run/dovecot/lmtp';
 
 export type SmtpdFacts = {
 	readonly srsKey: string;
@@ -33,31 +32,19 @@ export function parseSrs(text: string | undefined): {key?: string; backup?: stri
 }
 
 /** The interface that holds the server's address (smtpd listens on interfaces, as in the guide). */
-export function interfaceOf(addresses: readonly (string | undefined)[]): string | undefined {
-	for (const [name, list] of Object.entries(networkInterfaces())) {
+export function interfaceOf(host: Host, addresses: readonly (string | undefined)[]): string | undefined {
+	for (const [name, list] of Object.entries(host.interfaces)) {
 		if (list?.some((i) => addresses.includes(i.address))) return name;
 	}
 	return undefined;
 }
 
-/** The addresses the server accepts: users and aliases, in every domain. */
-export function recipients(a: Answers): string[] {
-	const locals = [...a.users.map((u) => u.name), ...Object.keys(a.aliases)];
-	return domainsOf(a).flatMap((d) => locals.map((l) => `${l}@${d}`));
-}
-
-/** The virtual table: users to vmail (LMTP keeps the address), aliases to their targets. */
-export function virtuals(a: Answers): string[] {
-	const lines: string[] = [];
-	for (const d of domainsOf(a)) {
-		for (const u of a.users) lines.push(`${u.name}@${d} vmail`);
-		for (const [local, targets] of Object.entries(a.aliases)) {
-			lines.push(`${local}@${d} ${targets.map((t) => (t.includes('@') ? t : `${t}@${d}`)).join(', ')}`);
-		}
-		if (a.catchAll) lines.push(`@${d} ${a.catchAll}@${d}`);
-	}
-	return lines;
-}
+/** The package asks for its mail name: answered ahead, so the install asks nothing. */
+const SMTPD = {
+	name: 'opensmtpd',
+	label: 'OpenSMTPD',
+	preseed: {selections: (a: Answers) => `opensmtpd opensmtpd/mailname string ${a.hostname}\n`, what: 'its mail name'},
+} as const satisfies PackageNeed;
 
 function update(table: string): Cmd {
 	return {argv: ['smtpctl', 'update', 'table', table]};
@@ -67,7 +54,16 @@ export const opensmtpd: Step<SmtpdFacts> = {
 	id: 'opensmtpd',
 	title: 'OpenSMTPD: receive on 25, submission on 465 and 587',
 	summary: "writes the guide's smtpd.conf: TLS, SRS, reverse-DNS and Rspamd filters, LMTP delivery",
-	inputs: (a) => ({a: {...a, users: a.users.map((u) => ({name: u.name, hash: u.smtpdHash, file: u.passwordFile}))}}),
+	packages: {
+		'12': [
+			{...SMTPD, min: '7.4', from: 'backports', why: "Debian 12's own 6.8 fails every TLS handshake with OpenSSL 3."},
+			{name: 'opensmtpd-filter-rspamd', min: '0.1.8', from: 'next', why: '0.1.7 never passes the user to Rspamd, so mail would leave unsigned.'},
+			'ca-certificates',
+		],
+		'13': [SMTPD, 'opensmtpd-filter-rspamd', 'ca-certificates'],
+	},
+	daemons: [{service: 'opensmtpd', exe: '/usr/sbin/smtpd'}],
+	passwords: true,
 	async facts(ctx, a) {
 		const srs = parseSrs(await readText(ctx.root, SMTPD_PATHS.srs));
 		const existing = parseHashes(await readText(ctx.root, SMTPD_PATHS.passwds), ' ');
@@ -85,7 +81,7 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				return {name: u.name, ...plan};
 			}),
 		);
-		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf([a.ipv4, a.ipv6]), hashes};
+		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf(ctx.host, [a.ipv4, a.ipv6]), hashes};
 	},
 	plan(a, f, profile) {
 		const domains = domainsOf(a);

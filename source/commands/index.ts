@@ -11,11 +11,10 @@ import {StepError, type Event} from '../engine/types.ts';
 import {formatJson, formatTable, formatZone} from '../dns/format.ts';
 import {plainReporter} from '../report/plain.ts';
 import {STEPS} from '../../steps/index.ts';
-import {recordsFor} from '../../steps/06-dns-records.ts';
-import {readDkimKey} from '../../steps/05-dkim.ts';
+import {readDkimKey, recordsFor} from '../mail/dkim.ts';
 import {checkRecords} from '../dns/check.ts';
 import {readText} from '../engine/files.ts';
-import {DOVECOT_PATHS} from '../../steps/07-dovecot.ts';
+import {DOVECOT_PATHS} from '../mail/paths.ts';
 import {acceptedAddresses} from '../answers.ts';
 import {outsideFindings, reputationOptions} from '../platform/reputation.ts';
 
@@ -40,7 +39,7 @@ export async function planAll(rt: Runtime, answers: ReturnType<typeof loadAnswer
 	const refused: Array<{id: string; error: StepError}> = [];
 	for (const step of STEPS) {
 		try {
-			plans.push(await planStep(step, rt.ctx, answers));
+			plans.push(await planStep(step, rt.ctx, answers, STEPS));
 		} catch (error) {
 			if (!(error instanceof StepError)) throw error;
 			refused.push({id: step.id, error});
@@ -48,8 +47,6 @@ export async function planAll(rt: Runtime, answers: ReturnType<typeof loadAnswer
 				step,
 				actions: [{kind: 'notice', level: 'warn', title: `This step would stop here: ${error.message}`, lines: error.hint ? [error.hint] : []}],
 				changes: 0,
-				inputHash: '',
-				basis: '',
 			});
 		}
 	}
@@ -212,7 +209,7 @@ async function status(o: Options): Promise<number> {
 			: undefined;
 	const steps = STEPS.map((s) => {
 		const st = data.steps[s.id];
-		const waiting = s.id === 'dns-wait' && data.wait && !st?.done;
+		const waiting = s.waitsForDns && data.wait && !st?.done;
 		return {id: s.id, title: s.title, state: waiting ? 'waiting' : st?.done ? 'done' : 'pending', at: st?.at};
 	});
 	if (o.json) {

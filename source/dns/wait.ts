@@ -28,29 +28,49 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
 	});
 }
 
+export type Round = {readonly report: CheckReport; readonly nextPollIn: number};
+
+/**
+ * Checks the records every `intervalMs` until the report is complete, yielding each round's
+ * report and the ms until the next round (0 for the last). `once`: a single round. Aborting
+ * stops it promptly; a failed check rejects, unless the signal aborted after a round.
+ */
+export async function* pollRecords(
+	records: readonly ExpectedRecord[],
+	check: (records: readonly ExpectedRecord[], signal?: AbortSignal) => Promise<CheckReport>,
+	options: {readonly intervalMs: number; readonly signal?: AbortSignal; readonly once?: boolean},
+): AsyncGenerator<Round, void> {
+	const {intervalMs, signal} = options;
+	let rounds = 0;
+	for (;;) {
+		let report: CheckReport;
+		try {
+			report = await check(records, signal);
+		} catch (error) {
+			if (signal?.aborted && rounds > 0) return;
+			throw error;
+		}
+		rounds++;
+		const nextPollIn = report.complete || options.once ? 0 : intervalMs;
+		yield {report, nextPollIn};
+		if (nextPollIn === 0) return;
+		await pause(intervalMs, signal);
+		if (signal?.aborted) return;
+	}
+}
+
 /**
  * Polls checkRecords until the report is complete and returns that report. Aborting
  * stops it promptly: it then returns the last complete round's report, or rejects
  * with the abort reason when no round has finished yet.
  */
 export async function waitForRecords(records: readonly ExpectedRecord[], options: WaitOptions): Promise<CheckReport> {
-	const {intervalMs, onReport, signal} = options;
 	let last: CheckReport | undefined;
-	for (;;) {
-		try {
-			last = await checkRecords(records, options);
-		} catch (error) {
-			if (signal?.aborted && last) return last;
-			throw error;
-		}
-		if (last.complete) {
-			onReport?.(last, 0);
-			return last;
-		}
-		onReport?.(last, intervalMs);
-		await pause(intervalMs, signal);
-		if (signal?.aborted) return last;
+	for await (const round of pollRecords(records, (r, signal) => checkRecords(r, {...options, signal}), options)) {
+		options.onReport?.(round.report, round.nextPollIn);
+		last = round.report;
 	}
+	return last!;
 }
 
 /**

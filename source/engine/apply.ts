@@ -3,10 +3,11 @@
 import type {Answers} from '../answers.ts';
 import {publicAnswers} from '../answers.ts';
 import type {CheckReport, ExpectedRecord} from '../dns/types.ts';
+import {pollRecords} from '../dns/wait.ts';
 import {showCmd} from './exec.ts';
 import {ensureDir, FileError, restore, writeFileAction} from './files.ts';
 import {planStep, type Resolved, type StepPlan} from './plan.ts';
-import {serviceCmd} from './services.ts';
+import {exeOf, serviceCmd} from './services.ts';
 import type {State} from './state.ts';
 import {StepError, type Cmd, type Ctx, type Event, type Step} from './types.ts';
 
@@ -46,21 +47,10 @@ function tailOf(text: string, n = 15): string {
 	return text.trim().split('\n').slice(-n).join('\n');
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve) => {
-		const t = setTimeout(resolve, ms);
-		signal?.addEventListener('abort', () => {
-			clearTimeout(t);
-			resolve();
-		});
-	});
-}
-
 /** Applies every step in order. The return value is the outcome; the events say the rest. */
 export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
-	const {ctx, state} = o;
 	const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-	state.update((d) => {
+	o.state.update((d) => {
 		d.answers = publicAnswers(o.answers);
 	});
 	let changedTotal = 0;
@@ -69,7 +59,7 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 		yield {type: 'step', id: step.id, title: step.title, index, total: o.steps.length};
 		let plan: StepPlan;
 		try {
-			plan = await planStep(step, ctx, o.answers);
+			plan = await planStep(step, o.ctx, o.answers, o.steps);
 		} catch (error) {
 			yield errorEvent(step.id, error);
 			return 'failed';
@@ -80,107 +70,127 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 			if (decision === 'quit') return 'quit';
 			if (decision === 'skip') continue;
 		}
-		const written: Array<{path: string; backup?: string}> = [];
-		const touched: string[] = [];
-		let changed = 0;
-		try {
-			for (const a of plan.actions) {
-				if (o.signal?.aborted) return 'interrupted';
-				if (a.kind === 'notice') {
-					yield {type: 'notice', id: step.id, notice: a};
-					continue;
-				}
-				if (a.kind === 'wait') {
-					const outcome = yield* waitFor(o, step.id, a.records);
-					if (outcome !== 'done') return outcome;
-					continue;
-				}
-				yield {type: 'action', id: step.id, action: a, status: 'start'};
-				const lines: string[] = [];
-				const onLine = (line: string) => {
-					lines.push(line);
-				};
-				if (a.kind === 'file') {
-					const backup = await writeFileAction(ctx.root, ctx.exec, a, stamp).catch((error: unknown) => {
-						if (error instanceof FileError) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail);
-						throw error;
-					});
-					written.push({path: a.path, backup});
-					for (const cmd of a.onChange ?? []) await runOrFail(ctx, cmd, onLine, undefined, o.signal);
-				} else if (a.kind === 'dir') {
-					await ensureDir(ctx.root, a.path, a.mode, a.owner, a.group);
-				} else if (a.kind === 'run') {
-					// Output is streamed to the UI line by line while the command runs.
-					const pending: string[] = [];
-					let wake: (() => void) | undefined;
-					let finished = false;
-					let failure: unknown;
-					const run = runOrFail(
-						ctx,
-						a.cmd,
-						(line) => {
-							lines.push(line);
-							pending.push(line);
-							wake?.();
-						},
-						undefined,
-						o.signal,
-					)
-						.catch((error: unknown) => {
-							failure = error;
-						})
-						.finally(() => {
-							finished = true;
-							wake?.();
-						});
-					while (!finished || pending.length > 0) {
-						if (pending.length === 0) await new Promise<void>((r) => (wake = r));
-						wake = undefined;
-						while (pending.length > 0) yield {type: 'output', id: step.id, line: pending.shift()!};
-					}
-					await run;
-					if (failure) throw failure;
-				} else if (a.kind === 'service') {
-					const cmd = serviceCmd(ctx.profile.init, a.name, a.op);
-					touched.push(a.name);
-					const log = ctx.profile.init === 'systemd' ? `journalctl -u ${a.name}` : 'the system log (/var/log/syslog or /var/log/mail.log)';
-					try {
-						await runOrFail(ctx, cmd, onLine, `${a.name} did not ${a.op}`, o.signal);
-						for (const v of a.verify ?? []) await runOrFail(ctx, v, onLine, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
-					} catch (error) {
-						if (error instanceof ActionFailure) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail, `Why ${a.name} failed is in ${log}.`);
-						throw error;
-					}
-				}
-				changed++;
-				yield {type: 'action', id: step.id, action: a, status: 'done'};
-			}
-		} catch (error) {
-			if (error instanceof Interrupted) return 'interrupted';
-			await restore(ctx.root, written).catch(() => undefined);
-			// A service restarted on the new files goes back to the restored ones.
-			if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart')).catch(() => undefined);
-			yield errorEvent(
-				step.id,
-				error,
-				written.length > 0
-					? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.`
-					: undefined,
-			);
-			return 'failed';
-		}
+		const result = yield* applyStep(o, plan, stamp);
+		if (result !== 'done') return result;
+		const changed = plan.changes;
 		changedTotal += changed;
-		state.update((d) => {
-			d.steps[step.id] = {done: true, inputHash: plan.inputHash, at: new Date().toISOString(), changed};
+		o.state.update((d) => {
+			d.steps[step.id] = {done: true, at: new Date().toISOString(), changed};
 		});
 		yield {type: 'step-done', id: step.id, changed};
 	}
-	state.update((d) => {
+	o.state.update((d) => {
 		d.finishedAt = new Date().toISOString();
 		delete d.wait;
 	});
 	yield {type: 'done', changed: changedTotal};
 	return 'done';
+}
+
+/** Where a failing step left the system: the files it replaced and the services it touched. */
+type Undo = {readonly written: Array<{path: string; backup?: string}>; readonly touched: string[]};
+
+/** Runs one step's actions; on a failure, puts back the files it wrote and restarts its services on them. */
+async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string): AsyncGenerator<Event, Outcome> {
+	const {step} = plan;
+	const undo: Undo = {written: [], touched: []};
+	try {
+		for (const a of plan.actions) {
+			if (o.signal?.aborted) return 'interrupted';
+			if (a.kind === 'notice') {
+				yield {type: 'notice', id: step.id, notice: a};
+				continue;
+			}
+			if (a.kind === 'wait') {
+				const outcome = yield* waitFor(o, step.id, a.records);
+				if (outcome !== 'done') return outcome;
+				continue;
+			}
+			yield {type: 'action', id: step.id, action: a, status: 'start'};
+			yield* runAction(o, step, a, stamp, undo);
+			yield {type: 'action', id: step.id, action: a, status: 'done'};
+		}
+		return 'done';
+	} catch (error) {
+		if (error instanceof Interrupted) return 'interrupted';
+		const {ctx} = o;
+		const {written, touched} = undo;
+		await restore(ctx.root, written).catch(() => undefined);
+		// A service restarted on the new files goes back to the restored ones.
+		if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart', exeOf(step, name))).catch(() => undefined);
+		yield errorEvent(
+			step.id,
+			error,
+			written.length > 0
+				? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.`
+				: undefined,
+		);
+		return 'failed';
+	}
+}
+
+type Change = Exclude<Resolved, {kind: 'notice'} | {kind: 'wait'}>;
+
+/** One action that changes the system; throws ActionFailure (or Interrupted). */
+async function* runAction(o: ApplyOptions, step: Step<any>, a: Change, stamp: string, undo: Undo): AsyncGenerator<Event, void> {
+	const {ctx} = o;
+	const ignore = () => undefined;
+	if (a.kind === 'file') {
+		const backup = await writeFileAction(ctx.root, ctx.exec, a, stamp).catch((error: unknown) => {
+			if (error instanceof FileError) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail);
+			throw error;
+		});
+		undo.written.push({path: a.path, backup});
+		for (const cmd of a.onChange ?? []) await runOrFail(ctx, cmd, ignore, undefined, o.signal);
+	} else if (a.kind === 'dir') {
+		await ensureDir(ctx.root, a.path, a.mode, a.owner, a.group);
+	} else if (a.kind === 'run') {
+		yield* streamRun(o, step.id, a.cmd);
+	} else {
+		undo.touched.push(a.name);
+		await serviceOp(o, a, exeOf(step, a.name));
+	}
+}
+
+/** Runs a command, its output streamed to the UI line by line while it runs. */
+async function* streamRun(o: ApplyOptions, id: string, cmd: Cmd): AsyncGenerator<Event, void> {
+	const pending: string[] = [];
+	let wake: (() => void) | undefined;
+	let finished = false;
+	let failure: unknown;
+	const onLine = (line: string) => {
+		pending.push(line);
+		wake?.();
+	};
+	const run = runOrFail(o.ctx, cmd, onLine, undefined, o.signal)
+		.catch((error: unknown) => {
+			failure = error;
+		})
+		.finally(() => {
+			finished = true;
+			wake?.();
+		});
+	while (!finished || pending.length > 0) {
+		if (pending.length === 0) await new Promise<void>((r) => (wake = r));
+		wake = undefined;
+		while (pending.length > 0) yield {type: 'output', id, line: pending.shift()!};
+	}
+	await run;
+	if (failure) throw failure;
+}
+
+/** Starts, restarts or reloads a service, then runs its checks; a failure says where its log is. */
+async function serviceOp(o: ApplyOptions, a: Change & {kind: 'service'}, exe: string | undefined): Promise<void> {
+	const {ctx} = o;
+	const ignore = () => undefined;
+	const log = ctx.profile.init === 'systemd' ? `journalctl -u ${a.name}` : 'the system log (/var/log/syslog or /var/log/mail.log)';
+	try {
+		await runOrFail(ctx, serviceCmd(ctx.profile.init, a.name, a.op, exe), ignore, `${a.name} did not ${a.op}`, o.signal);
+		for (const v of a.verify ?? []) await runOrFail(ctx, v, ignore, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
+	} catch (error) {
+		if (error instanceof ActionFailure) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail, `Why ${a.name} failed is in ${log}.`);
+		throw error;
+	}
 }
 
 async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, what?: string, signal?: AbortSignal): Promise<void> {
@@ -191,37 +201,34 @@ async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, wha
 	}
 }
 
+/** The DNS wait: dns/wait.ts polls; the state keeps when it began and the last round's count. */
 async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedRecord[]): AsyncGenerator<Event, Outcome> {
-	const pollMs = o.pollMs ?? 30_000;
 	o.state.update((d) => {
 		d.wait = {since: d.wait?.since ?? new Date().toISOString(), records};
 	});
-	for (;;) {
-		let report: CheckReport;
-		try {
-			report = await o.checkDns(records, o.signal);
-		} catch (error) {
-			yield errorEvent(id, error);
-			return 'failed';
+	let last: CheckReport | undefined;
+	try {
+		for await (const {report, nextPollIn} of pollRecords(records, o.checkDns, {intervalMs: o.pollMs ?? 30_000, signal: o.signal, once: o.wait === 'once'})) {
+			last = report;
+			const {ok, total} = counts(report);
+			o.state.update((d) => {
+				d.wait = {since: d.wait?.since ?? new Date().toISOString(), records, lastCheck: {at: new Date().toISOString(), ok, total}};
+			});
+			yield {type: 'wait', id, report, nextPollIn};
 		}
-		const total = report.checks.filter((c) => c.record.publishable).length;
-		const ok = report.checks.filter((c) => c.record.publishable && c.state === 'ok').length;
-		o.state.update((d) => {
-			d.wait = {since: d.wait?.since ?? new Date().toISOString(), records, lastCheck: {at: new Date().toISOString(), ok, total}};
-		});
-		const again = report.complete || o.wait === 'once' ? 0 : pollMs;
-		yield {type: 'wait', id, report, nextPollIn: again};
-		if (report.complete) return 'done';
-		if (o.wait === 'once') {
-			yield {type: 'waiting', id, pending: total - ok};
-			return 'waiting';
-		}
-		await sleep(pollMs, o.signal);
-		if (o.signal?.aborted) {
-			yield {type: 'waiting', id, pending: total - ok};
-			return 'interrupted';
-		}
+	} catch (error) {
+		yield errorEvent(id, error);
+		return 'failed';
 	}
+	if (last?.complete) return 'done';
+	const {ok, total} = last ? counts(last) : {ok: 0, total: records.length};
+	yield {type: 'waiting', id, pending: total - ok};
+	return o.signal?.aborted ? 'interrupted' : 'waiting';
+}
+
+function counts(report: CheckReport): {ok: number; total: number} {
+	const publishable = report.checks.filter((c) => c.record.publishable);
+	return {ok: publishable.filter((c) => c.state === 'ok').length, total: publishable.length};
 }
 
 function errorEvent(id: string, error: unknown, extraHint?: string): Event {

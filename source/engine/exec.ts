@@ -1,5 +1,23 @@
 // Running commands: the real runner (execa) and a recording fake for tests.
-import type {Cmd} from './types.ts';
+/** A command: argv only (never a shell string), optional stdin. */
+export type Cmd = {
+	readonly argv: readonly string[];
+	/** Text fed on stdin. Use for passwords: never in argv or env. */
+	readonly stdin?: string;
+	/** Substrings to mask wherever this command or its output is shown. */
+	readonly secrets?: readonly string[];
+	readonly env?: Readonly<Record<string, string>>;
+	readonly cwd?: string;
+	/** Run detached from any controlling terminal (doveadm pw reads the tty otherwise). */
+	readonly setsid?: boolean;
+	/**
+	 * The command starts a daemon that may keep the output pipes open (init scripts):
+	 * its output goes to a file, read when the command exits, so nothing waits on the daemon.
+	 */
+	readonly daemon?: boolean;
+	/** Exit codes that count as success (default [0]). */
+	readonly okCodes?: readonly number[];
+};
 
 export type ExecResult = {readonly exitCode: number; readonly stdout: string; readonly stderr: string};
 

@@ -1,10 +1,8 @@
 // From a step's wanted state to the actions that change something: facts, plan,
 // then drop what already holds (a file with the same content, a running service).
-import {createHash} from 'node:crypto';
 import type {Answers} from '../answers.ts';
-import {publicAnswers} from '../answers.ts';
 import {dirDiffers, fileDiffers} from './files.ts';
-import {serviceRunning} from './services.ts';
+import {exeOf, serviceRunning} from './services.ts';
 import type {Action, Ctx, FileAction, ServiceAction, Step} from './types.ts';
 
 /** An action with what the engine learned while resolving it. */
@@ -15,28 +13,14 @@ export type StepPlan = {
 	readonly actions: readonly Resolved[];
 	/** Number of actions that change the system. */
 	readonly changes: number;
-	readonly inputHash: string;
-	/** Hash of the facts the plan was made from (the basis). */
-	readonly basis: string;
 };
-
-export function hash(value: unknown): string {
-	return createHash('sha256')
-		.update(JSON.stringify(value, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)))
-		.digest('hex')
-		.slice(0, 16);
-}
-
-export function inputHash(step: Step<any>, answers: Answers): string {
-	return hash(step.inputs ? step.inputs(answers) : publicAnswers(answers));
-}
 
 export function changes(actions: readonly Action[]): number {
 	return actions.filter((a) => a.kind !== 'notice' && a.kind !== 'wait').length;
 }
 
 /** Keeps the actions whose wanted state does not hold yet. */
-export async function resolve(ctx: Ctx, actions: readonly Action[]): Promise<Resolved[]> {
+export async function resolve(ctx: Ctx, actions: readonly Action[], daemons: Pick<Step, 'daemons'> = {}): Promise<Resolved[]> {
 	const out: Resolved[] = [];
 	const changedServices = new Set<string>();
 	for (const a of actions) {
@@ -61,7 +45,7 @@ export async function resolve(ctx: Ctx, actions: readonly Action[]): Promise<Res
 		}
 		if (seen.has(a.name)) continue;
 		seen.add(a.name);
-		const running = await serviceRunning(ctx, a.name);
+		const running = await serviceRunning(ctx, a.name, exeOf(daemons, a.name));
 		let op: ServiceAction['op'] | undefined;
 		if (!running) op = 'start';
 		else if (changedServices.has(a.name)) op = a.op;
@@ -71,9 +55,10 @@ export async function resolve(ctx: Ctx, actions: readonly Action[]): Promise<Res
 	return result.map((a) => (a.kind === 'file' && a.onChange && result.some((s) => s.kind === 'service' && s.name === a.restarts) ? {...a, onChange: undefined} : a));
 }
 
-export async function planStep(step: Step<any>, ctx: Ctx, answers: Answers): Promise<StepPlan> {
-	const facts = await step.facts(ctx, answers);
+/** `stages`: the whole walk, which the package stage reads (see Step.facts). */
+export async function planStep(step: Step<any>, ctx: Ctx, answers: Answers, stages: readonly Step<any>[]): Promise<StepPlan> {
+	const facts = await step.facts(ctx, answers, stages);
 	const wanted = step.plan(answers, facts, ctx.profile);
-	const actions = await resolve(ctx, wanted);
-	return {step, actions, changes: changes(actions), inputHash: inputHash(step, answers), basis: hash(facts)};
+	const actions = await resolve(ctx, wanted, step);
+	return {step, actions, changes: changes(actions)};
 }

@@ -4,7 +4,8 @@ import {formatTable} from '../dns/format.ts';
 import {mask, showCmd} from './exec.ts';
 import {isGenerated} from './files.ts';
 import type {Resolved, StepPlan} from './plan.ts';
-import {serviceCmd} from './services.ts';
+import {exeOf, serviceCmd} from './services.ts';
+import type {Step} from './types.ts';
 import type {InitSystem} from '../platform/profile.ts';
 
 export function modeStr(mode: number): string {
@@ -27,14 +28,14 @@ export function fileDiff(a: Resolved & {kind: 'file'}): string {
 	return patch.split('\n').slice(2).join('\n');
 }
 
-export function describeAction(a: Resolved, init: InitSystem): string[] {
+export function describeAction(a: Resolved, init: InitSystem, step: Pick<Step, 'daemons'> = {}): string[] {
 	switch (a.kind) {
 		case 'run':
 			return [`$ ${showCmd(a.cmd)}`, `  # ${a.why}`];
 		case 'dir':
 			return [`$ install -d -m ${modeStr(a.mode)}${a.owner ? ` -o ${a.owner}` : ''}${a.group ? ` -g ${a.group}` : ''} ${a.path}`, `  # ${a.why}`];
 		case 'service':
-			return [`$ ${showCmd(serviceCmd(init, a.name, a.op))}`, `  # ${a.why}`, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
+			return [`$ ${showCmd(serviceCmd(init, a.name, a.op, exeOf(step, a.name)))}`, `  # ${a.why}`, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
 		case 'file': {
 			const who = a.owner || a.group ? ` ${a.owner ?? 'root'}:${a.group ?? 'root'}` : '';
 			const head = `${a.old === undefined && !a.unreadable ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;
@@ -70,7 +71,7 @@ export function printPlan(plans: readonly StepPlan[], init: InitSystem): string 
 	const out: string[] = [];
 	plans.forEach((p, i) => {
 		out.push(`## ${i + 1}/${plans.length} ${p.step.title}${p.changes === 0 ? ' — nothing to change' : ` — ${p.changes} change${p.changes === 1 ? '' : 's'}`}`);
-		for (const a of p.actions) out.push(...describeAction(a, init));
+		for (const a of p.actions) out.push(...describeAction(a, init, p.step));
 		out.push('');
 	});
 	const total = plans.reduce((n, p) => n + p.changes, 0);

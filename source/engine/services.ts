@@ -1,9 +1,18 @@
 // Services: systemctl on systemd hosts, service(8) / init.d otherwise.
-import type {Cmd, Ctx, ServiceOp} from './types.ts';
+import type {Cmd, Ctx, ServiceOp, Step} from './types.ts';
 import type {InitSystem} from '../platform/profile.ts';
 
-/** Debian's unit/init script names. */
-export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe: string | undefined = DAEMON_EXE[name]): Cmd {
+/**
+ * The binary of a daemon's main process, as the stage that manages it declares. Without
+ * systemd, an init script's "status" is not to be trusted: opensmtpd's prints "not running
+ * ... failed!" and still exits 0.
+ */
+export function exeOf(step: Pick<Step, 'daemons'>, service: string): string | undefined {
+	return step.daemons?.find((d) => d.service === service)?.exe;
+}
+
+/** Debian's unit/init script names; `exe` (see exeOf) makes a sysv restart wait for the old process. */
+export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe?: string): Cmd {
 	if (init === 'systemd') {
 		// daemon-reload first: a drop-in written in this step (opensmtpd's) takes effect now.
 		if (op === 'start') return {argv: ['sh', '-c', `systemctl daemon-reload && systemctl enable --now ${name}`], daemon: true};
@@ -20,12 +29,6 @@ export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe: s
 }
 
 /**
- * The binary of each daemon's main process. Without systemd, an init script's "status" is
- * not to be trusted: opensmtpd's prints "not running ... failed!" and still exits 0.
- */
-export const DAEMON_EXE: Readonly<Record<string, string>> = {opensmtpd: '/usr/sbin/smtpd', dovecot: '/usr/sbin/dovecot', rspamd: '/usr/bin/rspamd'};
-
-/**
  * sh: `alive EXE` is true while a process of this system (same mount namespace: not one in a
  * container) runs EXE, or ran it before an upgrade replaced it. A zombie has no exe: not alive.
  * One find over /proc (a readlink per process would fork hundreds of times).
@@ -34,7 +37,7 @@ export const ALIVE_SH =
 	'alive() { m=$(readlink /proc/self/ns/mnt); for e in $(find /proc/[0-9]*/exe -maxdepth 0 \\( -lname "$1" -o -lname "$1 (deleted)" \\) 2>/dev/null); do [ "$(readlink "${e%/exe}/ns/mnt")" = "$m" ] && return 0; done; return 1; }';
 
 // (daemon: the plain spawn path; a dry run that only probes never loads execa, ~130 ms.)
-export async function serviceRunning(ctx: Pick<Ctx, 'profile' | 'exec'>, name: string, exe: string | undefined = DAEMON_EXE[name]): Promise<boolean> {
+export async function serviceRunning(ctx: Pick<Ctx, 'profile' | 'exec'>, name: string, exe?: string): Promise<boolean> {
 	const cmd: Cmd =
 		ctx.profile.init === 'systemd'
 			? {argv: ['systemctl', 'is-active', '--quiet', name], daemon: true}

@@ -1,11 +1,11 @@
-// Saved progress (conf under --state-dir): which steps are done with which inputs,
+// Saved progress (conf under --state-dir): which steps are done and when,
 // the pending DNS wait, the answers without secrets. Never a password or a key.
 import {readFileSync, mkdirSync, chmodSync} from 'node:fs';
 import {join} from 'node:path';
 import Conf from 'conf';
 import type {ExpectedRecord} from '../dns/types.ts';
 
-export type StepState = {readonly done: boolean; readonly inputHash: string; readonly at: string; readonly changed?: number};
+export type StepState = {readonly done: boolean; readonly at: string; readonly changed?: number};
 export type WaitState = {readonly since: string; readonly records: readonly ExpectedRecord[]; readonly lastCheck?: {at: string; ok: number; total: number}};
 
 export type StateData = {

@@ -2,28 +2,11 @@
 // wants (plan -> Action[]), and the engine prints or applies those actions.
 import type {Answers} from '../answers.ts';
 import type {Profile} from '../platform/profile.ts';
-import type {Exec} from './exec.ts';
-import type {ExpectedRecord} from '../dns/types.ts';
+import type {Cmd, Exec} from './exec.ts';
+import type {Host} from '../platform/host.ts';
 
-/** A command: argv only (never a shell string), optional stdin. */
-export type Cmd = {
-	readonly argv: readonly string[];
-	/** Text fed on stdin. Use for passwords: never in argv or env. */
-	readonly stdin?: string;
-	/** Substrings to mask wherever this command or its output is shown. */
-	readonly secrets?: readonly string[];
-	readonly env?: Readonly<Record<string, string>>;
-	readonly cwd?: string;
-	/** Run detached from any controlling terminal (doveadm pw reads the tty otherwise). */
-	readonly setsid?: boolean;
-	/**
-	 * The command starts a daemon that may keep the output pipes open (init scripts):
-	 * its output goes to a file, read when the command exits, so nothing waits on the daemon.
-	 */
-	readonly daemon?: boolean;
-	/** Exit codes that count as success (default [0]). */
-	readonly okCodes?: readonly number[];
-};
+export type {Cmd};
+import type {ExpectedRecord} from '../dns/types.ts';
 
 /** How to generate content that must not exist before apply (private keys). */
 export type Generated = {readonly generate: 'rsa-2048-pkcs8'};
@@ -111,6 +94,8 @@ export type Ctx = {
 	/** True when nothing may change (dry run): facts must not write either. */
 	readonly readOnly: boolean;
 	readonly resolvers: readonly string[];
+	/** Memory, host name and interfaces: the machine's facts beyond files and commands. */
+	readonly host: Host;
 	/**
 	 * What is checked from outside the server's control at the start and the end of a real run
 	 * (never a dry run): blocklists to ask, where to test outbound port 25. Absent: nothing.
@@ -118,23 +103,44 @@ export type Ctx = {
 	readonly reputation?: {readonly dnsbls: readonly string[]; readonly probe?: string};
 };
 
+/**
+ * A Debian package a stage needs. A name alone: the release's own package. With `from`: the
+ * release's own is too old (below `min`), so it comes from that release's backports suite, or
+ * is fetched once from the next release and held (Debian 12: see the package stage).
+ */
+export type PackageNeed =
+	| string
+	| {
+			readonly name: string;
+			/** How it is called in sentences (default: the package name). */
+			readonly label?: string;
+			readonly min?: string;
+			readonly from?: 'backports' | 'next';
+			/** Why the release's own package will not do (shown before the install). */
+			readonly why?: string;
+			/** debconf answers given ahead so the install asks nothing; `what` names the question. */
+			readonly preseed?: {readonly selections: (a: Answers) => string; readonly what: string};
+	  };
+
+/** A daemon a stage manages: its service name, and the binary of its main process (the liveness probe without systemd). */
+export type Daemon = {readonly service: string; readonly exe: string};
+
 export type Step<F = unknown> = {
 	readonly id: string;
 	readonly title: string;
 	/** One-line description for the step list. */
 	readonly summary: string;
-	facts(ctx: Ctx, answers: Answers): Promise<F>;
+	/** The packages this stage needs, per Debian release (profile.version): the package stage installs them. */
+	readonly packages?: Readonly<Record<string, readonly PackageNeed[]>>;
+	/** The daemons whose services this stage starts and restarts. */
+	readonly daemons?: readonly Daemon[];
+	/** The stage hashes the users' passwords: they must be at hand while it is still to run. */
+	readonly passwords?: boolean;
+	/** The stage waits for the operator's DNS records: while the state says so, it is shown as waiting. */
+	readonly waitsForDns?: boolean;
+	/** `stages` is the whole walk (the package stage reads every stage's declarations). */
+	facts(ctx: Ctx, answers: Answers, stages: readonly Step<any>[]): Promise<F>;
 	plan(answers: Answers, facts: F, profile: Profile): Action[];
-	/** Answer keys this step depends on, for the input hash (default: all). */
-	readonly inputs?: (answers: Answers) => unknown;
-};
-
-export type PlannedStep = {
-	readonly step: Step<any>;
-	readonly actions: readonly Action[];
-	/** Actions that change something (everything but notices). */
-	readonly changes: number;
-	readonly inputHash: string;
 };
 
 export type ActionResult = 'changed' | 'unchanged' | 'skipped';

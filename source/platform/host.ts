@@ -1,4 +1,4 @@
-import {networkInterfaces} from 'node:os';
+import {hostname as osHostname, networkInterfaces, totalmem} from 'node:os';
 import {isSpecialAddress} from './addresses.ts';
 
 /** The host's public IPv4 address, else its first non-loopback one. */
@@ -8,4 +8,19 @@ export function defaultIpv4(): string | undefined {
 		.filter((i) => i && i.family === 'IPv4' && !i.internal)
 		.map((i) => i!.address);
 	return all.find((a) => !isSpecialAddress(a)) ?? all[0];
+}
+
+/** What stages learn about the machine beyond its files and commands (ctx.host). */
+export type Host = {
+	readonly memBytes: number;
+	readonly hostname: string;
+	/** The addresses of each network interface. */
+	readonly interfaces: Readonly<Record<string, readonly {readonly address: string}[]>>;
+};
+
+/** The machine mailwizard runs on. */
+export function thisHost(): Host {
+	const interfaces: Record<string, {address: string}[]> = {};
+	for (const [name, list] of Object.entries(networkInterfaces())) interfaces[name] = (list ?? []).map((i) => ({address: i.address}));
+	return {memBytes: totalmem(), hostname: osHostname(), interfaces};
 }

@@ -3,6 +3,11 @@
 import type {User} from '../answers.ts';
 import type {Ctx} from '../engine/types.ts';
 
+/** ARGON2ID needs memory (64 MiB per hash); small machines get SHA512-CRYPT, as the guide says. */
+export function passwordScheme(memBytes: number): 'ARGON2ID' | 'SHA512-CRYPT' {
+	return memBytes >= 1024 * 1024 * 1024 ? 'ARGON2ID' : 'SHA512-CRYPT';
+}
+
 /** A stand-in that the file writer refuses (NUL): it can only ever be printed, masked. */
 export const UNSET = '\u0000password-not-available\u0000';
 

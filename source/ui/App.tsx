@@ -7,7 +7,7 @@ import type {Answers} from '../answers.ts';
 import type {Decision, Outcome} from '../engine/apply.ts';
 import type {StepPlan} from '../engine/plan.ts';
 import type {StateData} from '../engine/state.ts';
-import type {Event} from '../engine/types.ts';
+import type {Event, Step} from '../engine/types.ts';
 import type {InitSystem} from '../platform/profile.ts';
 import {EMPTY_FORM, firstRunFields, fromSaved, needsPassword, toAnswers, type Env, type FieldId, type Form} from './form.ts';
 import {PlanReview} from './PlanReview.tsx';
@@ -30,7 +30,7 @@ export type Started = {
 };
 
 export type Deps = {
-	readonly steps: ReadonlyArray<{readonly id: string; readonly title: string}>;
+	readonly steps: ReadonlyArray<Pick<Step, 'id' | 'title' | 'waitsForDns' | 'passwords'>>;
 	readonly data: StateData;
 	readonly stateFile: string;
 	readonly env: Env;
@@ -62,8 +62,8 @@ type Phase =
 	| {name: 'finished'; code: number; lines: string[]};
 
 /** Passwords are needed only while a stage that hashes them is still to run. */
-export function passwordStepsPending(data: StateData): boolean {
-	return !(data.steps.dovecot?.done && data.steps.opensmtpd?.done);
+export function passwordStepsPending(steps: Deps['steps'], data: StateData): boolean {
+	return steps.some((s) => s.passwords && !data.steps[s.id]?.done);
 }
 
 function editFields(id: FieldId): (f: Form) => FieldId[] {
@@ -266,7 +266,7 @@ export function App({deps}: {readonly deps: Deps}) {
 								setPhase({name: 'questions', fields: firstRunFields, title: 'mailwizard · questions', back: 'welcome'});
 								return;
 							}
-							const pw = passwordStepsPending(deps.data);
+							const pw = passwordStepsPending(deps.steps, deps.data);
 							const ask = form.users.flatMap((u, i) => (needsPassword(u, pw) ? ([`password:${i}`, `again:${i}`] as FieldId[]) : []));
 							if (ask.length) setPhase({name: 'questions', fields: () => ask, title: 'Passwords (never saved, so asked again)', back: 'welcome'});
 							else toReview(form);

@@ -11,7 +11,7 @@ export type Decision = 'run' | 'skip' | 'quit';
 
 export function planLines(plan: StepPlan, init: InitSystem): string[] {
 	// Tabs (diff headers, config files) have no fixed width on screen: spaces do.
-	return plan.actions.flatMap((a) => describeAction(a, init)).map((l) => l.replace(/\t/g, '    ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?'));
+	return plan.actions.flatMap((a) => describeAction(a, init, plan.step)).map((l) => l.replace(/\t/g, '    ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?'));
 }
 
 /** Diff lines in colour: + added, - removed, @@ hunks, # comments; $ commands are bold. */

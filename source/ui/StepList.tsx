@@ -1,16 +1,17 @@
 // The guide's stages with their state: done ✓, pending, waiting on DNS, running.
 import {Box, Text} from 'ink';
 import type {StateData} from '../engine/state.ts';
+import type {Step} from '../engine/types.ts';
 import {SYMBOL, tone} from './theme.ts';
 
 export type StageState = 'done' | 'pending' | 'waiting' | 'running' | 'failed' | 'skipped';
 export type Stage = {readonly id: string; readonly title: string; readonly state: StageState};
 
 /** The stages from the saved state (the same rules as "mailwizard status"). */
-export function stagesFrom(steps: ReadonlyArray<{id: string; title: string}>, data: StateData): Stage[] {
+export function stagesFrom(steps: ReadonlyArray<Pick<Step, 'id' | 'title' | 'waitsForDns'>>, data: StateData): Stage[] {
 	return steps.map((s) => {
 		const st = data.steps[s.id];
-		const waiting = s.id === 'dns-wait' && data.wait !== undefined && !st?.done;
+		const waiting = s.waitsForDns === true && data.wait !== undefined && !st?.done;
 		return {id: s.id, title: s.title, state: waiting ? 'waiting' : st?.done ? 'done' : 'pending'};
 	});
 }

@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {validateAnswers, type Answers} from '../../source/answers.ts';
 import type {ExpectedRecord} from '../../source/dns/types.ts';
+import type {Host} from '../../source/platform/host.ts';
 import type {Profile} from '../../source/platform/profile.ts';
 
 export const RAW = {
@@ -32,6 +33,8 @@ export const DEBIAN12: Profile = {
 	node: process.versions.node,
 	source: 'target',
 };
+/** The machine the stages see in unit tests (ctx.host): 2 GiB, called "mail", loopback only. */
+export const HOST: Host = {memBytes: 2 * 1024 ** 3, hostname: 'mail', interfaces: {lo: [{address: '127.0.0.1'}, {address: '::1'}]}};
 export const DEBIAN13: Profile = {...DEBIAN12, version: '13', codename: 'trixie', dovecot: '2.4', dovecotVersion: '2.4.1'};
 
 /** A scratch root with the files the steps read (passwd, group, os-release). */

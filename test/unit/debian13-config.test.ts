@@ -9,10 +9,8 @@ import {ensureTrixieRoot, readVersions, type TrixieVersions} from '../lab/debian
 import {openTrixieOverlay, type Sandbox} from '../lab/debian13/overlay.ts';
 import {DOVECOT_CONF, lint24, usersFile, type DovecotVars} from '../../templates/dovecot.ts';
 import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../../templates/smtpd.ts';
-import {FILTER_RSPAMD, LMTP_SOCKET, recipients, virtuals} from '../../steps/09-opensmtpd.ts';
-import {DOVECOT_PATHS} from '../../steps/07-dovecot.ts';
-import {DKIM_DIR} from '../../steps/05-dkim.ts';
-import {RSPAMD_DKIM_CONF} from '../../steps/08-rspamd.ts';
+import {recipients, virtuals} from '../../source/mail/addresses.ts';
+import {DKIM_DIR, DOVECOT_PATHS, FILTER_RSPAMD, LMTP_SOCKET, RSPAMD_DKIM_CONF} from '../../source/mail/paths.ts';
 import {dkimKeyPath, dkimSigningConf} from '../../templates/rspamd.ts';
 import {answers} from '../helpers/fixtures.ts';
 

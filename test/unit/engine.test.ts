@@ -9,10 +9,10 @@ import {printPlan} from '../../source/engine/print.ts';
 import {openState} from '../../source/engine/state.ts';
 import type {Ctx, Event, FileAction, Step} from '../../source/engine/types.ts';
 import type {Exec} from '../../source/engine/exec.ts';
-import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
+import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';
 
 function ctxFor(root: string, exec: Exec = fakeExec()): Ctx {
-	return {root, exec, profile: DEBIAN12, readOnly: false, resolvers: []};
+	return {root, exec, profile: DEBIAN12, readOnly: false, resolvers: [], host: HOST};
 }
 
 const file = (path: string, content: string, extra: Partial<FileAction> = {}): FileAction => ({kind: 'file', path, content, mode: 0o640, why: 'test', ...extra});
@@ -95,12 +95,12 @@ test('apply runs a service restart once after its files, then a re-plan changes 
 	t.deepEqual(serviceCalls, ['service svc start'], 'not running before: started once, not restarted twice');
 	t.true(events.some((e) => e.type === 'step-done' && e.changed === 3));
 	t.true(state.data().steps.two!.done);
-	const again = await planStep(twoFiles, ctxFor(root, exec), answers());
+	const again = await planStep(twoFiles, ctxFor(root, exec), answers(), [twoFiles]);
 	t.is(again.changes, 0);
 	t.deepEqual(again.actions, []);
 	// A changed file now restarts the running service.
 	writeFileSync(join(root, 'etc/svc/a'), 'changed by hand\n');
-	const third = await planStep(twoFiles, ctxFor(root, exec), answers());
+	const third = await planStep(twoFiles, ctxFor(root, exec), answers(), [twoFiles]);
 	t.deepEqual(
 		third.actions.map((a) => (a.kind === 'service' ? `${a.op} ${a.name}` : a.kind)),
 		['file', 'restart svc'],
@@ -136,7 +136,7 @@ test('the dry-run printer masks secrets in commands and diffs', async (t) => {
 			{kind: 'run', cmd: {argv: ['smtpctl', 'encrypt'], stdin: 'hunter22\n', secrets: ['hunter22']}, why: 'hash'},
 		],
 	};
-	const plan = await planStep(step, ctxFor(root), answers());
+	const plan = await planStep(step, ctxFor(root), answers(), [step]);
 	const text = printPlan([plan], 'sysv');
 	t.notRegex(text, /OLDSECRET|NEWSECRET|hunter22/);
 	t.regex(text, /\+srs key backup "\*\*\*\*\*\*\*\*"/);
@@ -200,7 +200,10 @@ test('apt and service commands show their lines as they come, and a daemon their
 
 test('a restart waits for the old daemon to go before starting (sysv); systemd restarts itself', async (t) => {
 	const {serviceCmd, serviceRunning} = await import('../../source/engine/services.ts');
-	const sysv = serviceCmd('sysv', 'opensmtpd', 'restart');
+	// The binary comes from the stage that manages the daemon (Step.daemons in the registry).
+	const {STEPS} = await import('../../steps/index.ts');
+	const smtpd = STEPS.flatMap((s) => s.daemons ?? []).find((d) => d.service === 'opensmtpd')!.exe;
+	const sysv = serviceCmd('sysv', 'opensmtpd', 'restart', smtpd);
 	t.is(sysv.argv[0], 'sh');
 	t.regex(sysv.argv[2]!, /^alive\(\) \{.*\}; service opensmtpd stop; .*while alive \/usr\/sbin\/smtpd .*; service opensmtpd start$/);
 	t.true(sysv.daemon);

@@ -8,7 +8,7 @@ import {planStep} from '../../source/engine/plan.ts';
 import {openState} from '../../source/engine/state.ts';
 import type {Ctx, Event} from '../../source/engine/types.ts';
 import {opensmtpd} from '../../steps/09-opensmtpd.ts';
-import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
+import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';
 
 async function run(ctx: Ctx, a: ReturnType<typeof answers>, stateDir: string): Promise<Event[]> {
 	const events: Event[] = [];
@@ -27,7 +27,7 @@ test('a re-run that only adds an alias rewrites the two tables and reloads them 
 	const root = scratchRoot();
 	// Every liveness check (the daemon's process: `...; alive /usr/sbin/smtpd`) answers "running".
 	const exec = fakeExec([{match: (a) => a[0] === 'sh' && /; alive \S+$/.test(a[2] ?? ''), result: {exitCode: 0, stdout: '', stderr: ''}}]);
-	const ctx: Ctx = {root, exec, profile: DEBIAN12, readOnly: false, resolvers: []};
+	const ctx: Ctx = {root, exec, profile: DEBIAN12, readOnly: false, resolvers: [], host: HOST};
 	const state = join(root, 'state');
 	await run(ctx, answers(), state);
 	const srs = readFileSync(join(root, 'etc/smtpd/srs.conf'), 'utf8');
@@ -37,7 +37,7 @@ test('a re-run that only adds an alias rewrites the two tables and reloads them 
 		'first run: smtpd.conf is new, smtpd restarts',
 	);
 
-	const again = await planStep(opensmtpd, ctx, answers());
+	const again = await planStep(opensmtpd, ctx, answers(), [opensmtpd]);
 	t.is(again.changes, 0, 'same answers: nothing to do');
 	t.is(readFileSync(join(root, 'etc/smtpd/srs.conf'), 'utf8'), srs, 'the SRS key is kept');
 

@@ -7,12 +7,14 @@ import {join} from 'node:path';
 import {StepError, type Action} from '../../source/engine/types.ts';
 import {checkTls} from '../../source/platform/tls.ts';
 import {preflight} from '../../steps/01-preflight.ts';
-import {packages, parseSources} from '../../steps/02-packages.ts';
+import {needsOf, packages, parseSources} from '../../steps/02-packages.ts';
 import {vmail} from '../../steps/03-vmail.ts';
 import {dovecot} from '../../steps/07-dovecot.ts';
-import {opensmtpd, recipients, virtuals} from '../../steps/09-opensmtpd.ts';
+import {opensmtpd} from '../../steps/09-opensmtpd.ts';
+import {STEPS} from '../../steps/index.ts';
+import {recipients, virtuals} from '../../source/mail/addresses.ts';
 import {lint24} from '../../templates/dovecot.ts';
-import {DEBIAN12, DEBIAN13, answers} from '../helpers/fixtures.ts';
+import {DEBIAN12, DEBIAN13, HOST, answers} from '../helpers/fixtures.ts';
 
 const argvs = (actions: Action[]) => actions.filter((a) => a.kind === 'run').map((a) => (a.kind === 'run' ? a.cmd.argv.join(' ') : ''));
 const files = (actions: Action[]) => actions.filter((a) => a.kind === 'file').map((a) => (a.kind === 'file' ? a.path : ''));
@@ -48,8 +50,12 @@ const none = {
 	'ca-certificates': '2023',
 };
 
+const W12 = needsOf(STEPS, '12');
+const W13 = needsOf(STEPS, '13');
+const PINNED = W12.filter((n) => n.from === 'next');
+
 test('Debian 12 packages: smtpd from backports, the filter fetched once from trixie and held', (t) => {
-	const actions = packages.plan(answers(), {versions: none, backports: false, mirror: 'http://mirror.test/debian'}, DEBIAN12);
+	const actions = packages.plan(answers(), {wanted: W12, versions: none, backports: false, mirror: 'http://mirror.test/debian'}, DEBIAN12);
 	const runs = argvs(actions);
 	t.true(files(actions).includes('/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources'));
 	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
@@ -76,27 +82,34 @@ test('Debian 12 packages: the stock 6.8 smtpd is replaced; a complete system nee
 		'dovecot-lmtpd': '1:2.3.19.1',
 		rspamd: '3.4-1',
 	};
-	const runs = argvs(packages.plan(answers(), {versions: have, backports: true, mirror: 'http://m/debian'}, DEBIAN12));
+	const runs = argvs(packages.plan(answers(), {wanted: W12, pinned: PINNED, versions: have, backports: true, mirror: 'http://m/debian'}, DEBIAN12));
 	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
 	t.false(runs.some((r) => r.includes('trixie')));
-	t.deepEqual(packages.plan(answers(), {versions: {...have, opensmtpd: '7.4.0p1-1~bpo12+1'}, backports: true, mirror: 'http://m/debian'}, DEBIAN12), []);
+	t.deepEqual(packages.plan(answers(), {wanted: W12, pinned: PINNED, versions: {...have, opensmtpd: '7.4.0p1-1~bpo12+1'}, backports: true, mirror: 'http://m/debian'}, DEBIAN12), []);
 });
 
 test('Debian 13 packages: everything from trixie itself, no backports, no pin, no hold', (t) => {
-	const actions = packages.plan(answers(), {versions: none, backports: false, mirror: 'http://m/debian'}, DEBIAN13);
+	const actions = packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: none, backports: false, mirror: 'http://m/debian'}, DEBIAN13);
 	const runs = argvs(actions);
 	t.deepEqual(files(actions), []);
 	t.false(runs.some((r) => /backports|hold|trixie/.test(r)));
-	t.true(runs.includes('apt-get install -y --no-install-recommends opensmtpd opensmtpd-filter-rspamd dovecot-core dovecot-imapd dovecot-lmtpd rspamd'));
+	t.true(
+		runs.includes(
+			`apt-get install -y --no-install-recommends ${W13.filter((n) => !none[n.name as keyof typeof none])
+				.map((n) => n.name)
+				.join(' ')}`,
+		),
+	);
+	t.deepEqual(W13.map((n) => n.name).sort(), Object.keys(none).sort(), 'every package the stages declare');
 });
 
 test('Debian 13 after an upgrade from 12: the backports source and the hold mailwizard added are undone', (t) => {
 	const have = {...none, opensmtpd: '7.6.0p1-1', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.4.1', 'dovecot-imapd': '1:2.4.1', 'dovecot-lmtpd': '1:2.4.1', rspamd: '3.12.1-1'};
-	t.deepEqual(argvs(packages.plan(answers(), {versions: have, backports: false, mirror: 'http://m/debian', ourBackports: true, held: ['opensmtpd-filter-rspamd']}, DEBIAN13)), [
-		'rm -f /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources',
-		'apt-mark unhold opensmtpd-filter-rspamd',
-	]);
-	t.deepEqual(packages.plan(answers(), {versions: have, backports: false, mirror: 'http://m/debian', held: []}, DEBIAN13), []);
+	t.deepEqual(
+		argvs(packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: have, backports: false, mirror: 'http://m/debian', ourBackports: true, held: ['opensmtpd-filter-rspamd']}, DEBIAN13)),
+		['rm -f /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources', 'apt-mark unhold opensmtpd-filter-rspamd'],
+	);
+	t.deepEqual(packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: have, backports: false, mirror: 'http://m/debian', held: []}, DEBIAN13), []);
 });
 
 test('apt sources are read in both formats', (t) => {
@@ -254,10 +267,10 @@ test('finish: what mailwizard cannot fix is checked at the end of a real run and
 	t.teardown(() => smtp.close());
 	const port = (smtp.address() as {port: number}).port;
 	const a = answers();
-	const ctx = {root: '/', exec: fakeExec(), profile: DEBIAN12, readOnly: false, resolvers: ['127.0.0.1:9'], reputation: {dnsbls: [], probe: `127.0.0.1:${port}`}};
-	t.is(await finish.facts({...ctx, readOnly: true}, a), null, 'a dry run: nothing checked');
-	t.is(await finish.facts({...ctx, reputation: undefined}, a), null);
-	const facts = await finish.facts(ctx, a);
+	const ctx = {root: '/', exec: fakeExec(), profile: DEBIAN12, readOnly: false, resolvers: ['127.0.0.1:9'], host: HOST, reputation: {dnsbls: [], probe: `127.0.0.1:${port}`}};
+	t.is(await finish.facts({...ctx, readOnly: true}, a, STEPS), null, 'a dry run: nothing checked');
+	t.is(await finish.facts({...ctx, reputation: undefined}, a, STEPS), null);
+	const facts = await finish.facts(ctx, a, STEPS);
 	const notices = finish.plan(a, facts, DEBIAN12).filter((x) => x.kind === 'notice');
 	const warn = notices.find((n) => n.kind === 'notice' && n.level === 'warn');
 	const info = notices.find((n) => n.kind === 'notice' && n.level === 'info');

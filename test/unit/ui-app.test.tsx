@@ -12,10 +12,12 @@ import type {Event, Step} from '../../source/engine/types.ts';
 import {record} from '../helpers/fixtures.ts';
 import type {CheckReport, ExpectedRecord} from '../../source/dns/types.ts';
 
-const STEPS = [
+const STEPS: Deps['steps'] = [
 	{id: 'packages', title: 'Packages: OpenSMTPD, Dovecot, Rspamd'},
 	{id: 'dns-records', title: 'DNS records to publish'},
-	{id: 'dns-wait', title: 'Waiting for the DNS records on every authoritative server'},
+	{id: 'dns-wait', title: 'Waiting for the DNS records on every authoritative server', waitsForDns: true},
+	{id: 'dovecot', title: 'Dovecot', passwords: true},
+	{id: 'opensmtpd', title: 'OpenSMTPD', passwords: true},
 ];
 
 const tls = selfSigned('mail.example.com');
@@ -39,7 +41,7 @@ const SAVED = publicAnswers(
 	),
 );
 
-const done = (at = '2025-01-01T00:00:00Z') => ({done: true, inputHash: 'h', at});
+const done = (at = '2025-01-01T00:00:00Z') => ({done: true, at});
 const RESUMED: StateData = {version: 1, answers: SAVED, steps: {dovecot: done(), opensmtpd: done()}};
 
 type Script = (confirm: (plan: StepPlan) => Promise<Decision>, signal: AbortSignal) => AsyncGenerator<Event, Outcome>;
@@ -75,7 +77,7 @@ function deps(over: Partial<Deps> & {script?: Script} = {}): Deps & {codes: numb
 
 const step = (id: string): Step<null> => ({id, title: STEPS.find((s) => s.id === id)!.title, summary: '', facts: async () => null, plan: () => []});
 const APT = {kind: 'run', cmd: {argv: ['apt-get', 'install', '-y', 'opensmtpd']}, why: 'the mail daemons'} as const;
-const PLAN: StepPlan = {step: step('packages'), actions: [APT], changes: 1, inputHash: 'h', basis: 'b'};
+const PLAN: StepPlan = {step: step('packages'), actions: [APT], changes: 1};
 const rec = (host: string, type: ExpectedRecord['type'], value: string) => record('mx', type, host, value);
 const RECORDS = [rec('@', 'MX', '10 mail.example.com.'), rec('_dmarc', 'TXT', 'v=DMARC1; p=reject')];
 const REPORT: CheckReport = {
@@ -182,8 +184,8 @@ test('the review edits one answer and comes back to the review', async (t) => {
 });
 
 test('a resumed run asks again for passwords only while a stage still hashes them', (t) => {
-	t.true(passwordStepsPending({version: 1, steps: {dovecot: done()}}));
-	t.false(passwordStepsPending(RESUMED));
+	t.true(passwordStepsPending(STEPS, {version: 1, steps: {dovecot: done()}}));
+	t.false(passwordStepsPending(STEPS, RESUMED));
 });
 
 test('plan review, live output bounded to the last lines, the records, the DNS wait; q there exits 75', async (t) => {
