@@ -2,7 +2,7 @@ import test from 'ava';
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {AnswersError, validateAnswers} from '../../source/answers.ts';
+import {AnswersError, readPasswordFiles, validateAnswers} from '../../source/answers.ts';
 import {RAW, answers} from '../helpers/fixtures.ts';
 
 const bad: Array<[string, Record<string, unknown>, string]> = [
@@ -56,7 +56,7 @@ const bad: Array<[string, Record<string, unknown>, string]> = [
 
 for (const [name, over, key] of bad) {
 	test(`refuses ${name}, naming ${key}`, (t) => {
-		const error = t.throws(() => validateAnswers({...RAW, ...over}, {readPasswords: false}), {instanceOf: AnswersError});
+		const error = t.throws(() => validateAnswers({...RAW, ...over}, {}), {instanceOf: AnswersError});
 		t.is(error?.key, key);
 	});
 }
@@ -80,21 +80,22 @@ test('a crypt password_hash serves smtpd too', (t) => {
 	t.is(a.users[0]!.smtpdHash, '$y$j9T$abc$def');
 });
 
-test('reads the password file (newline not part of it) and refuses a short one', (t) => {
+test("reads the password file at the run's edge (newline not part of it) and refuses a short one", (t) => {
 	const dir = mkdtempSync(join(tmpdir(), 'mw-pw-'));
-	writeFileSync(join(dir, 'ok'), 'correct horse\n');
-	writeFileSync(join(dir, 'short'), 'abc\n');
-	const a = validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'ok')}]}, {readPasswords: true});
-	t.is(a.users[0]!.password, 'correct horse');
-	const e = t.throws(() => validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'short')}]}, {readPasswords: true}), {instanceOf: AnswersError});
+	writeFileSync(join(dir, 'ok'), 'correct horse\n', {mode: 0o600});
+	writeFileSync(join(dir, 'short'), 'abc\n', {mode: 0o600});
+	const shape = validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'ok')}]});
+	t.is(shape.users[0]!.password, undefined, 'validation reads no file');
+	t.is(readPasswordFiles(shape).users[0]!.password, 'correct horse');
+	const e = t.throws(() => readPasswordFiles(validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'short')}]})), {instanceOf: AnswersError});
 	t.is(e?.key, 'users[0].password_file');
-	const missing = t.throws(() => validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'nope')}]}, {readPasswords: true}), {instanceOf: AnswersError});
+	const missing = t.throws(() => readPasswordFiles(validateAnswers({...RAW, users: [{name: 'alice', password_file: join(dir, 'nope')}]})), {instanceOf: AnswersError});
 	t.regex(missing!.message, /ENOENT/);
 });
 
 test('saved answers of an interactive run may have users without a password source', (t) => {
-	const a = validateAnswers({...RAW, users: [{name: 'alice'}]}, {readPasswords: false, passwordOptional: true});
+	const a = validateAnswers({...RAW, users: [{name: 'alice'}]}, {passwordOptional: true});
 	t.is(a.users[0]!.password, undefined);
 	t.is(a.users[0]!.passwordHash, undefined);
-	t.throws(() => validateAnswers({...RAW, users: [{name: 'alice'}]}, {readPasswords: false}), {instanceOf: AnswersError});
+	t.throws(() => validateAnswers({...RAW, users: [{name: 'alice'}]}), {instanceOf: AnswersError});
 });
