@@ -9,7 +9,7 @@ import {toFileForm} from './answers/file-form.ts';
 export {AnswersError, type Answers, type DmarcPolicy, type FileForm, type FileUser, type LoadOptions, type User} from './answers/types.ts';
 export {isDomainName} from './answers/fields.ts';
 export {validateAnswers} from './answers/validate.ts';
-export {loadAnswersFile, parseAnswersText, storedForm, toFileForm} from './answers/file-form.ts';
+export {loadAnswersFile, loadSavedAnswers, parseAnswersText, storedForm, toFileForm} from './answers/file-form.ts';
 export {MIN_PASSWORD, readPasswordFile, readPasswordFiles} from './answers/passwords.ts';
 
 /** The answers as saved in the state and shown in status: the file form, never a password or a hash. */

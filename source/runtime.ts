@@ -1,6 +1,6 @@
 // The runtime of a command: host profile, context, state, answers.
 import {readFileSync} from 'node:fs';
-import {AnswersError, loadAnswersFile, readPasswordFiles, storedForm, validateAnswers, type Answers} from './answers.ts';
+import {AnswersError, loadAnswersFile, loadSavedAnswers, readPasswordFiles, type Answers} from './answers.ts';
 import type {Options} from './cli.tsx';
 import {realExec, type Exec} from './engine/exec.ts';
 import {openState, type State} from './engine/state.ts';
@@ -51,18 +51,12 @@ export function writable(rt: Runtime): Runtime {
 	return {...rt, ctx: {...rt.ctx, readOnly: false}, state: openState(o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`, false)};
 }
 
-/** The saved answers (the file form; older states are converted), validated like a file. */
-export function savedAnswers(saved: Readonly<Record<string, unknown>>): Answers {
-	// A typed password was never saved and the state holds no hash: the daemons' files keep them.
-	return validateAnswers(storedForm(saved), {defaultIpv4, passwordOptional: true});
-}
-
 /**
  * Answers from --answers, else the ones saved by an earlier run (without secrets). With
  * readPasswords (a real run, as root), password files are read here, at the run's edge.
  */
 export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
-	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : savedAnswers(savedOrExplain(rt));
+	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
 	return readPasswords ? readPasswordFiles(answers) : answers;
 }
 

@@ -56,6 +56,11 @@ export function storedForm(saved: Readonly<Record<string, unknown>>): Record<str
 	return out;
 }
 
+/** Saved answers (any version's) validated like a file; users need no password source (the daemons keep the hashes). */
+export function loadSavedAnswers(saved: Readonly<Record<string, unknown>>, options: LoadOptions = {}): Answers {
+	return validateAnswers(storedForm(saved), {...options, passwordOptional: true});
+}
+
 export function parseAnswersText(text: string, file: string): unknown {
 	try {
 		return parseYaml(text, {strict: true, uniqueKeys: true});

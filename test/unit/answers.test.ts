@@ -2,10 +2,9 @@ import test from 'ava';
 import {mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {AnswersError, acceptedAddresses, publicAnswers, readPasswordFiles, storedForm, toFileForm, validateAnswers} from '../../source/answers.ts';
+import {AnswersError, acceptedAddresses, loadSavedAnswers, publicAnswers, readPasswordFiles, storedForm, toFileForm, validateAnswers} from '../../source/answers.ts';
 import type {Ctx} from '../../source/engine/types.ts';
 import {chooseHash} from '../../source/platform/passwords.ts';
-import {savedAnswers} from '../../source/runtime.ts';
 import {RAW, answers} from '../helpers/fixtures.ts';
 
 const bad: Array<[string, Record<string, unknown>, string]> = [
@@ -196,7 +195,7 @@ test('a state saved by the previous version (camelCase keys, hashes) still loads
 		mtaSts: {mode: 'testing'},
 		removeMta: true,
 	};
-	const a = savedAnswers(legacy);
+	const a = loadSavedAnswers(legacy);
 	t.is(a.catchAll, 'alice');
 	t.deepEqual(a.extraDomains, ['example.org']);
 	t.deepEqual(a.mtaSts, {mode: 'testing'});
@@ -207,11 +206,11 @@ test('a state saved by the previous version (camelCase keys, hashes) still loads
 		'hashes of an old state are dropped (the daemons keep theirs)',
 	);
 	t.deepEqual(storedForm(legacy).users, [{name: 'alice'}, {name: 'bob', password_file: '/root/bob.pass'}, {name: 'carol'}]);
-	t.deepEqual(savedAnswers(publicAnswers(a)), a, 'and saved again in the new form, it loads the same');
+	t.deepEqual(loadSavedAnswers(publicAnswers(a)), a, 'and saved again in the new form, it loads the same');
 });
 
 test('a re-run of saved answers without a password keeps the hashes on disk', async (t) => {
-	const a = savedAnswers(publicAnswers(answers()));
+	const a = loadSavedAnswers(publicAnswers(answers()));
 	const alice = a.users[0]!;
 	t.is(alice.password, undefined);
 	const never = async (): Promise<never> => Promise.reject(new Error('no password to hash or verify'));
