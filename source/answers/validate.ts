@@ -1,7 +1,7 @@
 // validateAnswers: the one mapping from the file form (parsed YAML/JSON, the state, the
 // wizard's form) to Answers, one function per section. Shape only: no file is read here.
 import {validateAliases, type AliasMap} from './aliases.ts';
-import {SELECTOR, address, clip, domainAt, ipv4At, ipv6At, obj, oneOf, path, str} from './fields.ts';
+import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, path, str} from './fields.ts';
 import {AnswersError, FILE_KEYS, type Answers, type DmarcPolicy, type LoadOptions, type MtaStsMode} from './types.ts';
 import {validateUsers} from './users.ts';
 
@@ -57,8 +57,7 @@ function checkDeliverable(p: Policies, users: readonly string[], aliases: AliasM
 		if (a === undefined) return;
 		const [lp, dom] = a.split('@') as [string, string];
 		if (!ownDomains.has(dom) || p.catchAll !== undefined) return;
-		if (!users.includes(lp) && !Object.prototype.hasOwnProperty.call(aliases, lp))
-			throw new AnswersError(key, `${a} is published in DNS but is neither a user nor an alias: add "${lp}" under aliases`);
+		if (!users.includes(lp) && !has(aliases, lp)) throw new AnswersError(key, `${a} is published in DNS but is neither a user nor an alias: add "${lp}" under aliases`);
 	};
 	check(p.dmarc.rua, 'dmarc.rua');
 	check(p.dmarc.ruf, 'dmarc.ruf');
