@@ -1,6 +1,6 @@
 // The runtime of a command: host profile, context, state, answers.
 import {readFileSync} from 'node:fs';
-import {AnswersError, loadAnswersFile, validateAnswers, type Answers} from './answers.ts';
+import {AnswersError, loadAnswersFile, loadSavedAnswers, readPasswordFiles, type Answers} from './answers.ts';
 import type {Options} from './cli.tsx';
 import {realExec, type Exec} from './engine/exec.ts';
 import {openState, type State} from './engine/state.ts';
@@ -51,30 +51,17 @@ export function writable(rt: Runtime): Runtime {
 	return {...rt, ctx: {...rt.ctx, readOnly: false}, state: openState(o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`, false)};
 }
 
-/** Answers from --answers, else the ones saved by an earlier run (without secrets). */
+/**
+ * Answers from --answers, else the ones saved by an earlier run (without secrets). With
+ * readPasswords (a real run, as root), password files are read here, at the run's edge.
+ */
 export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
-	if (rt.options.answers) return loadAnswersFile(rt.options.answers, {readPasswords, defaultIpv4});
+	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
+	return readPasswords ? readPasswordFiles(answers) : answers;
+}
+
+function savedOrExplain(rt: Runtime): Readonly<Record<string, unknown>> {
 	const saved = rt.state.data().answers;
 	if (!saved) throw new AnswersError('--answers', 'no answers: give --answers FILE (or run the interactive wizard in a terminal)');
-	const s = saved as Record<string, any>;
-	// Saved answers are already normalized; map them back to the file's keys.
-	return validateAnswers(
-		{
-			domain: s.domain,
-			hostname: s.hostname,
-			ipv4: s.ipv4,
-			ipv6: s.ipv6,
-			tls: s.tls,
-			users: (s.users as any[]).map((u) => ({name: u.name, password_file: u.passwordFile, password_hash: u.passwordHash, smtpd_hash: u.smtpdHash})),
-			aliases: s.aliases,
-			catch_all: s.catchAll,
-			dkim: s.dkim,
-			dmarc: s.dmarc,
-			extra_domains: s.extraDomains,
-			mta_sts: s.mtaSts,
-			tlsrpt: s.tlsrpt,
-			remove_mta: s.removeMta,
-		},
-		{readPasswords, defaultIpv4, passwordOptional: true},
-	);
+	return saved;
 }

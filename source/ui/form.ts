@@ -1,20 +1,21 @@
 // The wizard's questions as data: the form the operator fills in, how each field is
-// asked and checked, and the conversion to Answers. Pure (file reads only for TLS),
-// so the rules are tested without a terminal. validateAnswers stays the one judge:
-// a field is checked by validating the whole form with placeholders for later fields.
-import {readFileSync, statSync} from 'node:fs';
-import {AnswersError, validateAnswers, type Answers} from '../answers.ts';
+// asked and checked, and the conversion to Answers. Pure (file reads only for TLS and,
+// in toAnswers, password files), so the rules are tested without a terminal. The form
+// becomes the answers file form (toFile) and validateAnswers stays the one judge: a
+// field is checked by validating the whole form with placeholders for later fields.
+import {AnswersError, MIN_PASSWORD, readPasswordFiles, storedForm, validateAnswers, type Answers} from '../answers.ts';
 import {onRoot} from '../engine/files.ts';
+import {MAX_CERT, UnsafeFileError, safeReadFile} from '../platform/safe-read.ts';
 import {checkTls} from '../platform/tls.ts';
+
+export {MIN_PASSWORD} from '../answers.ts';
 
 export type UserForm = {
 	readonly name: string;
 	/** Typed in this session; only ever in memory. */
 	readonly password?: string;
-	/** From an answers file or a saved run: kept as they are, never asked again. */
+	/** From a saved run: kept as it is, never asked again. */
 	readonly passwordFile?: string;
-	readonly passwordHash?: string;
-	readonly smtpdHash?: string;
 };
 
 export type Form = {
@@ -28,7 +29,7 @@ export type Form = {
 	readonly selector: string;
 	readonly policy: string;
 	readonly rua: string;
-	/** Saved keys the wizard does not ask about (aliases, extra domains ...), kept as they were. */
+	/** Saved keys the wizard does not ask about (aliases, extra domains, dmarc.ruf ...), in the file form, kept as they were. */
 	readonly extra: Readonly<Record<string, unknown>>;
 };
 
@@ -51,8 +52,6 @@ export type Env = {
 	readonly defaultIpv4: () => string | undefined;
 	readonly now?: Date;
 };
-
-export const MIN_PASSWORD = 8;
 
 /** Passwords typed at the second prompt, by user index, until both match. */
 export type Pending = Readonly<Record<number, string>>;
@@ -165,33 +164,32 @@ function normalize(id: FieldId, value: string): string {
 	return v;
 }
 
-const PLACEHOLDER_HASH = '{CRYPT}$y$mailwizard-typed-password';
-
-/** The form as the answers file's keys; empty fields become placeholders when asked to. */
-export function toRaw(form: Form, placeholders: boolean): Record<string, unknown> {
+/**
+ * The form as the answers file form (what an answers file and the state hold); typed
+ * passwords are not part of it. Empty fields become placeholders when asked to.
+ */
+export function toFile(form: Form, placeholders: boolean): Record<string, unknown> {
 	const or = (v: string, p: string) => (v ? v : placeholders ? p : undefined);
 	const users = form.users.length ? form.users : placeholders ? [{name: 'placeholder'}] : [];
-	const dmarc: Record<string, unknown> = {policy: or(form.policy, 'reject')};
+	const {dmarc: savedDmarc, ...extra} = form.extra;
+	const dmarc: Record<string, unknown> = {...(savedDmarc as object | undefined), policy: or(form.policy, 'reject')};
 	if (form.rua) dmarc.rua = form.rua;
 	return {
-		...form.extra,
+		...extra,
 		domain: or(form.domain, 'placeholder.invalid'),
 		hostname: or(form.hostname, 'mail.placeholder.invalid'),
 		ipv4: or(form.ipv4, form.ipv6 ? '' : '192.0.2.1') || undefined,
 		ipv6: form.ipv6 || undefined,
 		tls: {cert: or(form.cert, '/placeholder/cert.pem'), key: or(form.key, '/placeholder/key.pem')},
-		// Typed passwords are not in the file format: a placeholder hash stands in while
-		// validating, and toAnswers puts the typed password in its place.
-		users: users.map((u) =>
-			u.passwordFile
-				? {name: u.name, password_file: u.passwordFile}
-				: u.passwordHash
-					? {name: u.name, password_hash: u.passwordHash, smtpd_hash: u.smtpdHash}
-					: {name: u.name, password_hash: PLACEHOLDER_HASH},
-		),
+		users: users.map((u: UserForm) => (u.passwordFile ? {name: u.name, password_file: u.passwordFile} : {name: u.name})),
 		dkim: {selector: or(form.selector, 'mail')},
 		dmarc,
 	};
+}
+
+/** The form validated as the answers it stands for: a password typed in the wizard is checked by its own question. */
+function validateForm(form: Form, placeholders: boolean): Answers {
+	return validateAnswers(toFile(form, placeholders), {passwordOptional: true});
 }
 
 const KEY_OF: Record<string, (key: string) => boolean> = {
@@ -217,9 +215,11 @@ export function fieldOfKey(key: string): FieldId | undefined {
 
 function readPem(root: string, path: string): {text?: string; error?: string; mode?: number} {
 	try {
-		const p = onRoot(root, path);
-		return {text: readFileSync(p, 'utf8'), mode: statSync(p).mode & 0o777};
+		// certbot's live/ paths are symlinks into archive/: followed; a FIFO or a device is refused.
+		const f = safeReadFile(onRoot(root, path), {maxBytes: MAX_CERT, followLinks: true});
+		return {text: f.text, mode: f.mode & 0o777};
 	} catch (error) {
+		if (error instanceof UnsafeFileError) return {error: error.reason};
 		return {error: (error as NodeJS.ErrnoException).code ?? String(error)};
 	}
 }
@@ -260,7 +260,7 @@ export function checkField(id: FieldId, form: Form, value: string, env: Env, pen
 	const next = setValue(id, form, value);
 	if (id === 'policy' && !['none', 'quarantine', 'reject'].includes(value.trim().toLowerCase())) return {error: 'must be none, quarantine or reject'};
 	try {
-		validateAnswers(toRaw(next, true), {readPasswords: false, defaultIpv4: () => undefined});
+		validateForm(next, true);
 	} catch (error) {
 		if (!(error instanceof AnswersError)) throw error;
 		if (fieldOfKey(error.key) === id) return {error: error.message.slice(error.key.length + 2)};
@@ -283,7 +283,7 @@ function specialRange(ip: string): string | undefined {
 
 /** Which users need a password typed in this session. */
 export function needsPassword(u: UserForm, passwordSteps: boolean): boolean {
-	if (u.password !== undefined || u.passwordFile || u.passwordHash) return false;
+	if (u.password !== undefined || u.passwordFile) return false;
 	return passwordSteps;
 }
 
@@ -295,41 +295,50 @@ export function firstRunFields(form: Form): FieldId[] {
 	return ids;
 }
 
-/** Validates the whole form into Answers; typed passwords are attached, never saved. */
+/**
+ * Validates the whole form into Answers; typed passwords are attached (never saved) and,
+ * with readPasswords (a real run as root), password files are read: the run's edge.
+ */
 export function toAnswers(form: Form, readPasswords: boolean): Answers {
-	const a = validateAnswers(toRaw(form, false), {readPasswords, defaultIpv4: () => undefined});
-	return {
+	const a = validateForm(form, false);
+	const typed: Answers = {
 		...a,
 		users: a.users.map((u, i) => {
 			const f = form.users[i]!;
-			if (f.passwordFile || f.passwordHash) return u;
-			return {name: u.name, password: f.password};
+			return f.passwordFile || f.password === undefined ? u : {...u, password: f.password};
 		}),
 	};
+	return readPasswords ? readPasswordFiles(typed) : typed;
 }
 
-/** The form from answers saved by an earlier run (publicAnswers: no passwords). */
-export function fromSaved(saved: Record<string, unknown> | undefined): Form {
+function text(v: unknown): string {
+	return typeof v === 'string' ? v : '';
+}
+
+function field(v: unknown, key: string): unknown {
+	return v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
+}
+
+/** The form from answers saved by an earlier run: the file form (older states converted), no passwords. */
+export function fromSaved(saved: Readonly<Record<string, unknown>> | undefined): Form {
 	if (!saved) return EMPTY_FORM;
-	const s = saved as Record<string, any>;
-	const extra: Record<string, unknown> = {};
-	if (s.aliases && Object.keys(s.aliases).length) extra.aliases = s.aliases;
-	if (s.catchAll) extra.catch_all = s.catchAll;
-	if (Array.isArray(s.extraDomains) && s.extraDomains.length) extra.extra_domains = s.extraDomains;
-	if (s.mtaSts) extra.mta_sts = s.mtaSts;
-	if (s.tlsrpt) extra.tlsrpt = s.tlsrpt;
-	if (s.removeMta) extra.remove_mta = s.removeMta;
+	const {domain, hostname, ipv4, ipv6, tls, users, dkim, dmarc, ...extra} = storedForm(saved);
+	const ruf = field(dmarc, 'ruf');
+	if (ruf !== undefined) extra.dmarc = {ruf};
 	return {
-		domain: s.domain ?? '',
-		hostname: s.hostname ?? '',
-		ipv4: s.ipv4 ?? '',
-		ipv6: s.ipv6 ?? '',
-		cert: s.tls?.cert ?? '',
-		key: s.tls?.key ?? '',
-		users: ((s.users ?? []) as any[]).map((u) => ({name: String(u.name), passwordFile: u.passwordFile, passwordHash: u.passwordHash, smtpdHash: u.smtpdHash})),
-		selector: s.dkim?.selector ?? '',
-		policy: s.dmarc?.policy ?? '',
-		rua: s.dmarc?.rua ?? '',
+		domain: text(domain),
+		hostname: text(hostname),
+		ipv4: text(ipv4),
+		ipv6: text(ipv6),
+		cert: text(field(tls, 'cert')),
+		key: text(field(tls, 'key')),
+		users: (Array.isArray(users) ? users : []).map((u) => {
+			const file = field(u, 'password_file');
+			return typeof file === 'string' ? {name: text(field(u, 'name')), passwordFile: file} : {name: text(field(u, 'name'))};
+		}),
+		selector: text(field(dkim, 'selector')),
+		policy: text(field(dmarc, 'policy')),
+		rua: text(field(dmarc, 'rua')),
 		extra,
 	};
 }
@@ -345,8 +354,7 @@ export function reviewRows(form: Form): Array<{id: FieldId; label: string; value
 		{id: 'key', label: 'TLS key', value: form.key},
 	];
 	form.users.forEach((u, i) => {
-		const pw =
-			u.password !== undefined ? 'password typed (in memory only)' : u.passwordFile ? `password from ${u.passwordFile}` : u.passwordHash ? 'password hash given' : 'password kept from the earlier run';
+		const pw = u.password !== undefined ? 'password typed (in memory only)' : u.passwordFile ? `password from ${u.passwordFile}` : 'password kept from the earlier run';
 		rows.push({id: `user:${i}`, label: `User ${i + 1}`, value: `${u.name}@${form.domain}  · ${pw}`});
 	});
 	rows.push({id: `user:${form.users.length}`, label: 'Add a user', value: ''});
@@ -361,7 +369,7 @@ export function reviewRows(form: Form): Array<{id: FieldId; label: string; value
 /** The whole form checked at once: the first error, with the question to go back to. */
 export function formError(form: Form): {id?: FieldId; message: string} | undefined {
 	try {
-		validateAnswers(toRaw(form, false), {readPasswords: false, defaultIpv4: () => undefined});
+		validateForm(form, false);
 	} catch (error) {
 		if (!(error instanceof AnswersError)) throw error;
 		return {id: fieldOfKey(error.key), message: error.message};

@@ -19,7 +19,7 @@ export const RAW = {
 };
 
 export function answers(over: Record<string, unknown> = {}): Answers {
-	return validateAnswers({...RAW, ...over}, {readPasswords: false});
+	return validateAnswers({...RAW, ...over});
 }
 
 export const DEBIAN12: Profile = {

@@ -34,7 +34,7 @@ function records(domain: string, over: Record<string, unknown> = {}): ExpectedRe
 			dmarc: {policy: 'reject', rua: `postmaster@${domain}`},
 			...over,
 		},
-		{readPasswords: false},
+		{},
 	);
 	return buildRecords(answers, {publicKeyDer: key});
 }

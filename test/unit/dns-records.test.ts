@@ -17,7 +17,7 @@ function answers(over: Record<string, unknown> = {}): Answers {
 			dmarc: {policy: 'reject', rua: 'postmaster@example.test', ruf: 'alice@example.test'},
 			...over,
 		},
-		{readPasswords: false},
+		{},
 	);
 }
 

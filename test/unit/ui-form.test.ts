@@ -1,6 +1,10 @@
 import test from 'ava';
-import {checkField, EMPTY_FORM, firstRunFields, formError, fromSaved, initialValue, needsPassword, reviewRows, setValue, toAnswers, type Env, type Form} from '../../source/ui/form.ts';
-import {publicAnswers} from '../../source/answers.ts';
+import {execFileSync, spawn} from 'node:child_process';
+import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {checkField, EMPTY_FORM, firstRunFields, formError, fromSaved, initialValue, needsPassword, reviewRows, setValue, toAnswers, toFile, type Env, type Form} from '../../source/ui/form.ts';
+import {AnswersError, publicAnswers} from '../../source/answers.ts';
 import {selfSigned} from '../helpers/tls.ts';
 
 const env: Env = {root: '/', defaultIpv4: () => '203.0.113.7'};
@@ -111,4 +115,87 @@ test('the review lists every answer and reports the first problem with its quest
 	const bad = formError(filled({policy: 'maybe'}));
 	t.is(bad?.id, 'policy');
 	t.regex(bad?.message ?? '', /dmarc\.policy: must be none, quarantine or reject/);
+});
+
+test('the wizard reads the saved file form, keeps what it does not ask (dmarc.ruf too), and gives the same file form back', (t) => {
+	const saved = {
+		domain: 'example.com',
+		hostname: 'mail.example.com',
+		ipv4: '203.0.113.7',
+		tls: {cert: '/etc/ssl/mail.pem', key: '/etc/ssl/mail.key'},
+		users: [{name: 'alice'}, {name: 'bob', password_file: '/root/bob.pass'}],
+		aliases: {postmaster: ['alice'], abuse: ['alice'], info: ['alice', 'bob']},
+		catch_all: 'alice',
+		dkim: {selector: 'mail'},
+		dmarc: {policy: 'quarantine', rua: 'postmaster@example.com', ruf: 'alice@example.com'},
+		extra_domains: ['example.org'],
+		mta_sts: {mode: 'enforce'},
+		tlsrpt: {rua: 'postmaster@example.com'},
+		remove_mta: true,
+	};
+	const f = fromSaved(saved);
+	t.deepEqual(f.users, [{name: 'alice'}, {name: 'bob', passwordFile: '/root/bob.pass'}]);
+	t.is(f.policy, 'quarantine');
+	t.deepEqual(toFile(f, false), {...saved, ipv4: '203.0.113.7', ipv6: undefined}, 'the form is the file form');
+	const a = toAnswers(f, false);
+	t.is(a.dmarc.ruf, 'alice@example.com', 'dmarc.ruf is not lost on a resumed run');
+	t.deepEqual(publicAnswers(a), saved, 'and what the run saves is the same file form');
+});
+
+test('the wizard also resumes from a state saved by the previous version (camelCase keys, hashes dropped)', (t) => {
+	const f = fromSaved({
+		domain: 'example.com',
+		hostname: 'mail.example.com',
+		ipv4: '203.0.113.7',
+		tls: {cert: '/etc/ssl/mail.pem', key: '/etc/ssl/mail.key'},
+		users: [
+			{name: 'alice', passwordHash: '{CRYPT}$y$j9T$abc$def', smtpdHash: '$y$j9T$abc$def'},
+			{name: 'bob', passwordFile: '/root/bob.pass'},
+		],
+		aliases: {postmaster: ['alice'], abuse: ['alice']},
+		catchAll: 'alice',
+		dkim: {selector: 'mail'},
+		dmarc: {policy: 'reject'},
+		extraDomains: ['example.org'],
+		removeMta: false,
+	});
+	t.deepEqual(f.users, [{name: 'alice'}, {name: 'bob', passwordFile: '/root/bob.pass'}]);
+	t.is(f.extra.catch_all, 'alice');
+	t.deepEqual(f.extra.extra_domains, ['example.org']);
+	const a = toAnswers(f, false);
+	t.is(a.catchAll, 'alice');
+	t.deepEqual(a.extraDomains, ['example.org']);
+	t.false(JSON.stringify(publicAnswers(a)).includes('$y$'), 'no hash is saved again');
+});
+
+test('15.7: the wizard says what a host name without a dot or an address as a user name needs', (t) => {
+	t.is(checkField('hostname', filled(), 'mail', env).error, '"mail" needs a fully qualified name with a dot (like mail.example.com)');
+	t.is(checkField('hostname', filled(), 'localhost', env).error, '"localhost" needs a fully qualified name with a dot (like mail.example.com)');
+	t.is(checkField('user:0', filled({users: []}), 'alice@example.com', env).error, '"alice@example.com" is an address: give only the name before @ ("alice"); the address will be alice@example.com');
+});
+
+test('14.6: a FIFO typed as the certificate is refused at once instead of hanging the wizard', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-fifo-'));
+	const fifo = join(dir, 'fullchain.pem');
+	execFileSync('mkfifo', [fifo]);
+	// A writer that gives up after a few seconds: a reader that blocks fails this test instead of hanging it.
+	const writer = spawn('sh', ['-c', `sleep 3 > '${fifo}'`], {stdio: 'ignore'});
+	t.teardown(() => writer.kill());
+	const started = Date.now();
+	const c = checkField('cert', filled(), fifo, env);
+	t.regex(c.error ?? '', /is a FIFO \(named pipe\), not a regular file/);
+	t.true(Date.now() - started < 2000);
+});
+
+test("a saved user's password file is read only when the run asks for it (the run's edge), with the safe reader's checks", (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-pw-'));
+	const pw = join(dir, 'bob.pass');
+	writeFileSync(pw, 'correct horse\n', {mode: 0o644});
+	const f = filled({users: [{name: 'bob', passwordFile: pw}]});
+	t.is(toAnswers(f, false).users[0]!.password, undefined, 'a dry run reads no password');
+	const e = t.throws(() => toAnswers(f, true), {instanceOf: AnswersError});
+	t.is(e?.key, 'users[0].password_file');
+	t.regex(e!.message, /chmod 600/);
+	chmodSync(pw, 0o600);
+	t.is(toAnswers(f, true).users[0]!.password, 'correct horse');
 });
