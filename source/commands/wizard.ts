@@ -2,10 +2,9 @@
 // answers file applied with one line per event (confirmed on the terminal unless --yes).
 import {createInterface} from 'node:readline/promises';
 import {exitCode, UsageError, type ExitCode} from '../exit.ts';
-import type {Outcome} from '../engine/apply.ts';
 import type {Options} from '../options.ts';
 import {plainReporter} from '../report/plain.ts';
-import {drive} from '../run/drive.ts';
+import {drive, interruptible} from '../run/drive.ts';
 import {startRun} from '../run/start.ts';
 import {loadAnswers, makeRuntime, writable} from '../runtime.ts';
 
@@ -33,23 +32,12 @@ export async function wizard(o: Options): Promise<ExitCode> {
 	const controller = new AbortController();
 	const started = startRun(rt, answers, {signal: controller.signal, wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll'});
 	// The first signal ends the running command and saves progress; a second one leaves at once.
-	let interrupts = 0;
-	let leaveNow!: (o: Outcome) => void;
-	const left = new Promise<Outcome>((resolve) => (leaveNow = resolve));
-	const onSignal = () => {
-		controller.abort();
-		if (++interrupts > 1) leaveNow('interrupted');
-	};
+	const {onSignal, race} = interruptible(controller);
 	process.on('SIGINT', onSignal);
 	process.on('SIGTERM', onSignal);
 	try {
-		const outcome = await Promise.race([
-			drive(
-				started,
-				plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init, o.verbose),
-			),
-			left,
-		]);
+		const report = plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init, o.verbose);
+		const outcome = await race(drive(started, report));
 		if (outcome === 'interrupted') process.stdout.write('Interrupted: progress is saved. Run the same command again to continue.\n');
 		return exitCode(outcome);
 	} finally {

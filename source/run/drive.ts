@@ -27,3 +27,20 @@ export async function drive(started: Started, sink: Sink): Promise<Outcome> {
 		started.release();
 	}
 }
+
+/**
+ * Signals during a run without a screen: the first aborts (the running command ends and
+ * progress is saved); the second ends the drive at once as "interrupted".
+ */
+export function interruptible(controller: AbortController): {readonly onSignal: () => void; readonly race: (driving: Promise<Outcome>) => Promise<Outcome>} {
+	let interrupts = 0;
+	let leaveNow!: () => void;
+	const left = new Promise<Outcome>((resolve) => (leaveNow = () => resolve('interrupted')));
+	return {
+		onSignal() {
+			controller.abort();
+			if (++interrupts > 1) leaveNow();
+		},
+		race: (driving) => Promise.race([driving, left]),
+	};
+}
