@@ -2,7 +2,8 @@
 // The first frame reads only the saved state; host probes wait until apply or preview.
 import {restoreCiEnv} from './ui/terminal-env.ts';
 import {render} from 'ink';
-import {EXIT, UsageError, type Options} from './cli.tsx';
+import {EXIT, UsageError, type ExitCode} from './exit.ts';
+import {stateDirOf, type Options} from './options.ts';
 import {makeRuntime, systemResolvers} from './runtime.ts';
 import {openState} from './engine/state.ts';
 import {defaultIpv4} from './platform/host.ts';
@@ -10,13 +11,9 @@ import {STEPS} from '../steps/index.ts';
 import {App, type Deps} from './ui/App.tsx';
 import {toAnswers} from './ui/form.ts';
 
-function stateDir(o: Options): string {
-	return o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`;
-}
-
-export async function runTui(o: Options): Promise<number> {
+export async function runTui(o: Options): Promise<ExitCode> {
 	restoreCiEnv();
-	const saved = openState(stateDir(o), true);
+	const saved = openState(stateDirOf(o), true);
 	const isRoot = process.getuid?.() === 0;
 	// --dry-run in a terminal (when the command routes it here): answer, review, preview; never apply.
 	const canApply = !o.dryRun && (o.root !== '/' || isRoot);
@@ -26,9 +23,9 @@ export async function runTui(o: Options): Promise<number> {
 	const onSignal = () => signalHandler?.();
 	const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 	for (const s of signals) process.on(s, onSignal);
-	let code: number = EXIT.failed;
+	let code: ExitCode = EXIT.failed;
 	try {
-		code = await new Promise<number>((resolve) => {
+		code = await new Promise<ExitCode>((resolve) => {
 			const deps: Deps = {
 				steps: STEPS,
 				data: saved.data(),
@@ -39,21 +36,8 @@ export async function runTui(o: Options): Promise<number> {
 				answers: (form) => toAnswers(form, isRoot),
 				async start(answers, confirm, signal) {
 					if (!canApply) throw new UsageError('the wizard changes the system and must run as root (sudo)');
-					const [{apply}, {checkRecords}, {lock}] = await Promise.all([import('./engine/apply.ts'), import('./dns/check.ts'), import('./commands/index.ts')]);
-					const rt = await makeRuntime(o, false);
-					const release = lock(stateDir(o));
-					const events = apply({
-						steps: STEPS,
-						ctx: rt.ctx,
-						answers,
-						state: rt.state,
-						wait: o.noWait ? 'once' : 'poll',
-						pollMs: o.pollSeconds * 1000,
-						signal,
-						confirm,
-						checkDns: (records, signal) => checkRecords(records, {resolvers: rt.ctx.resolvers, signal}),
-					});
-					return {events, init: rt.profile.init, release};
+					const {startRun} = await import('./run/start.ts');
+					return startRun(await makeRuntime(o, false), answers, {signal, confirm, wait: o.noWait ? 'once' : 'poll'});
 				},
 				// A resumed run that stopped at the DNS wait: ask again now, after the first frame.
 				recheck: saved.data().wait?.records.length
@@ -66,7 +50,7 @@ export async function runTui(o: Options): Promise<number> {
 						}
 					: undefined,
 				async preview(answers) {
-					const {planAll} = await import('./commands/index.ts');
+					const {planAll} = await import('./commands/plan.ts');
 					const rt = await makeRuntime(o, true);
 					const {plans} = await planAll(rt, answers);
 					return {plans, init: rt.profile.init};

@@ -1,7 +1,7 @@
 // The runtime of a command: host profile, context, state, answers.
 import {readFileSync} from 'node:fs';
 import {AnswersError, loadAnswersFile, loadSavedAnswers, readPasswordFiles, type Answers} from './answers.ts';
-import type {Options} from './cli.tsx';
+import type {Options} from './options.ts';
 import {realExec, type Exec} from './engine/exec.ts';
 import {openState, type State} from './engine/state.ts';
 import type {Ctx} from './engine/types.ts';

@@ -34,7 +34,8 @@ export function CheckLines({check}: {readonly check: Check}) {
 	);
 }
 
-export function Questions({form: start, fields, env, title, onDone, onBack}: QuestionsProps) {
+/** The state of the questions: which one is asked, its value, its check; Enter, Esc and Ctrl-U. */
+function useQuestions({form: start, fields, env, onDone, onBack}: QuestionsProps) {
 	const [form, setForm] = useState(start);
 	const [index, setIndex] = useState(0);
 	const [pending, setPending] = useState<Pending>({});
@@ -48,19 +49,11 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 	/** Remounts the input (its cursor) after Ctrl-U. */
 	const [generation, setGeneration] = useState(0);
 	const spec = fieldSpec(id, form);
-	const live = spec.id === 'cert' || spec.id === 'key';
-	const liveCheck = useMemo(() => (live && value ? checkField(id, form, value, env, pending) : undefined), [live, id, form, value, env, pending]);
 
 	const goTo = (nextForm: Form, nextIndex: number, nextPending: Pending) => {
 		const nextList = fields(nextForm);
-		if (nextIndex >= nextList.length) {
-			onDone(nextForm);
-			return;
-		}
-		if (nextIndex < 0) {
-			onBack?.();
-			return;
-		}
+		if (nextIndex >= nextList.length) return onDone(nextForm);
+		if (nextIndex < 0) return onBack?.();
 		const nextId = nextList[nextIndex]!;
 		setForm(nextForm);
 		setIndex(nextIndex);
@@ -72,7 +65,7 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 
 	useInput((input, key) => {
 		if (key.escape) goTo(form, index - 1, pending);
-		// Ctrl-U clears the line, as in a shell (the input's own handler ran first: this wins).
+		// Ctrl-U clears the line, as in a shell.
 		else if (key.ctrl && input === 'u') {
 			// The input's own handler may run before or after this one: ignore its "u".
 			clearing.current = true;
@@ -97,14 +90,31 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 			setShown(v);
 			return;
 		}
-		if (id.startsWith('password:')) {
-			const i = Number(id.split(':')[1]);
-			goTo(form, index + 1, {...pending, [i]: v});
-			return;
-		}
+		if (id.startsWith('password:')) return goTo(form, index + 1, {...pending, [Number(id.split(':')[1])]: v});
 		goTo(setValue(id, form, v), index + 1, pending);
 	};
 
+	const change = (v: string) => {
+		if (clearing.current) return;
+		// Pasted text with its newline arrives as one chunk: the line is the answer.
+		const nl = /[\r\n]/.exec(v);
+		if (nl) {
+			const line = v.slice(0, nl.index);
+			setValueState(line);
+			return submit(line);
+		}
+		setValueState(v);
+		if (check.error || check.warnings?.length) setCheck({});
+	};
+	return {form, index, list, id, spec, value, check, shown, generation, pending, submit, change};
+}
+
+export function Questions(props: QuestionsProps) {
+	const {env, title} = props;
+	const q = useQuestions(props);
+	const {form, index, list, id, spec, value, check, shown} = q;
+	const live = spec.id === 'cert' || spec.id === 'key';
+	const liveCheck = useMemo(() => (live && value ? checkField(id, form, value, env, q.pending) : undefined), [live, id, form, value, env, q.pending]);
 	const answered = list.slice(0, index).filter((f) => !f.startsWith('password:') && !f.startsWith('again:'));
 	const shownCheck = liveCheck && !check.error ? liveCheck : check;
 	return (
@@ -126,25 +136,7 @@ export function Questions({form: start, fields, env, title, onDone, onBack}: Que
 				{spec.hint ? <Text color={tone('dim')}>{spec.hint}</Text> : null}
 				<Box>
 					<Text color={tone('accent')}>{'> '}</Text>
-					<TextInput
-						key={`${id}-${generation}`}
-						value={value}
-						mask={spec.mask ? '*' : undefined}
-						onChange={(v) => {
-							if (clearing.current) return;
-							// Pasted text with its newline arrives as one chunk: the line is the answer.
-							const nl = /[\r\n]/.exec(v);
-							if (nl) {
-								const line = v.slice(0, nl.index);
-								setValueState(line);
-								submit(line);
-								return;
-							}
-							setValueState(v);
-							if (check.error || check.warnings?.length) setCheck({});
-						}}
-						onSubmit={submit}
-					/>
+					<TextInput key={`${id}-${q.generation}`} value={value} mask={spec.mask ? '*' : undefined} onChange={q.change} onSubmit={q.submit} />
 				</Box>
 				<CheckLines check={shownCheck} />
 				{shown === value && check.error && spec.soft ? <Text color={tone('warn')}>Enter again to keep it anyway: the TLS stage will stop until the file is fixed.</Text> : null}

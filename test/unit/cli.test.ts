@@ -101,3 +101,48 @@ test('dns prints the records as a table, a zone fragment and JSON', (t) => {
 	const json = JSON.parse(run(['dns', '--json', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']).out) as unknown[];
 	t.true(Array.isArray(json) && json.length >= 4);
 });
+
+test('"help" and "version" are accepted as words, like --help and --version', (t) => {
+	const h = run(['help']);
+	t.is(h.code, 0, h.err);
+	t.regex(h.out, /--answers FILE --yes/);
+	const v = run(['version']);
+	t.is(v.code, 0, v.err);
+	t.regex(v.out, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('an unknown option is named with balanced quotes', (t) => {
+	const r = run(['--frobnicate']);
+	t.is(r.code, 2);
+	const first = r.err.split('\n')[0]!;
+	t.is(first, "mailwizard: Unknown option '--frobnicate'.");
+	for (const line of r.err.split('\n')) t.is((line.match(/'/g) ?? []).length % 2, 0, `balanced quotes: ${line}`);
+});
+
+test('--dry-run --json is refused with exit 2 and says why, instead of ignoring --json', (t) => {
+	const r = run(['--dry-run', '--json', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.is(r.code, 2);
+	t.is(r.out, '');
+	t.regex(r.err, /--json is for dns, status and check/);
+	t.regex(r.err, /leave out --json/);
+});
+
+for (const command of ['dns', 'check'])
+	test(`${command} without --answers and without saved progress says nothing is set up yet and what to run`, (t) => {
+		const dir = mkdtempSync(join(tmpdir(), 'mw-empty-'));
+		const r = run([command, '--state-dir', join(dir, 'state'), '--resolver', '127.0.0.1:9']);
+		t.is(r.code, 2);
+		t.regex(r.err, /nothing is set up yet/);
+		t.regex(r.err, /Run "mailwizard" to set up this server first, or give the answers with --answers FILE/);
+		t.notRegex(r.err, /--answers: no answers/, 'no --answers was given: it is not what is wrong');
+		t.false(existsSync(join(dir, 'state')));
+	});
+
+test('reset on an empty state directory says there was nothing to forget and creates no state.json', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-reset-'));
+	const r = run(['reset', '--state-dir', dir]);
+	t.is(r.code, 0, r.err);
+	t.regex(r.out, /Nothing to forget: there is no saved progress in .*state\.json\. Nothing was changed\./);
+	t.notRegex(r.out, /forgotten/);
+	t.deepEqual(readdirSync(dir), []);
+});

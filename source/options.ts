@@ -1,11 +1,9 @@
-// The command line: parse argv, pick a command, own the exit code.
-// The only process.exit in the program is at the bottom of this file.
+// The command line's words: the options, their parsing, the help and the version.
+// Kept light: --help and --version load nothing else; the rest is imported on demand.
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
-// Kept light: --help and --version load nothing else; the rest is imported on demand.
+import {UsageError} from './exit.ts';
 import {TARGETS} from './platform/targets.ts';
-
-export const EXIT = {ok: 0, failed: 1, usage: 2, waiting: 75, interrupted: 130} as const;
 
 declare const __MAILWIZARD_VERSION__: string | undefined;
 
@@ -76,8 +74,6 @@ export type Options = {
 	readonly probe?: string;
 };
 
-export class UsageError extends Error {}
-
 export function parseOptions(argv: readonly string[]): Options | 'help' | 'version' {
 	let parsed;
 	try {
@@ -106,14 +102,20 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 			},
 		});
 	} catch (error) {
-		throw new UsageError(`${(error as Error).message}\nRun "mailwizard --help" for the options.`);
+		// Node's own wording for an unknown option ends on an unbalanced quote: ours is whole.
+		const unknown = /^Unknown option '([^']*)'/.exec((error as Error).message);
+		throw new UsageError(`${unknown ? `Unknown option '${unknown[1]}'.` : (error as Error).message}\nRun "mailwizard --help" for the options.`);
 	}
 	const v = parsed.values;
 	if (v.help) return 'help';
 	if (v.version) return 'version';
 	const [command = 'wizard', ...extra] = parsed.positionals;
-	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset)`);
+	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
+	if ((command === 'help' || command === 'version') && !extra.length) return command;
+	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, help, version)`);
 	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (v.json && command === 'wizard')
+		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
 	if (v.target && !v['dry-run'] && command === 'wizard') throw new UsageError('--target only previews a plan: use it with --dry-run');
 	const poll = Number(v.poll);
@@ -138,34 +140,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	};
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-	let options: Options | 'help' | 'version';
-	try {
-		options = parseOptions(argv);
-	} catch (error) {
-		process.stderr.write(`mailwizard: ${(error as Error).message}\n`);
-		return EXIT.usage;
-	}
-	if (options === 'help') {
-		process.stdout.write(`${HELP}\n`);
-		return EXIT.ok;
-	}
-	if (options === 'version') {
-		process.stdout.write(`${version()}\n`);
-		return EXIT.ok;
-	}
-	try {
-		const {runCommand} = await import('./commands/index.ts');
-		return await runCommand(options);
-	} catch (error) {
-		if ((error as Error).name === 'AnswersError' || error instanceof UsageError) {
-			process.stderr.write(`mailwizard: ${(error as Error).message}\nNothing was changed.\n`);
-			return EXIT.usage;
-		}
-		// An unexpected error: its message for the operator, the stack only with --verbose.
-		const e = error as Error;
-		process.stderr.write(`mailwizard: ${options.verbose ? (e.stack ?? String(e)) : (e.message ?? String(e))}\n`);
-		if (!options.verbose) process.stderr.write('(run again with --verbose for the details)\n');
-		return EXIT.failed;
-	}
+/** The state directory as this run sees it (under --root in tests). */
+export function stateDirOf(o: Pick<Options, 'root' | 'stateDir'>): string {
+	return o.root === '/' ? o.stateDir : `${o.root}${o.stateDir}`;
 }

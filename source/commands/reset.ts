@@ -1,0 +1,18 @@
+// mailwizard reset: forget saved progress; nothing else changes.
+import {existsSync} from 'node:fs';
+import {EXIT, type ExitCode} from '../exit.ts';
+import type {Options} from '../options.ts';
+import {makeRuntime, writable} from '../runtime.ts';
+
+export async function reset(o: Options): Promise<ExitCode> {
+	const rt = await makeRuntime(o, true);
+	// Nothing saved: say so, and create neither the directory nor state.json.
+	if (!existsSync(rt.state.file)) {
+		process.stdout.write(`Nothing to forget: there is no saved progress in ${rt.state.file}. Nothing was changed.\n`);
+		return EXIT.ok;
+	}
+	const state = writable(rt).state;
+	state.reset();
+	process.stdout.write(`Saved progress in ${state.file} forgotten. Nothing else was changed.\n`);
+	return EXIT.ok;
+}
