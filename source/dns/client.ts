@@ -94,22 +94,30 @@ function encodeQuery(id: number, name: string, type: RecordType, o: QueryOptions
 
 type Raw = DecodedPacket & {rcode?: string};
 
-/** Decodes and checks that the packet answers our question (id, QR, question). */
-function decodeAnswer(buf: Buffer, id: number, name: string, type: RecordType, server: Server): Raw {
+/**
+ * Decodes a packet and checks that it answers our question: the same id, QR set, exactly our
+ * question (name, type, class IN). Returns the reason when it does not: over UDP such a packet
+ * is a stray (a late answer to an earlier try, or a spoofing attempt) and is ignored.
+ */
+function decodeAnswer(buf: Buffer, id: number, name: string, type: RecordType): Raw | {readonly stray: string} {
 	let p: Raw;
 	try {
 		p = dnsPacket.decode(buf) as Raw;
 	} catch (error) {
-		throw new QueryError('malformed', server, `malformed answer (${(error as Error).message})`);
+		return {stray: `malformed packet (${(error as Error).message})`};
 	}
-	const q = p.questions?.[0];
-	if (p.id !== id || !p.flag_qr) throw new QueryError('malformed', server, 'answer does not match the question (wrong id)');
-	// A truncated answer may come without its question section.
-	if (q && (q.name.toLowerCase().replace(/\.$/, '') !== name.toLowerCase().replace(/\.$/, '') || q.type !== type)) {
-		throw new QueryError('malformed', server, `answer is for ${q.name} ${q.type}, not for ${name} ${type}`);
+	if (p.id !== id) return {stray: 'wrong id'};
+	if (!p.flag_qr) return {stray: 'not an answer (QR not set)'};
+	const q = p.questions ?? [];
+	if (q.length !== 1) return {stray: `${q.length} questions instead of 1`};
+	const [only] = q as [NonNullable<Raw['questions']>[number]];
+	if (normName(only.name) !== normName(name) || only.type !== type || (only.class ?? 'IN') !== 'IN') {
+		return {stray: `answer for ${only.name} ${only.type}, not for ${name} ${type}`};
 	}
 	return p;
 }
+
+type Check = (b: Buffer) => Raw | {readonly stray: string};
 
 function abortError(signal: AbortSignal): unknown {
 	return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
@@ -152,16 +160,17 @@ function networkError(server: Server, error: NodeJS.ErrnoException, what: string
 	return new QueryError('network', server, `${what}: ${reason}`, error.code);
 }
 
-function udpOnce(server: Server, packet: Buffer, check: (b: Buffer) => Raw, timeoutMs: number, signal?: AbortSignal): Promise<Raw> {
+function udpOnce(server: Server, packet: Buffer, check: Check, timeoutMs: number, signal?: AbortSignal): Promise<Raw> {
 	return exchange<Raw>(server, timeoutMs, 'UDP', signal, (done, fail) => {
 		const socket = dgram.createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
 		socket.on('error', (e: NodeJS.ErrnoException) => fail(networkError(server, e, 'UDP')));
-		socket.on('message', (msg) => {
-			try {
-				done(check(msg));
-			} catch (error) {
-				fail(error);
-			}
+		// The socket is connected: the kernel delivers only datagrams from the server's address
+		// and port. A datagram that does not answer our question is ignored, and the wait goes on
+		// until the real answer or the deadline.
+		socket.on('message', (msg, rinfo) => {
+			if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
+			const r = check(msg);
+			if (!('stray' in r)) done(r);
 		});
 		// A connected socket hears ICMP "port unreachable" as ECONNREFUSED: no waiting on a dead port.
 		socket.connect(server.port, server.host, () => socket.send(packet));
@@ -169,7 +178,16 @@ function udpOnce(server: Server, packet: Buffer, check: (b: Buffer) => Raw, time
 	});
 }
 
-function tcpOnce(server: Server, packet: Buffer, check: (b: Buffer) => Raw, timeoutMs: number, signal?: AbortSignal): Promise<Raw> {
+/** The same IP address, however written ("2001:DB8:0::1" is 2001:db8::1, "::ffff:127.0.0.1" is 127.0.0.1). */
+function sameAddress(a: string, b: string): boolean {
+	const norm = (x: string): string => {
+		const v4 = x.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+		return isIP(v4) === 6 ? new URL(`http://[${v4}]/`).hostname : v4;
+	};
+	return norm(a) === norm(b);
+}
+
+function tcpOnce(server: Server, packet: Buffer, check: Check, timeoutMs: number, signal?: AbortSignal): Promise<Raw> {
 	return exchange<Raw>(server, timeoutMs, 'TCP', signal, (done, fail) => {
 		const socket = new Socket();
 		let buf = Buffer.alloc(0);
@@ -179,11 +197,10 @@ function tcpOnce(server: Server, packet: Buffer, check: (b: Buffer) => Raw, time
 			if (buf.length < 2) return;
 			const len = buf.readUInt16BE(0);
 			if (buf.length < len + 2) return;
-			try {
-				done(check(buf.subarray(2, len + 2)));
-			} catch (error) {
-				fail(error);
-			}
+			// A TCP connection is to the server alone: an answer that does not match is its fault.
+			const r = check(buf.subarray(2, len + 2));
+			if ('stray' in r) fail(new QueryError('malformed', server, `TCP answer does not match the question (${r.stray})`));
+			else done(r);
 		});
 		socket.on('end', () => fail(new QueryError('network', server, 'TCP: connection closed before a complete answer')));
 		socket.connect(server.port, server.host, () => {
@@ -217,7 +234,7 @@ export async function query(server: Server, name: string, type: RecordType, opti
 	for (let attempt = 1; raw === undefined; attempt++) {
 		const id = randomInt(0, 65_536);
 		const packet = dnsPacket.encode(encodeQuery(id, name, type, options));
-		const check = (b: Buffer): Raw => decodeAnswer(b, id, name, type, server);
+		const check: Check = (b) => decodeAnswer(b, id, name, type);
 		try {
 			raw = await udpOnce(server, packet, check, timeoutMs, options.signal);
 			if (raw.flag_tc) {

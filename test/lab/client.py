@@ -6,6 +6,7 @@ exceptions, so the ava test can assert on them and show them. TLS is verified ag
 the lab CA (args.ca) and the server's name; DNS lookups go to the lab's NSD (args.dns).
 """
 import email
+import errno
 import email.utils
 import imaplib
 import json
@@ -158,6 +159,10 @@ def imap_plain():
     except Exception as e:
         out['connected'] = False
         out['error'] = '%s: %s' % (type(e).__name__, e)
+        # The symbolic errno (ECONNREFUSED, ETIMEDOUT, ...): the test tells a closed port from other failures.
+        code = getattr(e, 'errno', None)
+        if isinstance(code, int):
+            out['errno'] = errno.errorcode.get(code, str(code))
         return out
     out['connected'] = True
     out['capabilities'] = list(m.capabilities)

@@ -289,8 +289,8 @@ if (unavailable) {
 	lane13.refuse();
 	lane13.cleanup();
 
-	test.serial('upgrade: wall times', (t) => {
+	// The wall times are a measurement, not a behaviour: logged by a hook, not reported as a passing test.
+	test.after.always('upgrade: wall times', (t) => {
 		t.log(`Debian 13 root: ${root.cold ? 'cold build' : 'cached'} ${root.ms} ms; ${JSON.stringify({...times, ...lane12.S.times})}`);
-		t.pass();
 	});
 }

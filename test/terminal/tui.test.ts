@@ -1,7 +1,7 @@
 // The built CLI in tmux at 80x24: the questions with send-keys, read back with
 // capture-pane, through the review to the read-only plan preview. As root the
 // wizard runs as nobody, so nothing can ever be applied to this machine.
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {execFileSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
@@ -9,8 +9,11 @@ import {asUnprivileged, CLI, cliBuilt, hasTmux, openTemp, Tmux} from '../helpers
 import {selfSigned} from '../helpers/tls.ts';
 
 const ready = hasTmux() && cliBuilt();
-const maybe = ready ? test.serial : test.skip;
-if (!ready) test('terminal tests need tmux and a build (npm run build)', (t) => t.pass());
+/** test.serial where tmux and the build are there; elsewhere a skipped test that says why. */
+function maybe(title: string, fn: (t: ExecutionContext) => void | Promise<void>): void {
+	if (ready) test.serial(title, fn);
+	else test.skip(`${title} (skipped: needs tmux and a build, npm run build)`, fn);
+}
 
 function chmodAll(dir: string): void {
 	execFileSync('chmod', ['-R', 'a+rX', dir]);

@@ -1,7 +1,8 @@
 // Our configurations against the REAL Debian 13 daemons (Dovecot 2.4.1, OpenSMTPD 7.6,
 // Rspamd 3.12): a cached debootstrapped trixie root, used through a throwaway overlay in
 // private mount/network/PID namespaces (test/lab/debian13/). Daemons started here bind
-// only inside that network namespace. Needs root; skips (with the reason logged) otherwise.
+// only inside that network namespace. Needs root; otherwise every test is reported skipped, the
+// reason in its title.
 import test, {type ExecutionContext} from 'ava';
 import {randomBytes} from 'node:crypto';
 import {performance} from 'node:perf_hooks';
@@ -17,7 +18,24 @@ import {answers} from '../helpers/fixtures.ts';
 type Lab = {sb: Sandbox; versions: TrixieVersions; password: string; argon?: string; yescrypt?: string};
 
 let lab: Lab | undefined;
-let skipReason = '';
+
+/** The cached Debian 13 root, or why these tests cannot run here. */
+async function trixie(): Promise<{readonly root: string; readonly ms: number} | {readonly skip: string}> {
+	if (process.getuid?.() !== 0) return {skip: 'not root: the Debian 13 root needs debootstrap, chroot, mount and namespaces'};
+	const t0 = performance.now();
+	try {
+		return {root: await ensureTrixieRoot({log: () => undefined}), ms: performance.now() - t0};
+	} catch (e) {
+		return {skip: `the Debian 13 root could not be built: ${e instanceof Error ? e.message : String(e)}`};
+	}
+}
+
+const prepared = await trixie();
+/** test.serial where the root is there; elsewhere a skipped test that says why. */
+function serial(title: string, fn: (t: ExecutionContext) => void | Promise<void>): void {
+	if ('skip' in prepared) test.skip(`${title} (skipped: ${prepared.skip})`, fn);
+	else test.serial(title, fn);
+}
 
 const CERT = '/etc/ssl/certs/mail.pem';
 const KEY = '/etc/ssl/private/mail.key';
@@ -26,19 +44,9 @@ const VARS: DovecotVars = {domain: 'example.test', cert: CERT, key: KEY, usersFi
 const ms = (t0: number) => `${Math.round(performance.now() - t0)} ms`;
 
 test.before(async (t) => {
-	if (process.getuid?.() !== 0) {
-		skipReason = 'not root: the Debian 13 root needs debootstrap, chroot, mount and namespaces';
-		return;
-	}
-	let root: string;
-	const t0 = performance.now();
-	try {
-		root = await ensureTrixieRoot({log: (l) => t.log(`[trixie-root] ${l}`)});
-	} catch (e) {
-		skipReason = `the Debian 13 root could not be built: ${e instanceof Error ? e.message : String(e)}`;
-		return;
-	}
-	t.log(`Debian 13 root ready in ${ms(t0)}`);
+	if ('skip' in prepared) return;
+	const {root} = prepared;
+	t.log(`Debian 13 root ready in ${Math.round(prepared.ms)} ms`);
 	const t1 = performance.now();
 	const sb = await openTrixieOverlay(root);
 	t.log(`overlay sandbox (tmpfs upper, mount+net+pid namespaces) up in ${ms(t1)}`);
@@ -63,12 +71,9 @@ test.after.always(async (t) => {
 	t.log(`sandbox closed in ${ms(t0)} (${killed.length} processes ended)`);
 });
 
-/** The sandbox, or undefined after logging why this test cannot run here. */
-function need(t: ExecutionContext): Lab | undefined {
-	if (!lab) {
-		t.log(`SKIPPED: ${skipReason}`);
-		t.pass();
-	}
+/** The sandbox (the before hook brought it up, or failed and no test runs). */
+function need(): Lab {
+	if (!lab) throw new Error('the Debian 13 sandbox is not up (see the before hook)');
 	return lab;
 }
 
@@ -91,9 +96,8 @@ async function smtpdHash(l: Lab): Promise<string> {
 
 const verify = (l: Lab, hash: string, password: string) => l.sb.exec(['doveadm', 'pw', '-t', hash], {stdin: `${password}\n`, setsid: true});
 
-test.serial('Debian 13 root: the versions the notes promise', (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Debian 13 root: the versions the notes promise', (t) => {
+	const l = need();
 	const v = l.versions;
 	t.log(`versions: ${JSON.stringify(v.packages)}; dovecot --version ${v.dovecot}; node ${v.node}; mirror ${v.mirror}; cold build ${v.buildSeconds} s`);
 	t.regex(v.dovecot, /^2\.4\./);
@@ -103,9 +107,8 @@ test.serial('Debian 13 root: the versions the notes promise', (t) => {
 	t.regex(v.node, /^v20\./);
 });
 
-test.serial('Debian 13 users and groups are the names our steps chown to', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Debian 13 users and groups are the names our steps chown to', async (t) => {
+	const l = need();
 	const r = await l.sb.exec(['getent', 'group', 'opensmtpd', '_rspamd', 'dovecot']);
 	t.is(r.code, 0, `getent group: ${r.stdout}`);
 	const groups = new Map(
@@ -122,9 +125,8 @@ test.serial('Debian 13 users and groups are the names our steps chown to', async
 	t.log(`groups:\n${r.stdout.trim()}\nusers:\n${u.stdout.trim()}`);
 });
 
-test.serial('Dovecot 2.4: a hash from doveadm pw -s ARGON2ID verifies, a wrong password does not', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Dovecot 2.4: a hash from doveadm pw -s ARGON2ID verifies, a wrong password does not', async (t) => {
+	const l = need();
 	const hash = await dovecotHash(l);
 	t.regex(hash, /^\{ARGON2ID\}\$argon2id\$/);
 	const ok = await verify(l, hash, l.password);
@@ -134,9 +136,8 @@ test.serial('Dovecot 2.4: a hash from doveadm pw -s ARGON2ID verifies, a wrong p
 	t.not(bad.code, 0, 'a wrong password fails doveadm pw -t');
 });
 
-test.serial('smtpctl encrypt prints a $y$ hash that doveadm pw -t {CRYPT} verifies', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('smtpctl encrypt prints a $y$ hash that doveadm pw -t {CRYPT} verifies', async (t) => {
+	const l = need();
 	const hash = await smtpdHash(l);
 	t.regex(hash, /^\$y\$/);
 	const ok = await verify(l, `{CRYPT}${hash}`, l.password);
@@ -145,9 +146,8 @@ test.serial('smtpctl encrypt prints a $y$ hash that doveadm pw -t {CRYPT} verifi
 	t.not((await verify(l, `{CRYPT}${hash}`, 'not-the-password')).code, 0);
 });
 
-test.serial('Dovecot 2.4: the 2.3 file is refused (exit 89): the upgrade detection matters', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Dovecot 2.4: the 2.3 file is refused (exit 89): the upgrade detection matters', async (t) => {
+	const l = need();
 	const old = DOVECOT_CONF['2.3'](VARS);
 	await l.sb.write('/tmp/dovecot-2.3.conf', old);
 	const r = await l.sb.exec(['doveconf', '-n', '-c', '/tmp/dovecot-2.3.conf']);
@@ -160,9 +160,8 @@ test.serial('Dovecot 2.4: the 2.3 file is refused (exit 89): the upgrade detecti
 	t.log(`2.3 file on 2.4: ${r.stderr.trim().split('\n').pop()}\nwith the version lines added: ${r2.stderr.trim().split('\n').pop()}`);
 });
 
-test.serial('Dovecot 2.4: our dovecot.conf parses, lints clean, starts, and both login names reach one mailbox', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Dovecot 2.4: our dovecot.conf parses, lints clean, starts, and both login names reach one mailbox', async (t) => {
+	const l = need();
 	const {sb} = l;
 	const conf = DOVECOT_CONF['2.4'](VARS);
 	t.deepEqual(lint24(conf), []);
@@ -275,9 +274,8 @@ print(json.dumps(out))
 	t.is(left, '0', 'doveadm stop ends every dovecot process');
 });
 
-test.serial('Dovecot 2.4 trap: "= </path" passes doveconf -n; lint24 catches it; the start fails', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Dovecot 2.4 trap: "= </path" passes doveconf -n; lint24 catches it; the start fails', async (t) => {
+	const l = need();
 	const {sb} = l;
 	const bad = DOVECOT_CONF['2.4'](VARS).replace(`ssl_server_cert_file = ${CERT}`, `ssl_server_cert_file = <${CERT}`);
 	t.not(lint24(bad).length, 0);
@@ -295,13 +293,11 @@ test.serial('Dovecot 2.4 trap: "= </path" passes doveconf -n; lint24 catches it;
 	} else {
 		t.log(`dovecot refused to start (exit ${start.code}): ${(start.stdout + start.stderr).trim().split('\n')[0]} … ${(start.stdout + start.stderr).trim().split('\n').pop()}`);
 		t.is(start.code, 89);
-		t.pass();
 	}
 });
 
-test.serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, and take the $y$ hash for AUTH', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, and take the $y$ hash for AUTH', async (t) => {
+	const l = need();
 	const {sb} = l;
 	const a = answers();
 	const hash = await smtpdHash(l);
@@ -381,9 +377,8 @@ print(json.dumps(out))
 	// smtpctl has no "stop" in 7.6: the sandbox ends smtpd (by pid) when it closes.
 });
 
-test.serial('Rspamd 3.12: our dkim_signing.conf passes rspamadm configtest; _rspamd reads the 0640 root:_rspamd key', async (t) => {
-	const l = need(t);
-	if (!l) return;
+serial('Rspamd 3.12: our dkim_signing.conf passes rspamadm configtest; _rspamd reads the 0640 root:_rspamd key', async (t) => {
+	const l = need();
 	const {sb} = l;
 	const key = dkimKeyPath('example.test', 'mail');
 	const prep = await sb.sh(`set -e

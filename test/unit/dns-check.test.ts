@@ -142,16 +142,10 @@ test.after.always(async () => {
 	silent?.close();
 });
 
-/** A test that needs the NSD servers; skipped (with a log line) where NSD cannot run. */
+/** A test that needs the NSD servers; where NSD cannot run, a skipped test whose title says why. */
 function live(title: string, fn: (t: import('ava').ExecutionContext) => Promise<void>): void {
-	test(title, async (t) => {
-		if (unavailable) {
-			t.log(`skipped: ${unavailable}`);
-			t.pass();
-			return;
-		}
-		await fn(t);
-	});
+	if (unavailable) test.skip(`${title} (skipped: ${unavailable})`, fn);
+	else test(title, fn);
 }
 
 // ---------------------------------------------------------------------------------------

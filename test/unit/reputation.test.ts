@@ -1,6 +1,6 @@
 // What the operator cannot fix from the server: PTR, blocklists, outbound port 25.
 // Against a real NSD on loopback (the "resolver") and a local SMTP banner.
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {createServer} from 'node:net';
 import {checkDnsbl, checkPtr, probePort25, resolverFor} from '../../source/platform/reputation.ts';
 import {nsdUnavailable, startNsd, zoneText, type Nsd} from '../helpers/nsd.ts';
@@ -8,8 +8,15 @@ import {nsdUnavailable, startNsd, zoneText, type Nsd} from '../helpers/nsd.ts';
 const ADDR = '127.53.2.1';
 let nsd: Nsd | undefined;
 
+const unavailable = nsdUnavailable();
+/** A serial test that needs NSD; where NSD cannot run, a skipped test whose title says why. */
+function withNsd(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
+	if (unavailable) test.skip(`${title} (skipped: ${unavailable})`, fn);
+	else test.serial(title, fn);
+}
+
 test.before(async () => {
-	if (nsdUnavailable()) return;
+	if (unavailable) return;
 	const ns = {ns1: ADDR};
 	nsd = await startNsd(ADDR, {
 		'example.test': zoneText('example.test', {ns, body: 'mail.example.test. IN A 192.0.2.10\nother.example.test. IN A 192.0.2.99\n'}),
@@ -23,8 +30,7 @@ test.after.always(async () => {
 	await nsd?.stop();
 });
 
-test.serial('PTR: ok when it names the host and the host resolves back; otherwise the fix is named', async (t) => {
-	if (!nsd) return t.log(nsdUnavailable()!);
+withNsd('PTR: ok when it names the host and the host resolves back; otherwise the fix is named', async (t) => {
 	const r = resolverFor([ADDR], 800);
 	t.like(await checkPtr(r, '192.0.2.10', 'mail.example.test'), {ok: true});
 	const wrong = await checkPtr(r, '192.0.2.11', 'mail.example.test');
@@ -36,8 +42,7 @@ test.serial('PTR: ok when it names the host and the host resolves back; otherwis
 	t.regex(none.fix!, /ask the provider of 192\.0\.2\.12/);
 });
 
-test.serial('DNSBL: listed, not listed, and a list that refuses us is no verdict', async (t) => {
-	if (!nsd) return t.log(nsdUnavailable()!);
+withNsd('DNSBL: listed, not listed, and a list that refuses us is no verdict', async (t) => {
 	const r = resolverFor([ADDR], 800);
 	const listed = await checkDnsbl(r, '192.0.2.10', 'bl.test');
 	t.false(listed.ok);
