@@ -158,7 +158,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 		const {runCommand} = await import('./commands/index.ts');
 		return await runCommand(options);
 	} catch (error) {
-		if ((error as Error).name === 'AnswersError' || error instanceof UsageError) {
+		if ((error as Error).name === 'AnswersError' || (error as Error).name === 'StateDirError' || error instanceof UsageError) {
 			process.stderr.write(`mailwizard: ${(error as Error).message}\nNothing was changed.\n`);
 			return EXIT.usage;
 		}
