@@ -51,6 +51,7 @@ export const dkim: Step<DkimFacts> = {
 			path: k.path,
 			content: k.pem ?? {generate: 'rsa-2048-pkcs8'},
 			secrets: k.pem ? [k.pem] : undefined,
+			sensitive: 'whole',
 			mode: 0o640,
 			owner: 'root',
 			group: '_rspamd',
