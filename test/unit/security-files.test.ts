@@ -1,20 +1,35 @@
 // Issue 14, findings 2, 3, 4, 7: secret files, the plan's diffs, hashes in argv, the state directory.
 import test from 'ava';
 import {spawnSync} from 'node:child_process';
-import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {createPublicKey, generateKeyPairSync} from 'node:crypto';
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {apply} from '../../source/engine/apply.ts';
 import {fakeExec} from '../../source/engine/exec.ts';
+import {ensureDir, writeFileAction} from '../../source/engine/files.ts';
 import {planStep} from '../../source/engine/plan.ts';
 import {printPlan, secretSummary} from '../../source/engine/print.ts';
 import {openState, StateDirError} from '../../source/engine/state.ts';
-import type {Ctx} from '../../source/engine/types.ts';
+import {StepError, type Ctx, type Event} from '../../source/engine/types.ts';
+import {DKIM_DIR, OLD_DKIM_DIR, dkim} from '../../steps/05-dkim.ts';
+import {dnsRecords} from '../../steps/06-dns-records.ts';
+import {dkimKeyPath} from '../../templates/rspamd.ts';
 import {dovecot} from '../../steps/07-dovecot.ts';
 import {opensmtpd} from '../../steps/09-opensmtpd.ts';
 import {DEBIAN12, answers, scratchRoot} from '../helpers/fixtures.ts';
 
 const CLI = join(process.cwd(), 'dist/mailwizard.js');
 const modeOf = (p: string) => statSync(p).mode & 0o7777;
+
+async function drain(gen: AsyncGenerator<Event, string>): Promise<{events: Event[]; outcome: string}> {
+	const events: Event[] = [];
+	for (;;) {
+		const r = await gen.next();
+		if (r.done) return {events, outcome: r.value};
+		events.push(r.value);
+	}
+}
 
 // Finding 7: --state-dir chmods only what mailwizard created.
 test('an existing state directory that holds other files is refused, never chmod-ed', (t) => {
@@ -87,4 +102,131 @@ test('secret entries are named without any part of a line that lacks its separat
 	t.false(summary.includes('OLD'));
 	t.regex(summary, /~ alice \(changed\)\n- line 2 \(removed\)/);
 	t.is(secretSummary('whole', 'PRIVATE', 'OTHER'), '(a secret: its content changes; neither the old nor the new one is shown)\n');
+});
+
+// Finding 2: keys only where root writes; no file is read or written through a link.
+const TLS_KEY = '-----BEGIN PRIVATE KEY-----\nnot-a-real-tls-key\n-----END PRIVATE KEY-----\n';
+const realKey = () => generateKeyPairSync('rsa', {modulusLength: 1024}).privateKey.export({type: 'pkcs8', format: 'pem'}).toString();
+const rootCtx = (root: string, readOnly = false): Ctx => ({root, exec: fakeExec(), profile: DEBIAN12, readOnly, resolvers: []});
+
+function plantTlsKey(root: string): string {
+	mkdirSync(join(root, 'etc/ssl/private'), {recursive: true});
+	writeFileSync(join(root, 'etc/ssl/private/mail.key'), TLS_KEY, {mode: 0o600});
+	return join(root, 'etc/ssl/private/mail.key');
+}
+
+test('the DKIM key lives where only root writes, and Rspamd is told that path', (t) => {
+	t.is(DKIM_DIR, '/etc/rspamd/dkim');
+	t.is(dkimKeyPath('example.test', 'mail'), '/etc/rspamd/dkim/example.test.mail.key');
+});
+
+test('a symlink planted as the DKIM key at the old path is refused: nothing kept, copied or published', async (t) => {
+	const root = scratchRoot();
+	const tls = plantTlsKey(root);
+	mkdirSync(join(root, OLD_DKIM_DIR), {recursive: true});
+	symlinkSync('/etc/ssl/private/mail.key', join(root, OLD_DKIM_DIR, 'example.test.mail.key'));
+	const a = answers();
+	for (const step of [dkim, dnsRecords]) {
+		const error = await t.throwsAsync(planStep(step, rootCtx(root), a), {instanceOf: StepError});
+		t.regex(error!.message, /\/var\/lib\/rspamd\/dkim\/example\.test\.mail\.key is a symbolic link, not a regular file/);
+	}
+	const state = openState(join(root, 'state'), false);
+	const {events} = await drain(apply({steps: [dkim, dnsRecords], ctx: rootCtx(root), answers: a, state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.true(events.some((e) => e.type === 'error' && /symbolic link/.test(e.message)));
+	t.false(
+		events.some((e) => e.type === 'notice' && (e.notice.records?.length ?? 0) > 0),
+		'no record is published',
+	);
+	t.false(existsSync(join(root, DKIM_DIR, 'example.test.mail.key')));
+	t.is(readFileSync(tls, 'utf8'), TLS_KEY);
+	t.is(modeOf(tls), 0o600);
+});
+
+test('a key at the old path planted by another user (not root-owned) is refused', async (t) => {
+	const root = scratchRoot();
+	mkdirSync(join(root, OLD_DKIM_DIR), {recursive: true});
+	writeFileSync(join(root, OLD_DKIM_DIR, 'example.test.mail.key'), realKey());
+	chownSync(join(root, OLD_DKIM_DIR, 'example.test.mail.key'), 107, 110);
+	await t.throwsAsync(planStep(dkim, rootCtx(root), answers()), {instanceOf: StepError, message: /not a file root wrote \(owner uid 107/});
+});
+
+test('a symlinked old dkim/ directory is refused, never followed', async (t) => {
+	const root = scratchRoot();
+	mkdirSync(join(root, 'etc/ssl/private'), {recursive: true});
+	writeFileSync(join(root, 'etc/ssl/private/example.test.mail.key'), realKey());
+	mkdirSync(join(root, 'var/lib/rspamd'), {recursive: true});
+	symlinkSync(join(root, 'etc/ssl/private'), join(root, OLD_DKIM_DIR));
+	await t.throwsAsync(planStep(dkim, rootCtx(root), answers()), {instanceOf: StepError, message: /\/var\/lib\/rspamd\/dkim is not a directory/});
+});
+
+test('a key at the old path is moved to the new one unchanged (never regenerated), 0640 root:_rspamd', async (t) => {
+	const root = scratchRoot();
+	const pem = realKey();
+	mkdirSync(join(root, OLD_DKIM_DIR), {recursive: true});
+	writeFileSync(join(root, OLD_DKIM_DIR, 'example.test.mail.key'), pem, {mode: 0o640});
+	const a = answers();
+	const plan = await planStep(dkim, rootCtx(root), a);
+	const text = printPlan([plan], 'sysv');
+	t.regex(text, /create \/etc\/rspamd\/dkim\/example\.test\.mail\.key \(0640 root:_rspamd\): the DKIM key, moved unchanged from \/var\/lib\/rspamd\/dkim/);
+	t.false(text.includes('PRIVATE KEY'));
+	const state = openState(join(root, 'state'), false);
+	const {outcome} = await drain(apply({steps: [dkim], ctx: rootCtx(root), answers: a, state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'done');
+	const moved = join(root, DKIM_DIR, 'example.test.mail.key');
+	t.is(readFileSync(moved, 'utf8'), pem);
+	t.is(modeOf(moved), 0o640);
+	t.is(statSync(moved).gid, 0);
+	t.is(modeOf(join(root, DKIM_DIR)), 0o750);
+	const records = await planStep(dnsRecords, rootCtx(root), a);
+	t.true(JSON.stringify(records.actions).includes(createPublicKey(pem).export({type: 'spki', format: 'der'}).toString('base64')), 'the published half is the old key’s');
+});
+
+test('the writer refuses a symlink as the file it replaces, and never follows one at the old temp name', async (t) => {
+	const root = scratchRoot();
+	const tls = plantTlsKey(root);
+	mkdirSync(join(root, 'etc/x'), {recursive: true});
+	symlinkSync(tls, join(root, 'etc/x/a.conf'));
+	const error = await t.throwsAsync(writeFileAction(root, fakeExec(), {kind: 'file', path: '/etc/x/a.conf', content: 'new\n', mode: 0o644, why: 't'}, 's'));
+	t.regex(error!.message, /\/etc\/x\/a\.conf is a symbolic link, not a regular file/);
+	// The temp name was predictable (pid): a link planted there made root overwrite its target.
+	symlinkSync(tls, join(root, `etc/x/b.conf.mailwizard-${process.pid}.tmp`));
+	await writeFileAction(root, fakeExec(), {kind: 'file', path: '/etc/x/b.conf', content: 'b\n', mode: 0o644, why: 't'}, 's');
+	t.is(readFileSync(tls, 'utf8'), TLS_KEY);
+	t.is(modeOf(tls), 0o600);
+	t.is(readFileSync(join(root, 'etc/x/b.conf'), 'utf8'), 'b\n');
+	t.false(lstatSync(join(root, 'etc/x/b.conf')).isSymbolicLink());
+});
+
+test('a symlinked directory is never chmod-ed or chgrp-ed through', async (t) => {
+	const root = scratchRoot();
+	mkdirSync(join(root, 'etc/ssl/private'), {recursive: true, mode: 0o700});
+	chmodSync(join(root, 'etc/ssl/private'), 0o700);
+	mkdirSync(join(root, 'etc/rspamd'), {recursive: true});
+	symlinkSync(join(root, 'etc/ssl/private'), join(root, DKIM_DIR));
+	await t.throwsAsync(ensureDir(root, DKIM_DIR, 0o750, 'root', '_rspamd'), {message: /symbolic link/});
+	await t.throwsAsync(planStep(dkim, rootCtx(root), answers()), {instanceOf: StepError});
+	t.is(modeOf(join(root, 'etc/ssl/private')), 0o700);
+});
+
+test('a FIFO where a file is written is refused without hanging', async (t) => {
+	const root = scratchRoot();
+	spawnSync('mkfifo', [join(root, 'etc/users')]);
+	await t.throwsAsync(
+		planStep({id: 'f', title: 'f', summary: '', facts: async () => null, plan: () => [{kind: 'file', path: '/etc/users', content: 'x\n', mode: 0o600, why: 't'}]}, rootCtx(root), answers()),
+		{instanceOf: StepError, message: /a named pipe/},
+	);
+});
+
+test('a failed verify restores the old file with its owner and mode', async (t) => {
+	const root = scratchRoot();
+	writeFileSync(join(root, 'etc/c.conf'), 'old\n', {mode: 0o604});
+	chmodSync(join(root, 'etc/c.conf'), 0o604);
+	const exec = fakeExec([{match: (argv) => argv[0] === 'verify', result: {exitCode: 2, stdout: '', stderr: 'no'}}]);
+	await t.throwsAsync(writeFileAction(root, exec, {kind: 'file', path: '/etc/c.conf', content: 'new\n', mode: 0o640, group: '_rspamd', verify: [{argv: ['verify']}], why: 't'}, 's'));
+	t.is(readFileSync(join(root, 'etc/c.conf'), 'utf8'), 'old\n');
+	t.is(modeOf(join(root, 'etc/c.conf')), 0o604);
+	t.deepEqual(
+		readdirSync(join(root, 'etc')).filter((f) => f.includes('mailwizard')),
+		[],
+	);
 });
