@@ -54,7 +54,8 @@ export function prepareStateDir(dir: string): void {
 	const uid = process.geteuid?.() ?? 0;
 	if (s.uid !== uid) throw new StateDirError(`${why} is owned by uid ${s.uid}, not by ${uid === 0 ? 'root' : `uid ${uid}`}: give a directory only mailwizard uses (it is created 0700 when absent)`);
 	const others = readdirSync(dir).filter((n) => !OURS.test(n));
-	if (others.length) throw new StateDirError(`${why} holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give a directory only mailwizard uses (it is created 0700 when absent)`);
+	if (others.length)
+		throw new StateDirError(`${why} holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give a directory only mailwizard uses (it is created 0700 when absent)`);
 	if ((s.mode & 0o7777) !== 0o700) chmodSync(dir, 0o700);
 }
 
