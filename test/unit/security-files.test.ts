@@ -1,17 +1,18 @@
 // Issue 14, findings 2, 3, 4, 7: secret files, the plan's diffs, hashes in argv, the state directory.
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {spawnSync} from 'node:child_process';
 import {createPublicKey, generateKeyPairSync} from 'node:crypto';
 import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {apply} from '../../source/engine/apply.ts';
-import {fakeExec} from '../../source/engine/exec.ts';
+import {fakeExec, realExec} from '../../source/engine/exec.ts';
 import {ensureDir, writeFileAction} from '../../source/engine/files.ts';
 import {planStep} from '../../source/engine/plan.ts';
 import {printPlan, secretSummary} from '../../source/engine/print.ts';
 import {openState, StateDirError} from '../../source/engine/state.ts';
-import {StepError, type Ctx, type Event} from '../../source/engine/types.ts';
+import {StepError, type Cmd, type Ctx, type Event} from '../../source/engine/types.ts';
+import {dovecotHash, smtpdHash, verifyCrypt, verifyDovecotHash} from '../../source/platform/passwords.ts';
 import {DKIM_DIR, OLD_DKIM_DIR, dkim} from '../../steps/05-dkim.ts';
 import {dnsRecords} from '../../steps/06-dns-records.ts';
 import {dkimKeyPath} from '../../templates/rspamd.ts';
@@ -229,4 +230,59 @@ test('a failed verify restores the old file with its owner and mode', async (t) 
 		readdirSync(join(root, 'etc')).filter((f) => f.includes('mailwizard')),
 		[],
 	);
+});
+
+// Finding 4: a password hash is never a process argument (visible in /proc/*/cmdline).
+const Y_HASH = '$y$j9T$abcdefghijklmnop$wRwvHNqzMkHLG74uLLCRVTwaZ.a1aIothEUeYGf9oED'; // crypt("pw", ...)
+const noHashInArgv = (t: ExecutionContext, calls: readonly Cmd[], hash: string) => {
+	for (const c of calls)
+		t.false(
+			c.argv.some((x) => x.includes(hash.slice(7))),
+			`a hash in argv: ${c.argv.join(' ')}`,
+		);
+};
+
+test('verifying a crypt hash (a re-run, smtpd hashes) passes it on stdin, never in argv', async (t) => {
+	const exec = fakeExec(
+		[{match: (argv) => argv[0] === 'perl', result: (cmd) => ({exitCode: 0, stdout: cmd.stdin === `pw\0${Y_HASH}` ? 'verified\n' : 'mismatch\n', stderr: ''})}],
+		['perl', 'doveadm', 'smtpctl'],
+	);
+	const ctx = rootCtx('/');
+	const c = {...ctx, exec};
+	t.true(await verifyDovecotHash(c, `{CRYPT}${Y_HASH}`, 'pw'));
+	t.true(await verifyDovecotHash(c, `{SHA512-CRYPT}${Y_HASH}`, 'pw'));
+	t.false(await verifyDovecotHash(c, `{CRYPT}${Y_HASH}`, 'other'));
+	noHashInArgv(t, exec.calls, Y_HASH);
+	t.true(
+		exec.calls.every((x) => x.secrets?.includes(Y_HASH) || !x.stdin?.includes(Y_HASH)),
+		'the hash is masked wherever the command is shown',
+	);
+});
+
+test('a new Dovecot hash is verified by doveadm itself (-V), and a new smtpd hash from stdin: no hash in argv', async (t) => {
+	const argon = '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
+	const exec = fakeExec(
+		[
+			{match: (argv) => argv[0] === 'doveadm' && argv.includes('-s'), result: {exitCode: 0, stdout: `${argon} (verified)\n`, stderr: ''}},
+			{match: (argv) => argv[0] === 'smtpctl', result: {exitCode: 0, stdout: `${Y_HASH}\n`, stderr: ''}},
+			{match: (argv) => argv[0] === 'perl', result: {exitCode: 0, stdout: 'verified\n', stderr: ''}},
+		],
+		['perl', 'doveadm', 'smtpctl'],
+	);
+	const c = {...rootCtx('/'), exec};
+	t.is(await dovecotHash(c, 'ARGON2ID', 'pw'), argon);
+	t.is(await smtpdHash(c, 'pw'), Y_HASH);
+	noHashInArgv(t, exec.calls, argon);
+	noHashInArgv(t, exec.calls, Y_HASH);
+	t.deepEqual(exec.calls[0]!.argv, ['doveadm', '-O', 'pw', '-s', 'ARGON2ID', '-V']);
+	const unverified = fakeExec([{match: () => true, result: {exitCode: 0, stdout: `${argon}\n`, stderr: ''}}], ['doveadm']);
+	await t.throwsAsync(dovecotHash({...c, exec: unverified}, 'ARGON2ID', 'pw'), {message: /did not verify/});
+});
+
+const havePerl = spawnSync('perl', ['-e', '1']).status === 0;
+(havePerl ? test : test.skip)('libc crypt(3) through perl verifies a yescrypt hash read from stdin', async (t) => {
+	const c = {...rootCtx('/'), exec: realExec()};
+	t.true(await verifyCrypt(c, Y_HASH, 'pw'));
+	t.false(await verifyCrypt(c, Y_HASH, 'pW'));
+	t.false(await verifyCrypt(c, '', ''));
 });
