@@ -20,14 +20,37 @@ export async function verifyCrypt(ctx: Ctx, hash: string, password: string): Pro
 	return r.exitCode === 0 && r.stdout.trim() === 'verified';
 }
 
+const ARGON2_HASH = /^\{ARGON2I(?:D)?\}(\$argon2id?\$\S+)$/i;
+
+// Dovecot's ARGON2 schemes are libsodium's crypto_pwhash_str (libsodium is a dependency of
+// dovecot-core); python3's ctypes calls its verifier with the password and hash from stdin.
+const PY_ARGON2 = [
+	'import ctypes, sys',
+	'p, _, h = sys.stdin.buffer.read().partition(b"\\0")',
+	's = ctypes.CDLL("libsodium.so.23")',
+	'ok = s.sodium_init() >= 0 and len(h) < 128 and s.crypto_pwhash_str_verify(ctypes.c_char_p(h), ctypes.c_char_p(p), ctypes.c_ulonglong(len(p))) == 0',
+	'print("verified" if ok else "mismatch")',
+].join('\n');
+
+/** Verifies an ARGON2 hash from stdin; undefined when python3 or libsodium is not there. */
+async function verifyArgon2(ctx: Ctx, hash: string, password: string): Promise<boolean | undefined> {
+	if (!(await ctx.exec.which('python3'))) return undefined;
+	const r = await ctx.exec.run({argv: ['python3', '-c', PY_ARGON2], stdin: `${password}\0${hash}`, secrets: [password, hash]});
+	const out = r.stdout.trim();
+	return r.exitCode === 0 && (out === 'verified' || out === 'mismatch') ? out === 'verified' : undefined;
+}
+
 /**
- * Whether a Dovecot hash matches the password. crypt(3) schemes are verified from stdin (above).
- * ARGON2ID/ARGON2I: only "doveadm pw -t" verifies them, and it takes the hash as an argument
- * (issue 14 #4, still open for these schemes: no tool on a Debian server reads it from stdin).
+ * Whether a Dovecot hash matches the password, the hash on stdin: crypt(3) schemes through
+ * libc, ARGON2 through libsodium. Only without python3 (or for another scheme) is it
+ * "doveadm pw -t HASH", which shows the hash in the process arguments (issue 14 #4).
  */
 export async function verifyDovecotHash(ctx: Ctx, hash: string, password: string): Promise<boolean> {
 	const crypt = CRYPT_HASH.exec(hash);
 	if (crypt) return verifyCrypt(ctx, crypt[1]!, password);
+	const argon2 = ARGON2_HASH.exec(hash);
+	const verified = argon2 ? await verifyArgon2(ctx, argon2[1]!, password) : undefined;
+	if (verified !== undefined) return verified;
 	// doveadm -O: read no configuration. doveadm parses dovecot.conf even for "pw", so a
 	// file Dovecot cannot load (a 2.3 file after the upgrade to 2.4) would break hashing.
 	if (!(await ctx.exec.which('doveadm'))) return false;

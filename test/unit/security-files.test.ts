@@ -280,9 +280,31 @@ test('a new Dovecot hash is verified by doveadm itself (-V), and a new smtpd has
 });
 
 const havePerl = spawnSync('perl', ['-e', '1']).status === 0;
-(havePerl ? test : test.skip)('libc crypt(3) through perl verifies a yescrypt hash read from stdin', async (t) => {
+(havePerl ? test : test.skip)(`libc crypt(3) through perl verifies a yescrypt hash read from stdin${havePerl ? '' : ' (skipped: no perl here)'}`, async (t) => {
 	const c = {...rootCtx('/'), exec: realExec()};
 	t.true(await verifyCrypt(c, Y_HASH, 'pw'));
 	t.false(await verifyCrypt(c, Y_HASH, 'pW'));
 	t.false(await verifyCrypt(c, '', ''));
+});
+
+// Made by doveadm pw -s ARGON2ID (Dovecot 2.4, libsodium) for the password "pw1".
+const ARGON2ID = '{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$6glrI2nfyOd6FM/F4RPRUw$g640QQUsHXjOFQmTfb7ffFryU+JzV9Ii7cJEHP1jV4k';
+
+test('verifying an ARGON2ID hash (the default scheme) passes it on stdin to libsodium, never in argv', async (t) => {
+	const exec = fakeExec(
+		[{match: (argv) => argv[0] === 'python3', result: (cmd) => ({exitCode: 0, stdout: cmd.stdin === `pw1\0${ARGON2ID.slice(10)}` ? 'verified\n' : 'mismatch\n', stderr: ''})}],
+		['python3', 'doveadm'],
+	);
+	const c = {...rootCtx('/'), exec};
+	t.true(await verifyDovecotHash(c, ARGON2ID, 'pw1'));
+	t.false(await verifyDovecotHash(c, ARGON2ID, 'pw2'));
+	noHashInArgv(t, exec.calls, ARGON2ID);
+	t.false(exec.calls.some((x) => x.argv[0] === 'doveadm'));
+});
+
+const libsodium = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL("libsodium.so.23")']).status === 0;
+(libsodium ? test : test.skip)(`libsodium through python3 verifies a real Dovecot ARGON2ID hash read from stdin${libsodium ? '' : ' (skipped: no python3 with libsodium.so.23 here)'}`, async (t) => {
+	const c = {...rootCtx('/'), exec: realExec()};
+	t.true(await verifyDovecotHash(c, ARGON2ID, 'pw1'));
+	t.false(await verifyDovecotHash(c, ARGON2ID, 'pw2'));
 });
