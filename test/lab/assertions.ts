@@ -502,7 +502,7 @@ export function makeLane(cfg: LaneConfig) {
 			const plant = await lab().exec('mx', [
 				'sh',
 				'-c',
-				`mv ${key} /root/dkim.saved && install -d -o _rspamd -g _rspamd -m 0750 /var/lib/rspamd/dkim && ln -s ${MX_TLS.key} ${old} && chown -h _rspamd:_rspamd ${old}`,
+				`mv ${key} /root/dkim.saved && { [ ! -e /var/lib/rspamd/dkim ] || mv /var/lib/rspamd/dkim /root/dkim.old-dir; } && install -d -o _rspamd -g _rspamd -m 0750 /var/lib/rspamd/dkim && ln -s ${MX_TLS.key} ${old} && chown -h _rspamd:_rspamd ${old}`,
 			]);
 			t.is(plant.exitCode, 0, plant.stderr);
 			try {
@@ -516,7 +516,7 @@ export function makeLane(cfg: LaneConfig) {
 				t.false(existsSync(lab().hostPath('mx', key)), 'nothing copied where Rspamd signs from');
 				t.is((await tlsKey()).stdout, tlsBefore, 'the TLS key: same bytes, same mode and owner');
 			} finally {
-				await lab().exec('mx', ['sh', '-c', `rm -f ${old} && rmdir /var/lib/rspamd/dkim; mv /root/dkim.saved ${key}`]);
+				await lab().exec('mx', ['sh', '-c', `rm -f ${old} && rmdir /var/lib/rspamd/dkim; mv /root/dkim.saved ${key}; [ ! -e /root/dkim.old-dir ] || mv /root/dkim.old-dir /var/lib/rspamd/dkim`]);
 			}
 		});
 	}
