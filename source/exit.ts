@@ -32,5 +32,5 @@ export function exitCode(ending: Ending): ExitCode {
 
 /** An error that reached main(): bad input (exit 2, nothing changed) or a failure (exit 1). */
 export function errorEnding(error: unknown): Ending {
-	return error instanceof UsageError || (error as Error | undefined)?.name === 'AnswersError' ? 'usage' : 'failed';
+	return error instanceof UsageError || ['AnswersError', 'StateDirError'].includes((error as Error | undefined)?.name ?? '') ? 'usage' : 'failed';
 }

@@ -16,7 +16,7 @@ export const dkim: Step<DkimFacts> = {
 		const k = f.key;
 		if (k.pem && !k.publicKeyDer) {
 			throw new StepError(
-				`The DKIM key ${k.path} exists but is not a readable RSA private key.`,
+				`The DKIM key ${k.from ?? k.path} exists but is not a readable RSA private key.`,
 				'It was left as it is. Move it away to have a new one generated (and publish the new record), or restore the right key.',
 			);
 		}
@@ -25,10 +25,15 @@ export const dkim: Step<DkimFacts> = {
 			path: k.path,
 			content: k.pem ?? {generate: 'rsa-2048-pkcs8'},
 			secrets: k.pem ? [k.pem] : undefined,
+			sensitive: 'whole',
 			mode: 0o640,
 			owner: 'root',
 			group: '_rspamd',
-			why: k.pem ? 'the DKIM key (kept: its public half may already be published)' : `a new 2048-bit DKIM key (selector ${a.dkim.selector})`,
+			why: k.from
+				? `the DKIM key, moved unchanged from ${k.from} (a directory the _rspamd user owns) to where only root writes; its public half is published`
+				: k.pem
+					? 'the DKIM key (kept: its public half may already be published)'
+					: `a new 2048-bit DKIM key (selector ${a.dkim.selector})`,
 		});
 		return actions;
 	},

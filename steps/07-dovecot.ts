@@ -59,6 +59,7 @@ export const dovecot: Step<DovecotFacts> = {
 				path: DOVECOT_PATHS.users,
 				content: usersFile(f.hashes),
 				secrets: hashes,
+				sensitive: 'colon',
 				mode: 0o640,
 				owner: 'root',
 				group: 'dovecot',

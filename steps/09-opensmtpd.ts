@@ -96,6 +96,7 @@ export const opensmtpd: Step<SmtpdFacts> = {
 			restarts: 'opensmtpd',
 			onChange: [update(name)],
 			secrets: name === 'passwds' ? f.hashes.map((h) => h.hash) : undefined,
+			sensitive: name === 'passwds' ? 'word' : undefined,
 			why,
 		});
 		const actions: Action[] = [
@@ -106,6 +107,7 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				path: SMTPD_PATHS.srs,
 				content: srsConf(f.srsKey, f.srsBackup),
 				secrets: [f.srsKey, ...(f.srsBackup ? [f.srsBackup] : [])],
+				sensitive: 'quote',
 				mode: 0o600,
 				owner: 'root',
 				restarts: 'opensmtpd',

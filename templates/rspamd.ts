@@ -12,5 +12,5 @@ ${blocks}
 }
 
 export function dkimKeyPath(domain: string, selector: string): string {
-	return `/var/lib/rspamd/dkim/${domain}.${selector}.key`;
+	return `/etc/rspamd/dkim/${domain}.${selector}.key`;
 }

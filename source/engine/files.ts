@@ -1,17 +1,24 @@
 // The only code that writes files: backup, temp file, validate, rename, owner/mode,
-// verify after, restore on failure.
+// verify after, restore on failure. Every file it reads for a plan or writes must be a regular
+// file (never followed through a symbolic link), in a real directory; temp files get random
+// names opened exclusively; owner and mode are set on the open file, never by path.
+import {constants} from 'node:fs';
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
-import {chmod, chown, copyFile, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {lstat, mkdir, open, readFile, rename, rm} from 'node:fs/promises';
+import type {Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
 import type {Exec} from './exec.ts';
-import type {Cmd, FileAction, Generated} from './types.ts';
+import {StepError, type Cmd, type FileAction, type Generated} from './types.ts';
 
 export const BACKUP_DIR = '/var/backups/mailwizard';
+
+const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY} = constants;
 
 export function onRoot(root: string, path: string): string {
 	return root === '/' ? path : join(root, path);
 }
 
+/** For files that are not secrets and not written (os-release, passwd): links are followed. */
 export async function readText(root: string, path: string): Promise<string | undefined> {
 	try {
 		return await readFile(onRoot(root, path), 'utf8');
@@ -20,10 +27,104 @@ export async function readText(root: string, path: string): Promise<string | und
 	}
 }
 
+function kindOf(s: Stats): string {
+	if (s.isSymbolicLink()) return 'a symbolic link';
+	if (s.isDirectory()) return 'a directory';
+	if (s.isFIFO()) return 'a named pipe';
+	if (s.isSocket()) return 'a socket';
+	return 'a device or special file';
+}
+
+/** The message for a path mailwizard will not read or write (a planted link, a FIFO). */
+export function notRegular(path: string, what: string): string {
+	return `${path} is ${what}, not a regular file: mailwizard refuses to read or write through it (someone may have planted it). Nothing was changed; look at it, remove it, and run again.`;
+}
+
+async function lstatOf(path: string): Promise<Stats | undefined> {
+	try {
+		return await lstat(path);
+	} catch (error) {
+		if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+		throw error;
+	}
+}
+
+/**
+ * Reads a file that must be a regular file (every file the engine writes, every secret):
+ * opened without following a link and without blocking, checked on the open descriptor.
+ * Absent: undefined. A link, a FIFO, a directory: StepError. Not readable (EACCES): thrown.
+ */
+export async function readRegular(root: string, path: string): Promise<string | undefined> {
+	const full = onRoot(root, path);
+	let fh;
+	try {
+		fh = await open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+		if (code === 'ELOOP') throw new StepError(notRegular(path, 'a symbolic link'));
+		throw error;
+	}
+	try {
+		const s = await fh.stat();
+		if (!s.isFile()) throw new StepError(notRegular(path, kindOf(s)));
+		return await fh.readFile('utf8');
+	} finally {
+		await fh.close();
+	}
+}
+
+/**
+ * Reads name from a directory another user may control (it could swap the directory for a
+ * link between a check and the read): the directory is opened without following a link and
+ * the file is opened through that open directory (/proc/self/fd), never through a link either.
+ */
+export async function readFromDir(root: string, dir: string, name: string): Promise<{text: string; uid: number; nlink: number} | undefined> {
+	const full = onRoot(root, dir);
+	const dirFh = await open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+		if (error.code === 'ENOENT') return undefined;
+		if (error.code === 'ELOOP' || error.code === 'ENOTDIR')
+			throw new StepError(
+				`${dir} is not a directory (a symbolic link or a file): mailwizard refuses to read through it (someone may have planted it). Nothing was changed; look at it, remove it, and run again.`,
+			);
+		throw error;
+	});
+	if (!dirFh) return undefined;
+	try {
+		const via = `/proc/self/fd/${dirFh.fd}`;
+		if (!(await lstatOf(via))) throw new StepError(`cannot read ${join(dir, name)} safely: /proc is not mounted`);
+		const fh = await open(join(via, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+			if (error.code === 'ENOENT') return undefined;
+			if (error.code === 'ELOOP') throw new StepError(notRegular(join(dir, name), 'a symbolic link'));
+			throw error;
+		});
+		if (!fh) return undefined;
+		try {
+			const s = await fh.stat();
+			if (!s.isFile()) throw new StepError(notRegular(join(dir, name), kindOf(s)));
+			return {text: await fh.readFile('utf8'), uid: s.uid, nlink: s.nlink};
+		} finally {
+			await fh.close();
+		}
+	} finally {
+		await dirFh.close();
+	}
+}
+
+/** A directory mailwizard writes in or sets up must be a real one, not a link to elsewhere. */
+export async function requireRealDir(root: string, path: string): Promise<boolean> {
+	const s = await lstatOf(onRoot(root, path));
+	if (!s) return false;
+	if (!s.isDirectory())
+		throw new StepError(`${path} is ${kindOf(s)}, not a directory: mailwizard refuses to write through it (someone may have planted it). Nothing was changed; look at it, remove it, and run again.`);
+	return true;
+}
+
 export type FileStat = {mode: number; uid: number; gid: number};
+/** Owner and mode of the path itself (a link is not followed). */
 export async function statFile(root: string, path: string): Promise<FileStat | undefined> {
 	try {
-		const s = await stat(onRoot(root, path));
+		const s = await lstat(onRoot(root, path));
 		return {mode: s.mode & 0o7777, uid: s.uid, gid: s.gid};
 	} catch {
 		return undefined;
@@ -66,14 +167,18 @@ export function randomKey(bytes = 30): string {
 	return randomBytes(bytes).toString('base64');
 }
 
-/** Whether a file action would change anything: content, mode, owner. */
+/** Whether a file action would change anything: content, mode, owner. Refuses a link or a FIFO. */
 export async function fileDiffers(root: string, a: FileAction): Promise<{content: boolean; meta: boolean; old?: string; unreadable?: boolean}> {
-	const old = await readText(root, a.path);
-	if (old === undefined) {
+	await requireRealDir(root, dirname(a.path));
+	let old: string | undefined;
+	try {
+		old = await readRegular(root, a.path);
+	} catch (error) {
+		if (error instanceof StepError) throw error;
 		// Exists but cannot be read (a dry run as a normal user): compared at apply time.
-		const unreadable = (await statFile(root, a.path)) !== undefined;
-		return {content: true, meta: true, unreadable};
+		return {content: true, meta: true, unreadable: true};
 	}
+	if (old === undefined) return {content: true, meta: true};
 	const content = isGenerated(a.content) ? false : old !== a.content;
 	const s = await statFile(root, a.path);
 	let meta = !s || s.mode !== a.mode;
@@ -107,62 +212,150 @@ async function runCheck(exec: Exec, cmd: Cmd, what: string): Promise<void> {
 	}
 }
 
+type Owner = {readonly uid?: number; readonly gid?: number};
+
+/** fsync a directory, so a rename in it survives a crash. */
+async function syncDir(dir: string): Promise<void> {
+	const fh = await open(dir, O_RDONLY | O_DIRECTORY);
+	try {
+		await fh.sync();
+	} finally {
+		await fh.close();
+	}
+}
+
+/**
+ * Creates `${target}.mailwizard-RANDOM.tmp` exclusively (never through a link, never an
+ * existing file), with owner and mode set on the open file, the data synced to disk.
+ */
+async function writeTemp(target: string, data: string | Buffer, mode: number, who: Owner): Promise<string> {
+	const tmp = `${target}.mailwizard-${randomBytes(12).toString('hex')}.tmp`;
+	const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+	let written = false;
+	try {
+		await fh.writeFile(data);
+		if (who.uid !== undefined || who.gid !== undefined) await fh.chown(who.uid ?? -1, who.gid ?? -1);
+		await fh.chmod(mode);
+		await fh.sync();
+		written = true;
+	} finally {
+		await fh.close();
+		if (!written) await rm(tmp, {force: true});
+	}
+	return tmp;
+}
+
+/** Replaces a regular file (or creates it) with data: temp file, fsync, rename, fsync the directory. */
+async function replaceFile(target: string, data: string | Buffer, mode: number, who: Owner): Promise<void> {
+	const tmp = await writeTemp(target, data, mode, who);
+	try {
+		await rename(tmp, target);
+	} catch (error) {
+		await rm(tmp, {force: true});
+		throw error;
+	}
+	await syncDir(dirname(target));
+}
+
+/** Reads a regular file (never through a link) with its owner and mode. */
+async function readWithStat(full: string, path: string): Promise<{data: Buffer; s: Stats}> {
+	const fh = await open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+		throw error.code === 'ELOOP' ? new FileError(notRegular(path, 'a symbolic link')) : error;
+	});
+	try {
+		const s = await fh.stat();
+		if (!s.isFile()) throw new FileError(notRegular(path, kindOf(s)));
+		return {data: await fh.readFile(), s};
+	} finally {
+		await fh.close();
+	}
+}
+
+/** Creates a directory (and its parents) when absent; refuses one that is a link or not a directory. */
+async function makeRealDir(full: string, path: string, mode?: number): Promise<void> {
+	await mkdir(full, {recursive: true, mode});
+	const s = await lstat(full);
+	if (!s.isDirectory())
+		throw new FileError(`${path} is ${kindOf(s)}, not a directory: mailwizard refuses to write through it (someone may have planted it). Nothing was changed; look at it, remove it, and run again.`);
+}
+
+/** Keeps a copy of the file being replaced, with its owner and mode, in a root-only directory. */
+async function backupOf(root: string, path: string, backupStamp: string): Promise<string> {
+	const backup = onRoot(root, join(BACKUP_DIR, backupStamp, path));
+	await makeRealDir(dirname(backup), join(BACKUP_DIR, backupStamp, dirname(path)), 0o700);
+	const {data, s} = await readWithStat(onRoot(root, path), path);
+	// The first backup of a run is the state before the run: kept when a step writes a file twice.
+	if (await lstatOf(backup)) return backup;
+	await replaceFile(backup, data, s.mode & 0o7777, {uid: s.uid, gid: s.gid});
+	return backup;
+}
+
 /**
  * Writes a file the careful way. Returns the backup path of the replaced file, if any.
  * A failed validation leaves the old file untouched; a failed verify restores it.
  */
 export async function writeFileAction(root: string, exec: Exec, a: FileAction, backupStamp: string): Promise<string | undefined> {
 	const target = onRoot(root, a.path);
-	await mkdir(dirname(target), {recursive: true});
+	await makeRealDir(dirname(target), dirname(a.path));
 	const content = isGenerated(a.content) ? generate(a.content) : a.content;
 	// Placeholders (a password not known on this run) carry NUL: they may be printed, never written.
 	if (content.includes('\0')) throw new FileError(`refusing to write ${a.path}: it would contain a placeholder (a password that is not known on this run); give the password file and run again`);
-	const {uid, gid} = await lookupIds(root, a.owner, a.group);
-	const tmp = `${target}.mailwizard-${process.pid}.tmp`;
-	await writeFile(tmp, content, {mode: 0o600});
+	const existing = await lstatOf(target);
+	if (existing && !existing.isFile()) throw new FileError(notRegular(a.path, kindOf(existing)));
+	const tmp = await writeTemp(target, content, a.mode, await lookupIds(root, a.owner, a.group));
 	try {
-		if (uid !== undefined || gid !== undefined) await chown(tmp, uid ?? -1, gid ?? -1);
-		await chmod(tmp, a.mode);
 		if (a.validate) await runCheck(exec, {argv: a.validate.map((x) => x.replace('%s', tmp))}, `checking the new ${a.path} with ${a.validate[0]}`);
 	} catch (error) {
 		await rm(tmp, {force: true});
 		throw error;
 	}
-	let backup: string | undefined;
-	const existed = (await statFile(root, a.path)) !== undefined;
-	if (existed) {
-		backup = onRoot(root, join(BACKUP_DIR, backupStamp, a.path));
-		await mkdir(dirname(backup), {recursive: true, mode: 0o700});
-		await copyFile(target, backup);
-	}
+	const backup = existing
+		? await backupOf(root, a.path, backupStamp).catch(async (error: unknown) => {
+				await rm(tmp, {force: true});
+				throw error;
+			})
+		: undefined;
 	await rename(tmp, target);
+	await syncDir(dirname(target));
 	try {
 		for (const v of a.verify ?? []) await runCheck(exec, v, `verifying ${a.path} with ${v.argv.slice(0, 2).join(' ')}`);
 	} catch (error) {
-		if (backup) await copyFile(backup, target);
-		else await rm(target, {force: true});
+		await restore(root, [{path: a.path, backup}]);
 		throw error;
 	}
 	return backup;
 }
 
-/** Restores files written earlier in a failed step (newest first). */
+/** Restores files written earlier in a failed step (newest first), with their old owner and mode. */
 export async function restore(root: string, written: ReadonlyArray<{path: string; backup?: string}>): Promise<void> {
 	for (const w of [...written].reverse()) {
-		if (w.backup) await copyFile(w.backup, onRoot(root, w.path));
-		else await rm(onRoot(root, w.path), {force: true});
+		if (w.backup) {
+			const {data, s} = await readWithStat(w.backup, w.backup);
+			await replaceFile(onRoot(root, w.path), data, s.mode & 0o7777, {uid: s.uid, gid: s.gid});
+		} else await rm(onRoot(root, w.path), {force: true});
 	}
 }
 
+/** Creates or fixes a directory: its owner and mode are set on the opened directory, never through a link. */
 export async function ensureDir(root: string, path: string, mode: number, owner?: string, group?: string): Promise<void> {
 	const target = onRoot(root, path);
-	await mkdir(target, {recursive: true});
+	await makeRealDir(target, path);
 	const {uid, gid} = await lookupIds(root, owner, group);
-	if (uid !== undefined || gid !== undefined) await chown(target, uid ?? -1, gid ?? -1);
-	await chmod(target, mode);
+	const fh = await open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+		throw error.code === 'ELOOP' || error.code === 'ENOTDIR'
+			? new FileError(`${path} is a symbolic link, not a directory: mailwizard refuses to change it. Nothing was changed; look at it, remove it, and run again.`)
+			: error;
+	});
+	try {
+		if (uid !== undefined || gid !== undefined) await fh.chown(uid ?? -1, gid ?? -1);
+		await fh.chmod(mode);
+	} finally {
+		await fh.close();
+	}
 }
 
 export async function dirDiffers(root: string, path: string, mode: number, owner?: string, group?: string): Promise<boolean> {
+	if (!(await requireRealDir(root, path))) return true;
 	const s = await statFile(root, path);
 	if (!s || s.mode !== mode) return true;
 	try {

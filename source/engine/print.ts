@@ -7,16 +7,51 @@ import type {Resolved, StepPlan} from './plan.ts';
 import {exeOf, serviceCmd} from './services.ts';
 import type {Step} from './types.ts';
 import type {InitSystem} from '../platform/profile.ts';
+import type {SecretEntries} from './types.ts';
 
 export function modeStr(mode: number): string {
 	return `0${mode.toString(8).padStart(3, '0')}`;
 }
 
+const SEPARATOR: Record<Exclude<SecretEntries, 'whole'>, RegExp> = {colon: /:/, word: /\s/, quote: /"/};
+
+/**
+ * The entries of a file that holds secrets, by name (user names, table keys): a line without
+ * its separator is named by its number, so no part of a hash or key is ever a name. Comments
+ * and blank lines are no entries (a commented-out hash is never shown either).
+ */
+export function secretEntries(text: string, kind: Exclude<SecretEntries, 'whole'>): Map<string, string> {
+	const out = new Map<string, string>();
+	text.split('\n').forEach((line, i) => {
+		if (!line.trim() || line.trimStart().startsWith('#')) return;
+		const at = line.search(SEPARATOR[kind]);
+		out.set(at > 0 && line.slice(0, at).trim() ? line.slice(0, at).trim() : `line ${i + 1}`, line);
+	});
+	return out;
+}
+
+/** What changes in a file that holds secrets: entry names only, never a hash or key, old or new. */
+export function secretSummary(kind: SecretEntries, oldText: string | undefined, newText: string): string {
+	if (kind === 'whole') return oldText === undefined ? '(a secret: its content is never shown)\n' : '(a secret: its content changes; neither the old nor the new one is shown)\n';
+	const before = secretEntries(oldText ?? '', kind);
+	const after = secretEntries(newText, kind);
+	const lines: string[] = [];
+	for (const [name, line] of after) {
+		if (!before.has(name)) lines.push(`+ ${name} (added)`);
+		else if (before.get(name) !== line) lines.push(`~ ${name} (changed)`);
+	}
+	for (const name of before.keys()) if (!after.has(name)) lines.push(`- ${name} (removed)`);
+	const head = '(holds secrets: never shown line by line, old or new; the entries that change:)';
+	return `${[head, ...(lines.length ? lines : ['(none: only comments or layout change)'])].join('\n')}\n`;
+}
+
 export function fileDiff(a: Resolved & {kind: 'file'}): string {
 	if (isGenerated(a.content)) return `(generated at apply time: ${a.content.generate}; never shown)\n`;
-	const newText = mask(a.content, a.secrets);
 	if (a.metaOnly) return '(content unchanged)\n';
 	if (a.unreadable) return '(the file exists but this user cannot read it: the difference is computed when mailwizard runs as root)\n';
+	const kind = a.sensitive ?? (a.secrets ? 'whole' : undefined);
+	if (kind) return secretSummary(kind, a.old, a.content);
+	const newText = mask(a.content, a.secrets);
 	if (a.old === undefined) {
 		return newText
 			.split('\n')

@@ -1,6 +1,6 @@
 // Saved progress (conf under --state-dir): which steps are done and when,
 // the pending DNS wait, the answers without secrets. Never a password or a key.
-import {readFileSync, mkdirSync, chmodSync} from 'node:fs';
+import {readFileSync, mkdirSync, chmodSync, lstatSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import Conf from 'conf';
 import type {ExpectedRecord} from '../dns/types.ts';
@@ -27,6 +27,38 @@ export type State = {
 
 const EMPTY = (): StateData => ({version: 1, steps: {}});
 
+/** A state directory that is not mailwizard's: the CLI exits 2 (usage) and changes nothing. */
+export class StateDirError extends Error {
+	override name = 'StateDirError';
+}
+
+/** What mailwizard keeps in its state directory (conf writes state.json through a temp file). */
+const OURS = /^(state\.json(\..+)?|lock)$/;
+
+/**
+ * Creates the state directory 0700, or takes an existing one only when it is mailwizard's:
+ * a real directory (not a link), owned by this user, holding nothing but state.json and lock.
+ * Anything else (--state-dir /tmp) is refused, never chmod'ed.
+ */
+export function prepareStateDir(dir: string): void {
+	let s;
+	try {
+		s = lstatSync(dir);
+	} catch {
+		mkdirSync(dir, {recursive: true, mode: 0o700});
+		chmodSync(dir, 0o700); // the umask may have taken bits off; this directory is ours
+		return;
+	}
+	const why = `--state-dir ${dir}`;
+	if (s.isSymbolicLink() || !s.isDirectory()) throw new StateDirError(`${why} is not a directory (a symbolic link or a file): give a directory only mailwizard uses`);
+	const uid = process.geteuid?.() ?? 0;
+	if (s.uid !== uid) throw new StateDirError(`${why} is owned by uid ${s.uid}, not by ${uid === 0 ? 'root' : `uid ${uid}`}: give a directory only mailwizard uses (it is created 0700 when absent)`);
+	const others = readdirSync(dir).filter((n) => !OURS.test(n));
+	if (others.length)
+		throw new StateDirError(`${why} holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give a directory only mailwizard uses (it is created 0700 when absent)`);
+	if ((s.mode & 0o7777) !== 0o700) chmodSync(dir, 0o700);
+}
+
 /** Opens the state. Read-only (dry run, status) never creates the directory or file. */
 export function openState(dir: string, readOnly: boolean): State {
 	const file = join(dir, 'state.json');
@@ -46,8 +78,7 @@ export function openState(dir: string, readOnly: boolean): State {
 			},
 		};
 	}
-	mkdirSync(dir, {recursive: true, mode: 0o700});
-	chmodSync(dir, 0o700);
+	prepareStateDir(dir);
 	const conf = new Conf<StateData>({cwd: dir, configName: 'state', projectName: 'mailwizard', defaults: EMPTY(), clearInvalidConfig: false});
 	return {
 		file,

@@ -11,6 +11,8 @@ import type {ExpectedRecord} from '../dns/types.ts';
 /** How to generate content that must not exist before apply (private keys). */
 export type Generated = {readonly generate: 'rsa-2048-pkcs8'};
 
+export type SecretEntries = 'colon' | 'word' | 'quote' | 'whole';
+
 export type FileAction = {
 	readonly kind: 'file';
 	readonly path: string;
@@ -21,6 +23,14 @@ export type FileAction = {
 	readonly why: string;
 	/** Substrings of content to mask in every printed form (dry run, diffs, logs). */
 	readonly secrets?: readonly string[];
+	/**
+	 * The file holds secrets (hashes, keys): the plan never shows its lines, old or new, only
+	 * the names of the entries that change. An entry is named by the text before the first ':'
+	 * (Dovecot users), its first word (smtpd tables), the text before the first '"' (srs key
+	 * lines); 'whole': the file is one secret (a private key). A file with secrets and no
+	 * sensitive is treated as 'whole'.
+	 */
+	readonly sensitive?: SecretEntries;
 	/** Checks the temp file before it replaces the real one; %s is the temp path. */
 	readonly validate?: readonly string[];
 	/** Checks run after the rename; a failure restores the previous file. */

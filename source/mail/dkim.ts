@@ -3,11 +3,14 @@ import {createPrivateKey, createPublicKey} from 'node:crypto';
 import type {Answers} from '../answers.ts';
 import {buildRecords} from '../dns/records.ts';
 import type {ExpectedRecord} from '../dns/types.ts';
-import {readText} from '../engine/files.ts';
-import type {Ctx} from '../engine/types.ts';
+import {basename} from 'node:path';
+import {readFromDir, readRegular} from '../engine/files.ts';
+import {StepError, type Ctx} from '../engine/types.ts';
 import {dkimKeyPath} from '../../templates/rspamd.ts';
+import {DKIM_DIR, OLD_DKIM_DIR} from './paths.ts';
 
-export type DkimKey = {readonly path: string; readonly pem?: string; readonly publicKeyDer?: Buffer};
+/** from: the old path the key is moved from (copied, never regenerated: its public half is published). */
+export type DkimKey = {readonly path: string; readonly pem?: string; readonly publicKeyDer?: Buffer; readonly from?: string};
 
 /**
  * Reads the DKIM key from disk; its public half feeds the DNS records. One key signs
@@ -15,14 +18,36 @@ export type DkimKey = {readonly path: string; readonly pem?: string; readonly pu
  */
 export async function readDkimKey(ctx: Pick<Ctx, 'root'>, a: Answers): Promise<DkimKey> {
 	const path = dkimKeyPath(a.domain, a.dkim.selector);
-	const pem = await readText(ctx.root, path);
+	// Not readable (a dry run as a normal user): unknown, as before. A link or a FIFO: refused.
+	let pem = await readRegular(ctx.root, path).catch(unlessRefused);
+	const from = pem === undefined ? await oldKey(ctx, basename(path)) : undefined;
+	if (from) pem = from.pem;
 	let publicKeyDer: Buffer | undefined;
 	if (pem) {
 		try {
 			publicKeyDer = createPublicKey(createPrivateKey(pem)).export({type: 'spki', format: 'der'});
 		} catch {}
 	}
-	return {path, pem, publicKeyDer};
+	return {path, pem, publicKeyDer, from: from?.path};
+}
+
+function unlessRefused(error: unknown): undefined {
+	if (error instanceof StepError) throw error;
+	return undefined;
+}
+
+/** A key at the old path, to move: only a regular file root wrote (a planted one is refused). */
+async function oldKey(ctx: Pick<Ctx, 'root'>, name: string): Promise<{path: string; pem: string} | undefined> {
+	const path = `${OLD_DKIM_DIR}/${name}`;
+	const f = await readFromDir(ctx.root, OLD_DKIM_DIR, name).catch(unlessRefused);
+	if (!f) return undefined;
+	if (f.uid !== 0 || f.nlink !== 1) {
+		throw new StepError(
+			`The DKIM key ${path} is not a file root wrote (owner uid ${f.uid}, ${f.nlink} links): someone else may have planted it.`,
+			`Nothing was changed or published. If it is the key mailwizard made, check it and move it to ${DKIM_DIR}/${name} (root:_rspamd 0640) yourself; else remove it and run again.`,
+		);
+	}
+	return {path, pem: f.text};
 }
 
 /** The records to publish, built from the answers and the public half of the key on disk. */

@@ -485,6 +485,43 @@ export function makeLane(cfg: LaneConfig) {
 		});
 	}
 
+	// ------------------------------------------------------------------ planted links (issue 14 #2)
+
+	/**
+	 * The layout before issue 14 kept the key in /var/lib/rspamd/dkim, a directory the _rspamd
+	 * user can change: a link planted there as the key must make the re-run stop, name the file,
+	 * publish nothing and leave what it points at (the TLS key) as it is.
+	 */
+	function plantedDkimLink(): void {
+		test.serial('refuse: a symlink planted as the DKIM key makes the re-run stop with a clear message and publish nothing', async (t) => {
+			t.timeout(2 * WIZARD_TIMEOUT_MS + 60_000);
+			if (!needWizard(t)) return;
+			const key = '/etc/rspamd/dkim/example.test.mail.key';
+			const old = '/var/lib/rspamd/dkim/example.test.mail.key';
+			const tlsKey = () => lab().exec('mx', ['sh', '-c', `sha256sum ${MX_TLS.key}; stat -c '%a %U:%G' ${MX_TLS.key}`]);
+			const tlsBefore = (await tlsKey()).stdout;
+			const plant = await lab().exec('mx', [
+				'sh',
+				'-c',
+				`mv ${key} /root/dkim.saved && { [ ! -e /var/lib/rspamd/dkim ] || mv /var/lib/rspamd/dkim /root/dkim.old-dir; } && install -d -o _rspamd -g _rspamd -m 0750 /var/lib/rspamd/dkim && ln -s ${MX_TLS.key} ${old} && chown -h _rspamd:_rspamd ${old}`,
+			]);
+			t.is(plant.exitCode, 0, plant.stderr);
+			try {
+				const r = await wizard(t, WIZARD, 'wizard run with a planted link');
+				logRun(t, r, 20);
+				t.not(r.exitCode, 0, 'the run stops');
+				t.regex(r.stdout + r.stderr, /\/var\/lib\/rspamd\/dkim\/example\.test\.mail\.key is a symbolic link, not a regular file/);
+				const z = await wizard(t, [NODE, DIST, 'dns', '--zone', '--answers', ANSWERS, '--state-dir', STATE, '--resolver', NET.dns], 'dns --zone with a planted link');
+				t.not(z.exitCode, 0);
+				t.notRegex(z.stdout, /DKIM1/, 'no DKIM record is published');
+				t.false(existsSync(lab().hostPath('mx', key)), 'nothing copied where Rspamd signs from');
+				t.is((await tlsKey()).stdout, tlsBefore, 'the TLS key: same bytes, same mode and owner');
+			} finally {
+				await lab().exec('mx', ['sh', '-c', `rm -f ${old} && rmdir /var/lib/rspamd/dkim; mv /root/dkim.saved ${key}; [ ! -e /root/dkim.old-dir ] || mv /root/dkim.old-dir /var/lib/rspamd/dkim`]);
+			}
+		});
+	}
+
 	// ------------------------------------------------------------------ the end
 
 	function cleanup(): void {
@@ -512,6 +549,7 @@ export function makeLane(cfg: LaneConfig) {
 		send();
 		receive();
 		refuse();
+		plantedDkimLink();
 		cleanup();
 	}
 

@@ -41,7 +41,10 @@ const KEPT_PATHS = [
 	'root/alice.pass',
 	'root/bob.pass',
 ];
+/** Where mailwizard kept the key before issue 14 (a directory _rspamd owns): the Debian 12 server is set up so. */
 const DKIM_KEY = '/var/lib/rspamd/dkim/example.test.mail.key';
+/** Where it is kept now (only root writes): the re-run moves the key there, byte for byte. */
+const DKIM_KEY_NOW = '/etc/rspamd/dkim/example.test.mail.key';
 /** Files whose bytes must survive the re-run. */
 const SAME = {
 	dkimKey: DKIM_KEY,
@@ -142,6 +145,13 @@ if (unavailable) {
 		t.deepEqual(f.folders?.INBOX?.tokens, [tokens.inbox]);
 		const maildir = await l.exec('mx', ['sh', '-c', 'cd /var/vmail/alice/Maildir && find . -maxdepth 2 | sort']);
 		t.log(`alice's Maildir on Debian 12 (Dovecot ${before.dovecot12}):\n${maildir.stdout}`);
+		// The key where releases before issue 14 kept it: the re-run on 13 must move it, never make a new one.
+		const oldLayout = await l.exec('mx', [
+			'sh',
+			'-c',
+			`install -d -o root -g _rspamd -m 0750 /var/lib/rspamd/dkim && mv ${DKIM_KEY_NOW} ${DKIM_KEY} && rmdir /etc/rspamd/dkim && sed -i 's#${DKIM_KEY_NOW}#${DKIM_KEY}#' /etc/rspamd/local.d/dkim_signing.conf`,
+		]);
+		t.is(oldLayout.exitCode, 0, oldLayout.stderr);
 		// The server's files, owners by name (the ids of system users differ between 12 and 13).
 		before.vmail = (await l.exec('mx', ['getent', 'passwd', 'vmail'])).stdout.trim().split(':');
 		const tar = await l.exec('mx', ['tar', '-C', '/', '-cpf', '/tmp/mailwizard-debian12.tar', ...KEPT_PATHS]);
@@ -228,7 +238,13 @@ if (unavailable) {
 		t.regex(r.stdout, /mailwizard-bookworm-backports/, 'the backports source is removed');
 		t.regex(r.stdout, /apt-mark unhold opensmtpd-filter-rspamd/, 'the hold is lifted');
 		t.notRegex(r.stdout, /(create|update) \/etc\/dovecot\/users/, 'the users file (hashes) stays');
-		t.notRegex(r.stdout, /(create|update) \/var\/lib\/rspamd\/dkim\//, 'the DKIM key stays');
+		t.notRegex(r.stdout, /(create|update) \/var\/lib\/rspamd\/dkim\//, 'the DKIM key at the old path is left as it is');
+		t.regex(
+			r.stdout,
+			/create \/etc\/rspamd\/dkim\/example\.test\.mail\.key \(0640 root:_rspamd\): the DKIM key, moved unchanged from \/var\/lib\/rspamd\/dkim/,
+			'the key moves to where only root writes',
+		);
+		t.notRegex(r.stdout, /PRIVATE KEY|generated at apply time/, 'never a new key, never its text');
 		t.notRegex(r.stdout, /(create|update) \/etc\/smtpd\/(srs\.conf|passwds)/, 'the SRS keys and smtpd hashes stay');
 		t.notRegex(r.stdout, /apt-get (update|install)/, 'nothing to install');
 	});
@@ -258,6 +274,8 @@ if (unavailable) {
 		if (!lane13.needWizard(t)) return;
 		const l = lab13();
 		t.deepEqual(await hashes(l, Object.keys(SAME) as (keyof typeof SAME)[]), before.hashes12, 'byte-identical');
+		t.is<string | undefined, string | undefined>(sha(readFileSync(l.hostPath('mx', DKIM_KEY_NOW), 'latin1')), before.hashes12.dkimKey, 'the key moved from the old path is the same key');
+		t.regex(await l.readFile('mx', '/etc/rspamd/local.d/dkim_signing.conf'), new RegExp(`path = "${DKIM_KEY_NOW}"`), 'Rspamd signs with the moved key');
 		t.false(existsSync(l.hostPath('mx', BACKPORTS_FILE)), `${BACKPORTS_FILE} is gone`);
 		t.is((await l.exec('mx', ['apt-mark', 'showhold'])).stdout.trim(), '', 'no held package');
 		t.regex(await l.readFile('mx', '/etc/dovecot/dovecot.conf'), /^dovecot_config_version = 2\.4\.1\n/);
