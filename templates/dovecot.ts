@@ -41,12 +41,13 @@ const MAILBOXES = `namespace inbox {
 }`;
 
 const SERVICES = `service lmtp {
-  # OpenSMTPD delivers as its own user (opensmtpd), not as vmail: the socket stays
-  # at Dovecot's default mode, as in the guide. It is a local socket only.
+  # OpenSMTPD delivers through its mail.lmtp helper, run as the user its virtual table
+  # maps every mailbox to: vmail. Only vmail may connect: another local account that
+  # could would put mail into any mailbox, past smtpd and Rspamd.
   unix_listener lmtp {
     user = vmail
     group = vmail
-    mode = 0666
+    mode = 0600
   }
 }
 
