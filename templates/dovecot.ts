@@ -41,13 +41,14 @@ const MAILBOXES = `namespace inbox {
 }`;
 
 const SERVICES = `service lmtp {
-  # OpenSMTPD delivers through its mail.lmtp helper, run as the user its virtual table
-  # maps every mailbox to: vmail. Only vmail may connect: another local account that
-  # could would put mail into any mailbox, past smtpd and Rspamd.
+  # OpenSMTPD delivers through its mail.lmtp helper, which runs as opensmtpd:opensmtpd
+  # (seen in the lab: setresuid to opensmtpd, although its log says user=vmail). Only
+  # vmail and the group opensmtpd may connect: any other local account that could
+  # would put mail into any mailbox, past smtpd and Rspamd.
   unix_listener lmtp {
     user = vmail
-    group = vmail
-    mode = 0600
+    group = opensmtpd
+    mode = 0660
   }
 }
 

@@ -107,18 +107,18 @@ test('Rspamd: only authenticated mail is signed (not mail from local or private 
 	);
 });
 
-test('Dovecot 2.3 and 2.4: only vmail (the user smtpd runs mail.lmtp as) may connect to the LMTP socket', (t) => {
+test('Dovecot 2.3 and 2.4: only vmail and the group opensmtpd (smtpd runs mail.lmtp as opensmtpd) may connect to the LMTP socket', (t) => {
 	const v: DovecotVars = {domain: 'example.test', cert: '/c', key: '/k', usersFile: '/etc/dovecot/users', vmailHome: '/var/vmail', scheme: 'ARGON2ID', firstValidUid: 500};
 	for (const dialect of ['2.3', '2.4'] as const) {
 		const conf = DOVECOT_CONF[dialect](v);
 		const listener = /unix_listener lmtp \{([^}]*)\}/.exec(conf)?.[1] ?? '';
 		t.regex(listener, /^\s*user = vmail$/m, dialect);
-		t.regex(listener, /^\s*group = vmail$/m, dialect);
-		t.regex(listener, /^\s*mode = 0600$/m, dialect);
+		t.regex(listener, /^\s*group = opensmtpd$/m, dialect);
+		t.regex(listener, /^\s*mode = 0660$/m, dialect);
 		t.notRegex(conf, /mode = 06[0-7][1-7]/, `${dialect}: no socket writable by others`);
 	}
 	for (const profile of [DEBIAN12, DEBIAN13]) {
 		const plan = dovecot.plan(answers(), {scheme: 'ARGON2ID', hashes: [{name: 'alice', hash: '{X}a', source: 'kept'}]} as never, profile);
-		t.regex(String(file(plan, '/etc/dovecot/dovecot.conf')?.content), /unix_listener lmtp \{\s*user = vmail\s*group = vmail\s*mode = 0600\s*\}/);
+		t.regex(String(file(plan, '/etc/dovecot/dovecot.conf')?.content), /unix_listener lmtp \{\s*user = vmail\s*group = opensmtpd\s*mode = 0660\s*\}/);
 	}
 });
