@@ -2,7 +2,7 @@
 export function dkimSigningConf(domains: ReadonlyArray<{domain: string; selector: string; path: string}>): string {
 	const blocks = domains.map((d) => `  ${d.domain} {\n    path = "${d.path}";\n    selector = "${d.selector}";\n  }`).join('\n');
 	return `# Managed by mailwizard.
-# Only mail from an authenticated user is signed: smtpd's senders table has already
+# Only mail from an authenticated user is signed: smtpd's sendas table has already
 # checked that the user owns the envelope sender, and masquerade made the From header
 # match it. Mail from private or local addresses without a login is not signed.
 sign_authenticated = true;
