@@ -5,7 +5,7 @@ import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
 import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
 import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
-import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {SMTPD_PATHS, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
 
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
@@ -116,6 +116,12 @@ export const opensmtpd: Step<SmtpdFacts> = {
 			table(SMTPD_PATHS.domains, domains, 'domains', 'the domains this server receives mail for'),
 			table(SMTPD_PATHS.recipients, recipients(a), 'recipients', 'every address that exists: anything else is refused at RCPT (no backscatter)'),
 			table(SMTPD_PATHS.virtuals, virtuals(a), 'virtuals', 'users go to their mailbox (LMTP), aliases to their targets'),
+			table(
+				SMTPD_PATHS.sendas,
+				sendersLines({users: a.users.map((u) => u.name), domains, aliases: a.aliases}),
+				'sendas',
+				'who may send as which address on 465/587: each user as their own address and the aliases that reach them, in every domain',
+			),
 			table(SMTPD_PATHS.passwds, passwds, 'passwds', 'submission logins (full address or bare name), crypt(3) hashes from smtpctl encrypt', 0o640, 'opensmtpd'),
 			{
 				kind: 'file',

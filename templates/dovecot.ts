@@ -41,12 +41,14 @@ const MAILBOXES = `namespace inbox {
 }`;
 
 const SERVICES = `service lmtp {
-  # OpenSMTPD delivers as its own user (opensmtpd), not as vmail: the socket stays
-  # at Dovecot's default mode, as in the guide. It is a local socket only.
+  # OpenSMTPD delivers through its mail.lmtp helper, which runs as opensmtpd:opensmtpd
+  # (seen in the lab: setresuid to opensmtpd, although its log says user=vmail). Only
+  # vmail and the group opensmtpd may connect: any other local account that could
+  # would put mail into any mailbox, past smtpd and Rspamd.
   unix_listener lmtp {
     user = vmail
-    group = vmail
-    mode = 0666
+    group = opensmtpd
+    mode = 0660
   }
 }
 

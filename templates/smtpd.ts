@@ -19,6 +19,7 @@ export const SMTPD_PATHS = {
 	passwds: '/etc/smtpd/passwds',
 	virtuals: '/etc/smtpd/virtuals',
 	recipients: '/etc/smtpd/recipients',
+	sendas: '/etc/smtpd/sendas',
 	domains: '/etc/smtpd/domains',
 	mailname: '/etc/mailname',
 } as const;
@@ -40,6 +41,7 @@ table domains file:${SMTPD_PATHS.domains}
 table passwds file:${SMTPD_PATHS.passwds}
 table virtuals file:${SMTPD_PATHS.virtuals}
 table recipients file:${SMTPD_PATHS.recipients}
+table sendas file:${SMTPD_PATHS.sendas}
 
 # Clients without (matching) reverse DNS are refused at connect.
 filter "rdns" phase connect match !rdns disconnect "550 DNS error"
@@ -49,9 +51,11 @@ filter "rspamd" proc-exec "${v.filterRspamd}"
 
 # Inbound from other servers: TLS offered, never required.
 ${on} port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rspamd" }
-# Submission from clients: TLS and authentication required.
-${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
-${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> filter "rspamd"
+# Submission from clients: TLS and authentication required. A user sends only as the
+# addresses the table sendas gives them (MAIL FROM refused otherwise), and "masquerade"
+# rewrites the From header to that sender, so nobody gets another user's signature.
+${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
+${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
 ${
 	v.iface
 		? `# Mail from programs on this server (cron, monitoring).
@@ -82,4 +86,46 @@ export type VirtualEntry = {readonly address: string; readonly targets: readonly
 
 export function tableFile(lines: readonly string[]): string {
 	return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+export type SendersVars = {
+	/** The users' names (local parts). */
+	readonly users: readonly string[];
+	/** Every domain of the server, the main one first. */
+	readonly domains: readonly string[];
+	/** local part -> targets: local names (users or aliases) or external addresses. */
+	readonly aliases: Readonly<Record<string, readonly string[]>>;
+};
+
+/**
+ * The users each alias delivers to, followed through aliases of aliases (external targets
+ * reach nobody). Each alias is resolved once: linear in the size of the alias graph.
+ */
+export function aliasOwners(v: Pick<SendersVars, 'users' | 'aliases'>): Map<string, ReadonlySet<string>> {
+	const users = new Set(v.users);
+	const memo = new Map<string, Set<string>>();
+	const reach = (local: string): Set<string> => {
+		const known = memo.get(local);
+		if (known) return known;
+		const out = new Set<string>();
+		memo.set(local, out); // the answers refuse loops; this only keeps a loop finite
+		if (users.has(local)) out.add(local);
+		else if (Object.hasOwn(v.aliases, local)) for (const t of v.aliases[local]!) if (!t.includes('@')) for (const u of reach(t)) out.add(u);
+		return out;
+	};
+	return new Map(Object.keys(v.aliases).map((local) => [local, reach(local)]));
+}
+
+/**
+ * The sendas table (smtpd.conf: "senders <sendas>"; "senders" itself is a keyword there): each login smtpd accepts (as in the passwds table: the full address in
+ * every domain, then the bare name) maps to the addresses that user may send as: their own
+ * name and the aliases that deliver to them, in every domain. A catch-all grants nothing.
+ */
+export function sendersLines(v: SendersVars): string[] {
+	const owned = new Map(v.users.map((u) => [u, [u]]));
+	for (const [alias, users] of aliasOwners(v)) for (const u of users) owned.get(u)?.push(alias);
+	return v.users.flatMap((u) => {
+		const addresses = v.domains.flatMap((d) => owned.get(u)!.map((local) => `${local}@${d}`)).join(', ');
+		return [...v.domains.map((d) => `${u}@${d}`), u].map((login) => `${login} ${addresses}`);
+	});
 }

@@ -6,6 +6,7 @@ import {createHash, createPublicKey} from 'node:crypto';
 import type {Answer, RecordType} from 'dns-packet';
 import {dataString, formatServer, normName, parseServer, query, QueryError, ttlOf, txtJoined, type DnsResponse, type QueryOptions, type Server} from './client.ts';
 import {ipv6Hex} from './records.ts';
+import {printable} from '../text/safe.ts';
 import type {CheckOptions, CheckReport, ExpectedRecord, RecordCheck, RecordState, ServerResult} from './types.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -495,6 +496,20 @@ export function mergeReports(reports: readonly CheckReport[], durationMs: number
 	};
 }
 
+/**
+ * The report with everything the DNS told (found values, names of servers, errors) made
+ * printable: a TXT record holding ESC[2J must not clear the operator's screen.
+ */
+export function printableReport(report: CheckReport): CheckReport {
+	const result = (r: ServerResult): ServerResult => ({...r, server: printable(r.server), ...(r.detail === undefined ? {} : {detail: printable(r.detail)})});
+	return {
+		...report,
+		servers: report.servers.map(printable),
+		checks: report.checks.map((c) => ({...c, results: c.results.map(result)})),
+		problems: report.problems.map(printable),
+	};
+}
+
 function byZone(records: readonly ExpectedRecord[]): Map<string, ExpectedRecord[]> {
 	const zones = new Map<string, ExpectedRecord[]>();
 	for (const r of records) zones.set(r.zone, [...(zones.get(r.zone) ?? []), r]);
@@ -514,7 +529,7 @@ export async function checkRecords(records: readonly ExpectedRecord[], options: 
 	const zones = [...byZone(records)];
 	const reports = await Promise.all(zones.map(([zone, rs]) => checkZone(zone, rs, options, resolvers)));
 	if (reports.length === 0) return {zone: '', servers: [], checks: [], complete: true, problems: [], durationMs: 0};
-	return mergeReports(reports, Math.round(performance.now() - started));
+	return printableReport(mergeReports(reports, Math.round(performance.now() - started)));
 }
 
 /** Asks recursive resolvers for every record (after the authoritative servers agree). */
@@ -522,12 +537,12 @@ export async function checkViaResolvers(records: readonly ExpectedRecord[], reso
 	const started = performance.now();
 	const servers = parseResolvers(resolvers);
 	const checks = await viaResolvers(records, servers, ctxOf({...options, resolvers}));
-	return {
+	return printableReport({
 		zone: [...byZone(records).keys()].join(', '),
 		servers: servers.map((s) => `resolver ${formatServer(s)}`),
 		checks,
 		complete: checks.filter((c) => c.record.publishable).every((c) => c.state === 'ok'),
 		problems: [],
 		durationMs: Math.round(performance.now() - started),
-	};
+	});
 }

@@ -2,6 +2,7 @@
 // outbound port 25, and blocklists. Every target is configurable (tests use the lab).
 import {Resolver} from 'node:dns/promises';
 import {connect} from 'node:net';
+import {printable} from '../text/safe.ts';
 
 export function resolverFor(servers: readonly string[], timeoutMs = 2000, tries = 2): Resolver {
 	const r = new Resolver({timeout: timeoutMs, tries});
@@ -16,7 +17,7 @@ export async function checkPtr(r: Resolver, ip: string, hostname: string): Promi
 	try {
 		// resolvePtr, not reverse(): reverse() says ENOTFOUND even when no DNS server answers.
 		const arpa = ip.includes(':') ? `${reversed(ip)}.ip6.arpa` : `${reversed(ip)}.in-addr.arpa`;
-		names = (await r.resolvePtr(arpa)).map((n) => n.toLowerCase().replace(/\.$/, ''));
+		names = (await r.resolvePtr(arpa)).map((n) => printable(n.toLowerCase().replace(/\.$/, '')));
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		return {
@@ -67,7 +68,8 @@ export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise
 		if (answer.some((a) => a.startsWith('127.255.255.'))) return {ok: true, what, detail: `the list refused the query (${answer.join(', ')}): no verdict`};
 		let reason = '';
 		try {
-			reason = (await r.resolveTxt(`${reversed(ip)}.${zone}`)).map((t) => t.join('')).join(' ');
+			// The list's words, shown on the terminal: control characters made visible.
+			reason = printable((await r.resolveTxt(`${reversed(ip)}.${zone}`)).map((t) => t.join('')).join(' '));
 		} catch {}
 		return {
 			ok: false,
@@ -102,7 +104,7 @@ export function probePort25(host: string, port = 25, timeoutMs = 5000): Promise<
 		);
 		socket.on('data', (d) => {
 			banner += d.toString();
-			if (banner.includes('\n')) done({ok: /^220/.test(banner), what, detail: `banner: ${banner.split('\n')[0]!.trim()}`});
+			if (banner.includes('\n')) done({ok: /^220/.test(banner), what, detail: `banner: ${printable(banner.split('\n')[0]!.trim())}`});
 		});
 		socket.on('error', (e: NodeJS.ErrnoException) =>
 			done({ok: false, what, detail: e.code ?? e.message, fix: e.code === 'ECONNREFUSED' ? undefined : "check the network and your provider's port 25 policy"}),

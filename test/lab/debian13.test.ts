@@ -6,6 +6,7 @@ import test from 'ava';
 import {labUnavailable, NET} from './lab.ts';
 import {ANSWERS, DIST, STATE, makeLane, tail} from './assertions.ts';
 import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lane.ts';
+import {security} from './security.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -80,5 +81,6 @@ if (unavailable) {
 	lane.send();
 	lane.receive();
 	lane.refuse();
+	security(lane);
 	lane.cleanup();
 }

@@ -21,7 +21,20 @@ if (unavailable) {
 	lane.hooks();
 	lane.wizardRuns();
 
-	test.serial('recipients: a re-run that only adds an alias rewrites the two tables and reloads them; nothing restarts', async (t) => {
+	/** Authenticated submission on 587 with MAIL FROM `from` (issue 14: the sendas table). */
+	const submitAs = (who: 'alice' | 'bob', from: string) =>
+		lane.lab().client<{ok: boolean; stage?: string; response?: [number, string]}>('submit', {
+			port: 587,
+			mode: 'starttls',
+			user: `${who}@example.test`,
+			password: lane.PASSWORDS[who],
+			from,
+			to: ['carol@remote.test'],
+			subject: `sendas ${tag()}`,
+			token: tag(),
+		});
+
+	test.serial('recipients: a re-run that only adds an alias rewrites the three tables (recipients, virtuals, sendas) and reloads them; nothing restarts', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
 		const before = await l.exec('mx', ['sh', '-c', PIDS]);
@@ -30,7 +43,7 @@ if (unavailable) {
 		lane.logRun(t, r, 40);
 		t.is(r.exitCode, 0);
 		const writes = [...r.stdout.matchAll(/^\s+write (\S+)$/gm)].map((m) => m[1]);
-		t.deepEqual(writes, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals']);
+		t.deepEqual(writes, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals', '/etc/smtpd/sendas']);
 		t.notRegex(r.stdout, /^\s+(restart|start) /m, 'no service restarted');
 		t.is((await l.exec('mx', ['sh', '-c', PIDS])).stdout, before.stdout, 'the same daemons still run');
 		const token = tag();
@@ -38,9 +51,12 @@ if (unavailable) {
 		t.is(s.rcpts[0]?.[0], 250, JSON.stringify(s));
 		const hits = await lane.maildirHits(token);
 		t.true(hits.length === 1 && hits[0]!.startsWith('/bob/Maildir/'), `delivered to bob: ${hits.join(', ')}`);
+		// The reloaded sendas table: bob may now send as sales@ (without a restart).
+		const sent = await submitAs('bob', 'sales@example.test');
+		t.true(sent.ok, JSON.stringify(sent));
 	});
 
-	test.serial("recipients: with catch_all an unknown address is accepted and lands in its user's mailbox", async (t) => {
+	test.serial("recipients: with catch_all an unknown address is accepted and lands in its user's mailbox; its user still cannot send as it", async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
 		const unknown = `nobody-${tag()}@example.test`;
@@ -56,6 +72,10 @@ if (unavailable) {
 		t.is(s.rcpts[0]?.[0], 250, JSON.stringify(s));
 		const hits = await lane.maildirHits(token);
 		t.true(hits.length === 1 && hits[0]!.startsWith('/alice/Maildir/'), `delivered to alice: ${hits.join(', ')}`);
+		// A catch-all delivers every address to alice; it does not let her send as any of them.
+		const sent = await submitAs('alice', unknown);
+		t.false(sent.ok, JSON.stringify(sent));
+		t.is(sent.response?.[0], 530, JSON.stringify(sent));
 		const q = await l.exec('mx', ['smtpctl', 'show', 'queue']);
 		t.is(q.stdout.trim(), '', 'nothing stuck in the queue');
 	});

@@ -9,7 +9,7 @@ import {performance} from 'node:perf_hooks';
 import {ensureTrixieRoot, readVersions, type TrixieVersions} from '../lab/debian13/root.ts';
 import {openTrixieOverlay, type Sandbox} from '../lab/debian13/overlay.ts';
 import {DOVECOT_CONF, lint24, usersFile, type DovecotVars} from '../../templates/dovecot.ts';
-import {SMTPD_PATHS, smtpdConf, srsConf, tableFile} from '../../templates/smtpd.ts';
+import {SMTPD_PATHS, sendersLines, smtpdConf, srsConf, tableFile} from '../../templates/smtpd.ts';
 import {recipients, virtuals} from '../../source/mail/addresses.ts';
 import {DKIM_DIR, DOVECOT_PATHS, FILTER_RSPAMD, LMTP_SOCKET, RSPAMD_DKIM_CONF} from '../../source/mail/paths.ts';
 import {dkimKeyPath, dkimSigningConf} from '../../templates/rspamd.ts';
@@ -296,7 +296,7 @@ serial('Dovecot 2.4 trap: "= </path" passes doveconf -n; lint24 catches it; the 
 	}
 });
 
-serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, and take the $y$ hash for AUTH', async (t) => {
+serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, take the $y$ hash for AUTH, and refuse MAIL FROM an address the user does not own', async (t) => {
 	const l = need();
 	const {sb} = l;
 	const a = answers();
@@ -309,6 +309,7 @@ serial('OpenSMTPD 7.6: smtpdConf and its tables pass smtpd -n, start, and take t
 	await sb.write(SMTPD_PATHS.recipients, tableFile(recipients(a)));
 	await sb.write(SMTPD_PATHS.virtuals, tableFile(virtuals(a)));
 	await sb.write(SMTPD_PATHS.passwds, tableFile(passwds), 0o640, 'root:opensmtpd');
+	await sb.write(SMTPD_PATHS.sendas, tableFile(sendersLines({users: a.users.map((u) => u.name), domains, aliases: a.aliases})));
 	const render = (iface?: string) => smtpdConf({hostname: a.hostname, domains, cert: CERT, key: KEY, iface, catchAll: false, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET});
 
 	// Every address (no interface holds the answered address).
@@ -368,12 +369,28 @@ for user, p in [('alice', pw), ('alice@example.test', pw), ('alice', 'wrong')]:
     except smtplib.SMTPAuthenticationError as e:
         out[user + ('' if p == pw else ':wrong')] = e.smtp_code
     s.quit()
+# MAIL FROM after AUTH as alice: her address and an alias of hers, then bob's and a made-up one.
+s = smtplib.SMTP('192.0.2.10', 587, local_hostname='client.other.test', timeout=20)
+s.starttls(context=ctx)
+s.login('alice', pw)
+for sender in ['alice@example.test', 'postmaster@example.test', 'bob@example.test', 'made-up@example.test']:
+    code, _ = s.mail(sender); out['from ' + sender] = code; s.rset()
+s.quit()
 print(json.dumps(out))
 `;
 	const auth = await sb.exec(['python3', '-c', py], {stdin: `${l.password}\n`});
 	t.is(auth.code, 0, auth.stderr);
 	t.log(`AUTH on 587: ${auth.stdout.trim()}`);
-	t.deepEqual(JSON.parse(auth.stdout), {alice: 235, 'alice@example.test': 235, 'alice:wrong': 535});
+	t.deepEqual(JSON.parse(auth.stdout), {
+		alice: 235,
+		'alice@example.test': 235,
+		'alice:wrong': 535,
+		// The sendas table (issue 14): alice sends as herself and as postmaster (an alias of hers), not as bob or anyone made up.
+		'from alice@example.test': 250,
+		'from postmaster@example.test': 250,
+		'from bob@example.test': 530,
+		'from made-up@example.test': 530,
+	});
 	// smtpctl has no "stop" in 7.6: the sandbox ends smtpd (by pid) when it closes.
 });
 

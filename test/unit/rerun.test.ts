@@ -23,7 +23,7 @@ async function run(ctx: Ctx, a: ReturnType<typeof answers>, stateDir: string): P
 	}
 }
 
-test('a re-run that only adds an alias rewrites the two tables and reloads them without a restart', async (t) => {
+test('a re-run that only adds an alias rewrites the three tables (recipients, virtuals, sendas) and reloads them without a restart', async (t) => {
 	const root = scratchRoot();
 	// Every liveness check (the daemon's process: `...; alive /usr/sbin/smtpd`) answers "running".
 	const exec = fakeExec([{match: (a) => a[0] === 'sh' && /; alive \S+$/.test(a[2] ?? ''), result: {exitCode: 0, stdout: '', stderr: ''}}]);
@@ -44,9 +44,10 @@ test('a re-run that only adds an alias rewrites the two tables and reloads them 
 	exec.calls.length = 0;
 	const events = await run(ctx, answers({aliases: {sales: 'bob'}}), state);
 	const written = events.flatMap((e) => (e.type === 'action' && e.status === 'done' && e.action.kind === 'file' ? [e.action.path] : []));
-	t.deepEqual(written, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals']);
+	t.deepEqual(written, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals', '/etc/smtpd/sendas']);
 	const commands = exec.calls.map((c) => c.argv.join(' ')).filter((c) => !/; alive \S+$/.test(c));
-	t.deepEqual(commands, ['smtpctl update table recipients', 'smtpctl update table virtuals']);
+	t.deepEqual(commands, ['smtpctl update table recipients', 'smtpctl update table virtuals', 'smtpctl update table sendas']);
+	t.regex(readFileSync(join(root, 'etc/smtpd/sendas'), 'utf8'), /^bob bob@example\.test, sales@example\.test$/m, 'bob may now send as sales@');
 	t.regex(readFileSync(join(root, 'etc/smtpd/virtuals'), 'utf8'), /^sales@example\.test bob@example\.test$/m);
 	t.regex(readFileSync(join(root, 'etc/smtpd/recipients'), 'utf8'), /^sales@example\.test$/m);
 });

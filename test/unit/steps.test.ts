@@ -194,7 +194,8 @@ test('OpenSMTPD: only users and aliases are recipients; aliases map to users or 
 	const conf = opensmtpd.plan(a, smtpdFacts, DEBIAN12).find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
 	const text = conf?.kind === 'file' ? String(conf.content) : '';
 	t.regex(text, /match from any for domain <domains> rcpt-to <recipients> action "RECV"/);
-	t.regex(text, /listen on eth0 port 587 tls-require pki "mail\.example\.test" hostname "mail\.example\.test" auth <passwds> filter "rspamd"/);
+	t.regex(text, /listen on eth0 port 587 tls-require pki "mail\.example\.test" hostname "mail\.example\.test" auth <passwds> senders <sendas> masquerade filter "rspamd"/);
+	t.regex(text, /listen on eth0 port 465 smtps pki "mail\.example\.test" hostname "mail\.example\.test" auth <passwds> senders <sendas> masquerade filter "rspamd"/);
 	t.regex(text, /filter "rdns" phase connect match !rdns disconnect "550 DNS error"/);
 	t.notRegex(text, /SRSKEY/, 'the SRS key lives in the root-only include, not in smtpd.conf');
 });
@@ -227,7 +228,7 @@ test('OpenSMTPD: a catch-all only on request, and a new alias touches only the t
 	const before = opensmtpd.plan(answers(), smtpdFacts, DEBIAN12);
 	const after = opensmtpd.plan(answers({aliases: {sales: 'bob'}}), smtpdFacts, DEBIAN12);
 	const changed = after.filter((x, i) => JSON.stringify(x) !== JSON.stringify(before[i])).map((x) => (x.kind === 'file' ? x.path : x.kind));
-	t.deepEqual(changed, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals']);
+	t.deepEqual(changed, ['/etc/smtpd/recipients', '/etc/smtpd/virtuals', '/etc/smtpd/sendas']);
 	const virt = after.find((x) => x.kind === 'file' && x.path === '/etc/smtpd/virtuals');
 	t.deepEqual(virt?.kind === 'file' ? virt.onChange : [], [{argv: ['smtpctl', 'update', 'table', 'virtuals']}]);
 });
