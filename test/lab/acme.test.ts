@@ -92,7 +92,8 @@ if (unavailable) {
 		const san = await lab!.exec('mx', ['openssl', 'x509', '-in', live.cert, '-noout', '-ext', 'subjectAltName', '-issuer']);
 		for (const n of NAMES) t.true(san.stdout.includes(`DNS:${n}`), `${n} in ${san.stdout}`);
 		t.regex(san.stdout, /Pebble Intermediate CA/);
-		t.regex(pebble!.output(), /http-01/, 'Pebble validated over http-01');
+		for (const n of NAMES) t.true(pebble!.output().includes(`Attempting to validate w/ HTTP: http://${n}:80/.well-known/acme-challenge/`), `Pebble fetched the http-01 token of ${n} from the mx`);
+		t.is(pebble!.output().match(/set VALID by completed challenge/g)?.length, NAMES.length, 'every authorization validated');
 		t.notRegex(pebble!.output(), /ALWAYS_VALID/i);
 		const hookLog = await mx(t, 'grep -c "Running deploy-hook command" /var/log/letsencrypt/letsencrypt.log');
 		t.is(hookLog.stdout.trim(), '1', 'the deploy hook ran once, after the issuance');
@@ -149,5 +150,31 @@ if (unavailable) {
 		t.regex(notDue.stdout + notDue.stderr, /not yet due for renewal/i, 'a re-run with the same names orders nothing');
 		const hookLog = await mx(t, 'grep -c "Running deploy-hook command" /var/log/letsencrypt/letsencrypt.log');
 		t.is(hookLog.stdout.trim(), '2', 'the hook ran for the renewal and not for the no-op');
+	});
+}
+
+if (!unavailable) {
+	const serial = async () => (await lab!.exec('mx', ['openssl', 'x509', '-in', livePaths(HOST).cert, '-noout', '-serial'])).stdout.trim();
+
+	test.serial('acme: a name that does not point at the mx fails the order, naming it; the certificate in place is kept', async (t) => {
+		await lab!.appendZone(`wrong IN A ${NET.other}\n`);
+		const before = await serial();
+		const t0 = Date.now();
+		const r = await lab!.exec('mx', certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: [...NAMES, `wrong.${DOMAIN}`]}), {env: certbotEnv(CA_BUNDLE), timeoutMs: 120_000});
+		t.log(`failed order after ${Date.now() - t0} ms, certbot said:\n${(r.stdout + r.stderr).trim()}`);
+		t.is(r.exitCode, 1);
+		t.regex(r.stdout + r.stderr, new RegExp(`Domain: wrong\\.${DOMAIN}`));
+		t.is(await serial(), before, 'the previous certificate still in place');
+	});
+
+	test.serial('acme: the ACME server unreachable: certbot fails with exit 1, the certificate in place is kept', async (t) => {
+		const before = await serial();
+		await pebble!.stop();
+		const t0 = Date.now();
+		const r = await lab!.exec('mx', certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: NAMES, force: true}), {env: certbotEnv(CA_BUNDLE), timeoutMs: 120_000});
+		t.log(`unreachable after ${Date.now() - t0} ms, certbot said:\n${(r.stdout + r.stderr).trim()}`);
+		t.is(r.exitCode, 1);
+		t.regex(r.stdout + r.stderr, /Connection refused|Failed to establish a new connection/i);
+		t.is(await serial(), before);
 	});
 }
