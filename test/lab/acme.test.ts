@@ -13,7 +13,7 @@ import {autoconfigXml} from '../../templates/autoconfig.ts';
 import {defaultMaxAge, mtaStsPolicyText} from '../../templates/mta-sts.ts';
 import {autoconfigFile, mtaStsFile, NGINX_PATHS, nginxSite, type NginxVars} from '../../templates/nginx.ts';
 import {acmeUnavailable, startPebble, type Pebble} from './acme.ts';
-import {Lab, labUnavailable, NET} from './lab.ts';
+import {Lab, LAB_LOCK_WAIT_MS, labUnavailable, NET} from './lab.ts';
 
 const unavailable = (await labUnavailable()) ?? (await acmeUnavailable());
 
@@ -46,6 +46,8 @@ if (unavailable) {
 	test.skip(`lab (ACME with Pebble) skipped: ${unavailable}`, () => {});
 } else {
 	test.before(async (t) => {
+		// The lab lock may be held by other lanes for up to LAB_LOCK_WAIT_MS.
+		t.timeout(LAB_LOCK_WAIT_MS + 3 * 60_000);
 		lab = await Lab.up({log: (l) => t.log(l)});
 		await lab.appendZone(`mta-sts IN A ${NET.mx}\nautoconfig IN A ${NET.mx}\n`);
 		const t0 = Date.now();
