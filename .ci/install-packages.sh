@@ -4,6 +4,8 @@
 # Debian 12: OpenSMTPD from bookworm-backports, opensmtpd-filter-rspamd 0.1.8 fetched
 # once from trixie (not left as a source) and held. The lab's mx host sees them as
 # installed (it shares /usr), so the wizard's package step finds nothing to do there.
+# certbot, nginx (the ACME stage's) and pebble (the lab's ACME server, bookworm/main) for
+# the ACME lane (test/lab/acme.test.ts).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -25,7 +27,7 @@ apt-get install -y -qq --no-install-recommends -t bookworm-backports opensmtpd >
 apt-get install -y -qq --no-install-recommends \
   dovecot-imapd dovecot-lmtpd rspamd nsd knot-dnsutils swaks tmux openssl iproute2 \
   ca-certificates python3 python3-dkim python3-dnspython python3-spf python3-aiosmtpd util-linux procps \
-  debootstrap systemd-container >/dev/null
+  debootstrap systemd-container certbot nginx pebble curl >/dev/null
 
 if ! dpkg-query -W -f '${Version}' opensmtpd-filter-rspamd 2>/dev/null | grep -q '^0\.1\.[89]'; then
   d=$(mktemp -d)
@@ -38,4 +40,4 @@ if ! dpkg-query -W -f '${Version}' opensmtpd-filter-rspamd 2>/dev/null | grep -q
   apt-mark hold opensmtpd-filter-rspamd >/dev/null
   rm -rf "$d"
 fi
-dpkg-query -W -f '${Package} ${Version}\n' opensmtpd opensmtpd-filter-rspamd dovecot-core rspamd nsd
+dpkg-query -W -f '${Package} ${Version}\n' opensmtpd opensmtpd-filter-rspamd dovecot-core rspamd nsd certbot nginx pebble

@@ -1,6 +1,7 @@
 // The DNS records a mail server needs (the guide's "DNS records" section and its extras:
 // MX, A/AAAA, SPF, DKIM, DMARC, PTR, MTA-STS, TLSRPT), built from the answers. Pure.
-import {createHash, createPublicKey} from 'node:crypto';
+import {createPublicKey} from 'node:crypto';
+import {defaultMaxAge, mtaStsPolicyId, mtaStsPolicyText} from '../../templates/mta-sts.ts';
 import type {Answers} from '../answers.ts';
 import type {ExpectedRecord, RecordKind} from './types.ts';
 
@@ -68,14 +69,11 @@ export const SPF_VALUE = 'v=spf1 mx -all';
 /** The MTA-STS policy file (RFC 8461 3.2), served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt. CRLF line ends. */
 export function mtaStsPolicy(answers: Answers): string {
 	const mode = answers.mtaSts?.mode ?? 'testing';
-	const maxAge = mode === 'enforce' ? 604_800 : 86_400;
-	return [`version: STSv1`, `mode: ${mode}`, `mx: ${answers.hostname}`, `max_age: ${maxAge}`, ''].join('\r\n');
+	return mtaStsPolicyText({mode, mx: [answers.hostname], maxAge: defaultMaxAge(mode)});
 }
 
 /** The policy's id: a hash of its content, so it changes exactly when the policy does ([A-Za-z0-9]{1,32}). */
-export function mtaStsId(policy: string): string {
-	return createHash('sha256').update(policy).digest('hex').slice(0, 20);
-}
+export const mtaStsId = mtaStsPolicyId;
 
 /** d.c.b.a.in-addr.arpa for IPv4, the 32 reversed nibbles under ip6.arpa for IPv6. */
 export function reverseName(ip: string): string {
