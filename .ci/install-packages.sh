@@ -25,7 +25,8 @@ apt-get install -y -qq --no-install-recommends -t bookworm-backports opensmtpd >
 apt-get install -y -qq --no-install-recommends \
   dovecot-imapd dovecot-lmtpd rspamd nsd knot-dnsutils swaks tmux openssl iproute2 \
   ca-certificates python3 python3-dkim python3-dnspython python3-spf python3-aiosmtpd util-linux procps \
-  debootstrap systemd-container >/dev/null
+  debootstrap systemd-container \
+  redis-server dovecot-sieve fail2ban python3-systemd nftables rsyslog >/dev/null
 
 if ! dpkg-query -W -f '${Version}' opensmtpd-filter-rspamd 2>/dev/null | grep -q '^0\.1\.[89]'; then
   d=$(mktemp -d)
