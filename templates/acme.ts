@@ -3,7 +3,7 @@
 //
 // certbot keeps its account key and the certificates under /etc/letsencrypt itself; nothing
 // secret ever goes through argv or the environment (the ACME account has no password).
-import {ALIVE_SH, DAEMON_EXE} from '../source/engine/services.ts';
+import {ALIVE_SH} from '../source/engine/services.ts';
 
 /** Let's Encrypt's production directory: the default when the answers name none. */
 export const LE_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
@@ -78,12 +78,9 @@ export type DeployHookVars = {
 	readonly restart: readonly string[];
 	/** Reloaded: they read the certificate again on reload. */
 	readonly reload: readonly string[];
+	/** The main binary of each daemon (the stages' `daemons`): tells whether it runs without systemd. */
+	readonly exe: Readonly<Record<string, string>>;
 };
-
-/** The main binary of each daemon the hook may touch (to tell whether it runs without systemd). */
-const HOOK_EXE: Readonly<Record<string, string>> = {...DAEMON_EXE, nginx: '/usr/sbin/nginx'};
-
-export const DEFAULT_HOOK: Omit<DeployHookVars, 'certName'> = {restart: ['opensmtpd'], reload: ['dovecot', 'nginx']};
 
 /**
  * The deploy hook (sh). certbot runs it only after it obtained a certificate (never when
@@ -92,7 +89,7 @@ export const DEFAULT_HOOK: Omit<DeployHookVars, 'certName'> = {restart: ['opensm
  * running is left alone (a renewal must not start what the operator stopped).
  */
 export function deployHook(v: DeployHookVars): string {
-	const exe = (s: string) => `${s} ${HOOK_EXE[s] ?? ''}`.trimEnd();
+	const exe = (s: string) => `${s} ${v.exe[s] ?? ''}`.trimEnd();
 	const restarts = v.restart.map((s) => `restart ${exe(s)}`).join('\n');
 	const reloads = v.reload.map((s) => `reload ${exe(s)}`).join('\n');
 	return `#!/bin/sh

@@ -41,13 +41,21 @@ const OURS = /^(state\.json(\..+)?|lock)$/;
  * Anything else (--state-dir /tmp) is refused, never chmod'ed.
  */
 export function prepareStateDir(dir: string): void {
+	if (checkStateDir(dir)) {
+		if ((lstatSync(dir).mode & 0o7777) !== 0o700) chmodSync(dir, 0o700);
+		return;
+	}
+	mkdirSync(dir, {recursive: true, mode: 0o700});
+	chmodSync(dir, 0o700); // the umask may have taken bits off; this directory is ours
+}
+
+/** True when the directory exists and is mailwizard's (see prepareStateDir); false when absent. Changes nothing. */
+export function checkStateDir(dir: string): boolean {
 	let s;
 	try {
 		s = lstatSync(dir);
 	} catch {
-		mkdirSync(dir, {recursive: true, mode: 0o700});
-		chmodSync(dir, 0o700); // the umask may have taken bits off; this directory is ours
-		return;
+		return false;
 	}
 	const why = `--state-dir ${dir}`;
 	if (s.isSymbolicLink() || !s.isDirectory()) throw new StateDirError(`${why} is not a directory (a symbolic link or a file): give a directory only mailwizard uses`);
@@ -56,7 +64,7 @@ export function prepareStateDir(dir: string): void {
 	const others = readdirSync(dir).filter((n) => !OURS.test(n));
 	if (others.length)
 		throw new StateDirError(`${why} holds other files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): give a directory only mailwizard uses (it is created 0700 when absent)`);
-	if ((s.mode & 0o7777) !== 0o700) chmodSync(dir, 0o700);
+	return true;
 }
 
 /** Opens the state. Read-only (dry run, status) never creates the directory or file. */

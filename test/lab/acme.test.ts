@@ -8,12 +8,15 @@
 import {readFileSync, writeFileSync} from 'node:fs';
 import {dirname} from 'node:path';
 import test from 'ava';
-import {ACME_PATHS, certbotArgv, certbotEnv, certbotRenewArgv, certificateNames, DEFAULT_HOOK, deployHook, livePaths} from '../../templates/acme.ts';
+import {ACME_PATHS, certbotArgv, certbotEnv, certbotRenewArgv, certificateNames, deployHook, livePaths} from '../../templates/acme.ts';
 import {autoconfigXml} from '../../templates/autoconfig.ts';
 import {defaultMaxAge, mtaStsPolicyText} from '../../templates/mta-sts.ts';
 import {autoconfigFile, mtaStsFile, NGINX_PATHS, nginxSite, type NginxVars} from '../../templates/nginx.ts';
 import {acmeUnavailable, startPebble, type Pebble} from './acme.ts';
 import {Lab, LAB_LOCK_WAIT_MS, labUnavailable, NET} from './lab.ts';
+
+/** What the ACME stage passes: the daemons serving the certificate, as the stages declare them. */
+const HOOK = {restart: ['opensmtpd'], reload: ['dovecot', 'nginx'], exe: {opensmtpd: '/usr/sbin/smtpd', dovecot: '/usr/sbin/dovecot', nginx: '/usr/sbin/nginx'}};
 
 const unavailable = (await labUnavailable()) ?? (await acmeUnavailable());
 
@@ -73,7 +76,7 @@ if (unavailable) {
 		const dirs = [`${ACME_PATHS.webroot}/.well-known/acme-challenge`, dirname(mtaStsFile(DOMAIN)), dirname(autoconfigFile(DOMAIN))];
 		t.is((await mx(t, `umask 022 && mkdir -p ${dirs.join(' ')}`)).exitCode, 0);
 		await lab!.writeFile('mx', NGINX_PATHS.site, site);
-		await lab!.writeFile('mx', ACME_PATHS.hook, deployHook({certName: HOST, ...DEFAULT_HOOK}), 0o755);
+		await lab!.writeFile('mx', ACME_PATHS.hook, deployHook({certName: HOST, ...HOOK}), 0o755);
 		await lab!.writeFile('mx', `${ACME_PATHS.webroot}/.well-known/acme-challenge/probe`, 'probe-ok\n');
 		const r = await mx(t, `ln -sfn ${NGINX_PATHS.site} ${NGINX_PATHS.enabled} && rm -f /etc/nginx/sites-enabled/default && nginx -t && nginx`);
 		t.is(r.exitCode, 0, r.stderr);

@@ -6,10 +6,13 @@ import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import test from 'ava';
-import {ACME_PATHS, certbotArgv, certbotEnv, certbotRenewArgv, certificateNames, DEFAULT_HOOK, deployHook, LE_DIRECTORY, livePaths} from '../../templates/acme.ts';
+import {ACME_PATHS, certbotArgv, certbotEnv, certbotRenewArgv, certificateNames, deployHook, LE_DIRECTORY, livePaths} from '../../templates/acme.ts';
 import {autoconfigXml} from '../../templates/autoconfig.ts';
 import {defaultMaxAge, mtaStsPolicyId, mtaStsPolicyText} from '../../templates/mta-sts.ts';
 import {autoconfigFile, mtaStsFile, nginxSite} from '../../templates/nginx.ts';
+
+/** What the ACME stage passes: the daemons serving the certificate, as the stages declare them. */
+const HOOK = {restart: ['opensmtpd'], reload: ['dovecot', 'nginx'], exe: {opensmtpd: '/usr/sbin/smtpd', dovecot: '/usr/sbin/dovecot', nginx: '/usr/sbin/nginx'}};
 
 const NAMES = certificateNames('mail.example.test', ['example.test', 'other.test'], ['example.test']);
 
@@ -55,7 +58,7 @@ test('certbotEnv: the CA bundle through REQUESTS_CA_BUNDLE only when given; rene
 function runHook(opts: {systemd: boolean; lineage: string; running: boolean}): string[] {
 	const d = mkdtempSync(join(tmpdir(), 'mw-hook-'));
 	try {
-		const hook = deployHook({certName: 'mail.example.test', ...DEFAULT_HOOK})
+		const hook = deployHook({certName: 'mail.example.test', ...HOOK})
 			.replace('[ -d /run/systemd/system ]', opts.systemd ? 'true' : 'false')
 			// Without systemd the hook looks for the daemon's binary in /proc: make "running" a stub answer.
 			.replace(/^alive\(\) \{.*$/m, `alive() { ${opts.running ? 'return 0' : 'return 1'}; }`);
@@ -90,7 +93,7 @@ test('deployHook: without systemd, init scripts: OpenSMTPD stopped then started,
 
 test('deployHook: another lineage is ignored; the script is valid sh', (t) => {
 	t.deepEqual(runHook({systemd: true, lineage: '/etc/letsencrypt/live/other.example.test', running: true}), []);
-	const hook = deployHook({certName: 'mail.example.test', ...DEFAULT_HOOK});
+	const hook = deployHook({certName: 'mail.example.test', ...HOOK});
 	t.true(hook.startsWith('#!/bin/sh\n'));
 	t.is(spawnSync('sh', ['-n'], {input: hook}).status, 0);
 });
