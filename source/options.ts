@@ -97,7 +97,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
 				version: {type: 'boolean', short: 'V', default: false},
-				// For tests: every path the engine reads or writes lives under this directory.
+				// For tests: every path the engine reads lives under this directory. Read-only: never applies (see below).
 				root: {type: 'string', default: '/'},
 			},
 		});
@@ -118,6 +118,10 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
 	if (v.target && !v['dry-run'] && command === 'wizard') throw new UsageError('--target only previews a plan: use it with --dry-run');
+	// --root moves the files, not the commands (apt, useradd, services would still run on this host):
+	// it only previews, and is never a way around the root check.
+	if (v.root !== '/' && ((command === 'wizard' && !v['dry-run']) || command === 'reset'))
+		throw new UsageError('--root (for tests) only reads: use it with --dry-run, dns, status or check; a real run needs root and works on /');
 	const poll = Number(v.poll);
 	if (!Number.isFinite(poll) || poll < 0.1 || poll > 3600) throw new UsageError('--poll takes seconds between 0.1 and 3600');
 	for (const r of v.resolver ?? []) if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-f:]+\](:\d+)?|[0-9a-f:]+)$/i.test(r)) throw new UsageError(`--resolver "${r}" is not IP or IP:PORT`);
