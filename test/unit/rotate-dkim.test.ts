@@ -174,3 +174,13 @@ test('status: the phase, and a reminder for a key older than a year', (t) => {
 		'the rotated key is young',
 	);
 });
+
+test('the rotate command line: subcommand, --selector, --finish, --now', (t) => {
+	t.like(parseOptions(['rotate', 'dkim', '--selector', 'Mw2']) as Options, {command: 'rotate', rotate: {what: 'dkim', selector: 'mw2', finish: false, now: false}});
+	t.like(parseOptions(['rotate', 'dkim', '--finish', '--now']) as Options, {rotate: {what: 'dkim', finish: true, now: true}});
+	t.throws(() => parseOptions(['rotate']), {message: /rotate what/});
+	t.throws(() => parseOptions(['rotate', 'dkim', '--now']), {message: /--now only goes with --finish/});
+	t.throws(() => parseOptions(['rotate', 'dkim', '--selector', 'bad_sel']), {message: /not a valid selector/});
+	t.throws(() => parseOptions(['rotate', 'dkim', 'extra']), {message: /unexpected argument "extra"/});
+	t.throws(() => parseOptions(['status', '--finish']), {message: /are for "mailwizard rotate"/});
+});
