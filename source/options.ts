@@ -27,6 +27,9 @@ Usage:
   mailwizard status [--json]           which steps are done, pending, waiting
   mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
   mailwizard reset                     forget saved progress (changes nothing else)
+  mailwizard rotate dkim [--selector NAME] [--finish [--now]]
+                                       rotate the DKIM key: new selector, signed with once
+                                       its record is served; --finish retires the old one
 
 Options:
   --answers FILE       answers in YAML or JSON (see README: "Answers file")
@@ -45,6 +48,9 @@ Options:
   --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --json               machine-readable output (dns, status, check)
+  --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
+  --finish             with rotate: end the overlap, retire the old key
+  --now                with rotate --finish: before the minimum overlap (7 days)
   --verbose            show the output of every command
   --help, -h           this help
   --version, -V        the version
@@ -55,7 +61,9 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate';
+	/** rotate: which key, and the phase asked for. */
+	readonly rotate?: {readonly what: 'dkim' | 'srs'; readonly selector?: string; readonly finish: boolean; readonly now: boolean};
 	readonly answers?: string;
 	readonly yes: boolean;
 	readonly dryRun: boolean;
@@ -93,6 +101,9 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				dnsbl: {type: 'string', multiple: true, default: []},
 				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
+				selector: {type: 'string'},
+				finish: {type: 'boolean', default: false},
+				now: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
@@ -112,8 +123,10 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, help, version)`);
-	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, help, version)`);
+	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
+	if (extra.length > (rotate ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[rotate ? 1 : 0]}"`);
+	if (!rotate && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
@@ -141,7 +154,20 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		root: v.root!,
 		dnsbls: v.dnsbl?.length ? v.dnsbl.filter((z) => z !== 'none') : undefined,
 		probe: v.probe,
+		rotate,
 	};
+}
+
+/** rotate dkim|srs [--selector NAME] [--finish [--now]] */
+function rotateOptions(extra: readonly string[], v: {selector?: string; finish?: boolean; now?: boolean}): NonNullable<Options['rotate']> {
+	const what = extra[0];
+	if (what !== 'dkim' && what !== 'srs') throw new UsageError('rotate what? "mailwizard rotate dkim" or "mailwizard rotate srs"');
+	if (v.now && !v.finish) throw new UsageError('--now only goes with --finish');
+	if (v.selector !== undefined && (what !== 'dkim' || v.finish)) throw new UsageError('--selector only goes with "rotate dkim" (without --finish)');
+	const selector = v.selector?.trim().toLowerCase();
+	if (selector !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(selector))
+		throw new UsageError(`--selector "${selector.slice(0, 70)}" is not a valid selector (letters, digits, hyphens; at most 63)`);
+	return {what, selector, finish: Boolean(v.finish), now: Boolean(v.now)};
 }
 
 /** The state directory as this run sees it (under --root in tests). */

@@ -1,4 +1,4 @@
-// The commands: the wizard (dry run or apply), dns, status, check, reset.
+// The commands: the wizard (dry run or apply), dns, status, check, reset, rotate.
 // Each lives in its own file, loaded only when it runs.
 import type {ExitCode} from '../exit.ts';
 import type {Options} from '../options.ts';
@@ -15,5 +15,7 @@ export async function runCommand(o: Options): Promise<ExitCode> {
 			return (await import('./check.ts')).check(o);
 		case 'reset':
 			return (await import('./reset.ts')).reset(o);
+		case 'rotate':
+			return (await import('./rotate.ts')).rotate(o);
 	}
 }
