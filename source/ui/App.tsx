@@ -3,6 +3,7 @@
 // Everything that touches the host comes in through Deps (deps.ts).
 import {Box, Text, useStdout} from 'ink';
 import {EXIT} from '../exit.ts';
+import {startCommand} from '../invocation.ts';
 import type {Deps} from './deps.ts';
 import {NotRoot} from './NotRoot.tsx';
 import {PlanReview} from './PlanReview.tsx';
@@ -26,7 +27,7 @@ function WelcomeScreen({deps, w}: {readonly deps: Deps; readonly w: Wizard}) {
 			{deps.dryRun ? (
 				<Text color={tone('warn')}>Dry run: answer, then preview each stage's plan; nothing is changed.</Text>
 			) : deps.canApply ? null : (
-				<Text color={tone('warn')}>Not root: you can answer and preview; applying needs `sudo npx mailwizard`.</Text>
+				<Text color={tone('warn')}>Not root: you can answer and preview; applying needs root: `{startCommand({apply: true})}`.</Text>
 			)}
 		</Box>
 	);

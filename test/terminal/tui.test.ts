@@ -79,7 +79,7 @@ maybe('from the first question through the review and the plan preview, in an 80
 	await tm.keys('C-u', 'sel2025', 'Enter');
 	t.regex(await tm.until(/Review your answers/), /DKIM selector +sel2025/);
 	await tm.keys('c');
-	t.regex(await tm.until(/Applying needs root/), /sudo npx mailwizard/);
+	t.regex(await tm.until(/Applying needs root/), new RegExp(`node ${CLI.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --state-dir`));
 	await tm.keys('p');
 	const first = await tm.until(/\[1\/11\] Preflight/, 20_000);
 	t.regex(first, /preview, nothing runs/);
