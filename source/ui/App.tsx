@@ -40,7 +40,16 @@ function RunScreen({w, rows, width}: {readonly w: Wizard; readonly rows: number;
 		<Box flexDirection="column">
 			<Running progress={w.progress} width={width} stopping={phase.name === 'running' ? w.stopping : undefined} />
 			{confirm && phase.name === 'running' ? (
-				<PlanReview key={confirm.plan.step.id} plan={confirm.plan} init={w.init} index={confirm.index} total={confirm.total} height={Math.max(5, rows - 7)} onDecision={confirm.resolve} />
+				<PlanReview
+					key={confirm.plan.step.id}
+					plan={confirm.plan}
+					init={w.init}
+					index={confirm.index}
+					total={confirm.total}
+					height={Math.max(5, rows - 7)}
+					width={width}
+					onDecision={confirm.resolve}
+				/>
 			) : null}
 			{phase.name === 'finished'
 				? phase.lines.map((l) => (
@@ -79,7 +88,7 @@ export function App({deps}: {readonly deps: Deps}) {
 			return <NotRoot onPreview={w.preview} onBack={() => w.backTo('review')} onQuit={w.refuse} />;
 		case 'preview': {
 			const {plans, index} = phase;
-			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} preview onDecision={w.previewed} />;
+			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} width={stdout.columns || 80} preview onDecision={w.previewed} />;
 		}
 		default:
 			return <RunScreen w={w} rows={rows} width={stdout.columns || 80} />;
