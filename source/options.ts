@@ -46,8 +46,8 @@ Options:
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --json               machine-readable output (dns, status, check)
   --verbose            show the output of every command
-  --help, -h           this help
-  --version, -V        the version
+  --help, -h, help     this help
+  --version, -V, version  the version
 
 Exit codes: 0 done · 1 a step failed (progress kept) · 2 bad usage or input (nothing
 changed) · 75 waiting for DNS records (run the same command again later) · 130 interrupted.

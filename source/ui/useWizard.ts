@@ -116,7 +116,11 @@ function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm,
 			} catch (error) {
 				return setPhase({name: 'review', note: (error as Error).message});
 			}
-			if (deps.dryRun && deps.preview) return void deps.preview(answers).then(toPreview);
+			if (deps.dryRun && deps.preview) {
+				// Planning takes a second or two: say so at once (issue 15.7).
+				setPhase({name: 'review', note: 'Planning every stage against this machine (read-only)…'});
+				return void deps.preview(answers).then(toPreview);
+			}
 			if (!deps.canApply) return setPhase({name: 'notroot'});
 			setPhase({name: 'running'});
 			void run(answers);
