@@ -52,8 +52,8 @@ Options:
   --finish             with rotate: end the overlap, retire the old key
   --now                with rotate --finish: before the minimum overlap (7 days)
   --verbose            show the output of every command
-  --help, -h           this help
-  --version, -V        the version
+  --help, -h, help     this help
+  --version, -V, version  the version
 
 Exit codes: 0 done · 1 a step failed (progress kept) · 2 bad usage or input (nothing
 changed) · 75 waiting for DNS records (run the same command again later) · 130 interrupted.

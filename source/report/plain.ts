@@ -3,6 +3,7 @@ import type {Event} from '../engine/types.ts';
 import {describeAction} from '../engine/print.ts';
 import type {InitSystem} from '../platform/profile.ts';
 import {showCmd} from '../engine/exec.ts';
+import {startCommand} from '../invocation.ts';
 
 export type Writer = (line: string) => void;
 
@@ -46,7 +47,7 @@ export function plainReporter(write: Writer, init: InitSystem, verbose = false):
 				break;
 			}
 			case 'waiting':
-				write(`  Waiting for ${e.pending} DNS record${e.pending === 1 ? '' : 's'}. Progress is saved: publish them ("mailwizard dns --zone"), then run the same command again.`);
+				write(`  Waiting for ${e.pending} DNS record${e.pending === 1 ? '' : 's'}. Progress is saved: publish them ("${startCommand({sub: 'dns --zone'})}"), then run the same command again.`);
 				break;
 			case 'step-done':
 				if (e.changed > 0) write(`  done (${e.changed} change${e.changed === 1 ? '' : 's'})`);

@@ -3,6 +3,7 @@
 // Everything that touches the host comes in through Deps (deps.ts).
 import {Box, Text, useStdout} from 'ink';
 import {EXIT} from '../exit.ts';
+import {startCommand} from '../invocation.ts';
 import type {Deps} from './deps.ts';
 import {NotRoot} from './NotRoot.tsx';
 import {PlanReview} from './PlanReview.tsx';
@@ -26,7 +27,7 @@ function WelcomeScreen({deps, w}: {readonly deps: Deps; readonly w: Wizard}) {
 			{deps.dryRun ? (
 				<Text color={tone('warn')}>Dry run: answer, then preview each stage's plan; nothing is changed.</Text>
 			) : deps.canApply ? null : (
-				<Text color={tone('warn')}>Not root: you can answer and preview; applying needs `sudo npx mailwizard`.</Text>
+				<Text color={tone('warn')}>Not root: you can answer and preview; applying needs root: `{startCommand({apply: true})}`.</Text>
 			)}
 		</Box>
 	);
@@ -39,7 +40,16 @@ function RunScreen({w, rows, width}: {readonly w: Wizard; readonly rows: number;
 		<Box flexDirection="column">
 			<Running progress={w.progress} width={width} stopping={phase.name === 'running' ? w.stopping : undefined} />
 			{confirm && phase.name === 'running' ? (
-				<PlanReview key={confirm.plan.step.id} plan={confirm.plan} init={w.init} index={confirm.index} total={confirm.total} height={Math.max(5, rows - 7)} onDecision={confirm.resolve} />
+				<PlanReview
+					key={confirm.plan.step.id}
+					plan={confirm.plan}
+					init={w.init}
+					index={confirm.index}
+					total={confirm.total}
+					height={Math.max(5, rows - 7)}
+					width={width}
+					onDecision={confirm.resolve}
+				/>
 			) : null}
 			{phase.name === 'finished'
 				? phase.lines.map((l) => (
@@ -78,7 +88,7 @@ export function App({deps}: {readonly deps: Deps}) {
 			return <NotRoot onPreview={w.preview} onBack={() => w.backTo('review')} onQuit={w.refuse} />;
 		case 'preview': {
 			const {plans, index} = phase;
-			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} preview onDecision={w.previewed} />;
+			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} width={stdout.columns || 80} preview onDecision={w.previewed} />;
 		}
 		default:
 			return <RunScreen w={w} rows={rows} width={stdout.columns || 80} />;

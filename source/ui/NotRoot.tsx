@@ -3,6 +3,7 @@ import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
 import {isEnter} from './keys.ts';
 import {tone} from './theme.ts';
+import {startCommand} from '../invocation.ts';
 
 export function NotRoot({onPreview, onBack, onQuit}: {readonly onPreview?: () => Promise<void>; readonly onBack: () => void; readonly onQuit: () => void}) {
 	const [busy, setBusy] = useState<string | undefined>();
@@ -20,7 +21,10 @@ export function NotRoot({onPreview, onBack, onQuit}: {readonly onPreview?: () =>
 				Applying needs root.
 			</Text>
 			<Text>mailwizard installs packages and writes /etc. To apply, run it as root:</Text>
-			<Text bold>{'  '}sudo npx mailwizard</Text>
+			<Text bold>
+				{'  '}
+				{startCommand({apply: true})}
+			</Text>
 			<Text>Nothing was changed, and these answers are not saved.</Text>
 			<Box marginTop={1}>
 				<Text>

@@ -14,6 +14,21 @@ export function planLines(plan: StepPlan, init: InitSystem): string[] {
 	return plan.actions.flatMap((a) => describeAction(a, init, plan.step)).map((l) => l.replace(/\t/g, '    ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?'));
 }
 
+/**
+ * Lines cut to the box's width, never truncated: a long line goes on in the next
+ * lines, character for character (a DKIM or DMARC value joins back exactly).
+ */
+export function wrapLines(lines: readonly string[], width: number): string[] {
+	const w = Math.max(10, width);
+	return lines.flatMap((l) => {
+		const chars = [...l];
+		if (chars.length <= w) return [l];
+		const out: string[] = [];
+		for (let i = 0; i < chars.length; i += w) out.push(chars.slice(i, i + w).join(''));
+		return out;
+	});
+}
+
 /** Diff lines in colour: + added, - removed, @@ hunks, # comments; $ commands are bold. */
 export function lineTone(line: string): Tone | undefined {
 	const body = line.startsWith('  ') ? line.slice(2) : line;
@@ -36,13 +51,15 @@ export type PlanReviewProps = {
 	readonly total: number;
 	/** Lines of plan shown at once. */
 	readonly height: number;
+	/** Columns of the terminal (the box's border and padding take 4). */
+	readonly width?: number;
 	readonly onDecision: (d: Decision) => void;
 	/** A read-only preview: Enter goes to the next stage, there is nothing to skip. */
 	readonly preview?: boolean;
 };
 
-export function PlanReview({plan, init, index, total, height, onDecision, preview}: PlanReviewProps) {
-	const lines = planLines(plan, init);
+export function PlanReview({plan, init, index, total, height, width = 80, onDecision, preview}: PlanReviewProps) {
+	const lines = wrapLines(planLines(plan, init), width - 4);
 	const [top, setTop] = useState(0);
 	const rows = Math.max(3, height);
 	const max = Math.max(0, lines.length - rows);
@@ -66,15 +83,19 @@ export function PlanReview({plan, init, index, total, height, onDecision, previe
 				[{index + 1}/{total}] {plan.step.title}
 			</Text>
 			<Text color={tone('dim')} wrap="truncate-end">
-				{preview ? `preview, nothing runs: ${changes}` : `${changes} to review before they run`} · lines {lines.length ? top + 1 : 0}–{Math.min(lines.length, top + rows)} of {lines.length}
+				{preview ? `preview, nothing runs: ${changes}` : `${changes} to review before they run`} {lines.length ? ` · lines ${top + 1}–${Math.min(lines.length, top + rows)} of ${lines.length}` : ''}
 			</Text>
-			<Box flexDirection="column" borderStyle="single" height={Math.min(rows, Math.max(1, lines.length)) + 2} paddingX={1}>
-				{shown.map((l, i) => (
-					<Text key={top + i} wrap="truncate-end" color={toneOf(l)} bold={l.startsWith('$')}>
-						{l || ' '}
-					</Text>
-				))}
-			</Box>
+			{lines.length === 0 ? (
+				<Text color={tone('ok')}>Nothing to change: this machine already matches this stage.</Text>
+			) : (
+				<Box flexDirection="column" borderStyle="single" height={Math.min(rows, Math.max(1, lines.length)) + 2} paddingX={1}>
+					{shown.map((l, i) => (
+						<Text key={top + i} wrap="truncate-end" color={toneOf(l)} bold={l.startsWith('$')}>
+							{l || ' '}
+						</Text>
+					))}
+				</Box>
+			)}
 			<Text wrap="truncate-end">
 				{preview ? (
 					<>

@@ -94,6 +94,7 @@ export function Running({progress: p, width, stopping}: RunningProps) {
 					)
 				}
 			</Static>
+			{p.log.length === 0 && !p.current && !p.wait && !p.error && !stopping ? <Text color={tone('accent')}>Planning the first stage…</Text> : null}
 			{p.current ? (
 				<Box flexDirection="column">
 					<Spinner label={p.current.label} startedAt={p.current.startedAt} />

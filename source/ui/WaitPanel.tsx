@@ -2,6 +2,7 @@
 import {Box, Text} from 'ink';
 import type {CheckReport, RecordState} from '../dns/types.ts';
 import {tone} from './theme.ts';
+import {startCommand} from '../invocation.ts';
 
 const CELL: Record<RecordState, string> = {ok: '✓', missing: '–', wrong: '≠', unreachable: '?'};
 const CELL_TONE = {ok: 'ok', missing: 'warn', wrong: 'bad', unreachable: 'dim'} as const;
@@ -81,7 +82,7 @@ export function WaitPanel({report, nextIn, width = 80, quitHint = true}: WaitPan
 					) : (
 						<Text>Checking…</Text>
 					)}
-					{quitHint ? <Text color={tone('accent')}>You can quit now (q): run `npx mailwizard` again later to continue.</Text> : null}
+					{quitHint ? <Text color={tone('accent')}>You can quit now (q): run `{startCommand()}` again later to continue.</Text> : null}
 				</Box>
 			)}
 		</Box>

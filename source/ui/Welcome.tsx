@@ -1,5 +1,5 @@
 // The first screen: what mailwizard does, the stages and, on a resumed run, where it stopped.
-import {Box, Text, useInput} from 'ink';
+import {Box, Text, useInput, useStdout} from 'ink';
 import type {StateData} from '../engine/state.ts';
 import {StepList, shortTitle, type Stage} from './StepList.tsx';
 import {tone} from './theme.ts';
@@ -35,11 +35,13 @@ export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: Welc
 		else if (input === 'q') onQuit();
 	});
 	const resume = resumeLines(stages, data);
+	// A short terminal (60x20) keeps the title and the stages: the two lines of prose go.
+	const roomy = (useStdout().stdout.rows || 24) >= 24;
 	return (
 		<Box flexDirection="column">
-			<Text bold>mailwizard — a mail server for your own domain on this machine</Text>
-			<Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text>
-			<Text>Each command and file change is shown before it runs; stop and resume any time.</Text>
+			<Text bold>mailwizard — your own mail server on this machine</Text>
+			{roomy ? <Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text> : null}
+			{roomy ? <Text>Each command and file change is shown before it runs; stop and resume any time.</Text> : null}
 			<Box marginTop={1} flexDirection="column">
 				<StepList stages={stages} />
 			</Box>

@@ -1,8 +1,9 @@
 // What the wizard says when a run ends, and how it ended (its exit code comes from exit.ts).
 import type {Outcome} from '../engine/apply.ts';
 import type {Progress} from './progress.ts';
+import {startCommand} from '../invocation.ts';
 
-const RESUME = 'run `npx mailwizard` again to continue';
+const RESUME = `run \`${startCommand()}\` again to continue`;
 
 /** How the screen's own actions (q at the wait, Ctrl-C) change apply()'s outcome. */
 export type How = {readonly quitAtWait: boolean; readonly interrupted: boolean};
@@ -17,7 +18,7 @@ function finishLine(ending: Outcome, p: Progress): string {
 	switch (ending) {
 		case 'waiting': {
 			const pending = p.waitingPending ?? (p.wait ? p.wait.report.checks.filter((c) => c.record.publishable && c.state !== 'ok').length : undefined);
-			return `Waiting for ${pending ?? 'the'} DNS record${pending === 1 ? '' : 's'}. Progress is saved: publish them ("mailwizard dns --zone"), then ${RESUME}.`;
+			return `Waiting for ${pending ?? 'the'} DNS record${pending === 1 ? '' : 's'}. Progress is saved: publish them ("${startCommand({sub: 'dns --zone'})}"), then ${RESUME}.`;
 		}
 		case 'interrupted':
 			return `Interrupted: progress is saved. ${RESUME[0]!.toUpperCase()}${RESUME.slice(1)}.`;

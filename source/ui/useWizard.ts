@@ -11,6 +11,7 @@ import type {InitSystem} from '../platform/profile.ts';
 import type {Deps} from './deps.ts';
 import {EMPTY_FORM, firstRunFields, fromSaved, needsPassword, type FieldId, type Form} from './form.ts';
 import {useRun, type Finish} from './useRun.ts';
+import {startCommand} from '../invocation.ts';
 
 export type Phase =
 	| {name: 'welcome'}
@@ -115,19 +116,25 @@ function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm,
 			} catch (error) {
 				return setPhase({name: 'review', note: (error as Error).message});
 			}
-			if (deps.dryRun && deps.preview) return void deps.preview(answers).then(toPreview);
+			if (deps.dryRun && deps.preview) {
+				// Planning takes a second or two: say so at once (issue 15.7).
+				setPhase({name: 'review', note: 'Planning every stage against this machine (read-only)…'});
+				return void deps.preview(answers).then(toPreview);
+			}
 			if (!deps.canApply) return setPhase({name: 'notroot'});
 			setPhase({name: 'running'});
 			void run(answers);
 		},
 		preview: deps.preview ? async () => toPreview(await deps.preview!(deps.answers(form))) : undefined,
-		refuse: () => finish('usage', ['Nothing was changed. To set up this machine, run as root: sudo npx mailwizard']),
+		refuse: () => finish('usage', [`Nothing was changed. To set up this machine, run as root: ${startCommand({apply: true})}`]),
 		/** A decision on a previewed stage: the next one, or the end of the preview. */
 		previewed(d: Decision) {
 			if (phase.name !== 'preview') return;
 			if (d !== 'quit' && phase.index + 1 < phase.plans.length) return setPhase({...phase, index: phase.index + 1});
 			finish(deps.dryRun ? 'done' : 'usage', [
-				deps.dryRun ? 'Dry run: nothing was changed. To set it up: sudo npx mailwizard' : 'Preview only: nothing was changed. To set up this machine: sudo npx mailwizard',
+				deps.dryRun
+					? `Dry run: nothing was changed. To set it up, as root: ${startCommand({apply: true})}`
+					: `Preview only: nothing was changed. To set up this machine, as root: ${startCommand({apply: true})}`,
 			]);
 		},
 	};

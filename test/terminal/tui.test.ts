@@ -83,7 +83,7 @@ maybe('from the first question through the review and the plan preview, in an 80
 	await tm.keys('C-u', 'sel2025', 'Enter');
 	t.regex(await tm.until(/Review your answers/), /DKIM selector +sel2025/);
 	await tm.keys('c');
-	t.regex(await tm.until(/Applying needs root/), /sudo npx mailwizard/);
+	t.regex(await tm.until(/Applying needs root/), new RegExp(`node ${CLI.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --state-dir`));
 	await tm.keys('p');
 	const first = await tm.until(new RegExp(`\\[1/${N}\\] Preflight`), 20_000);
 	t.regex(first, /preview, nothing runs/);
@@ -137,3 +137,86 @@ maybe('--dry-run in a terminal asks the questions and previews every stage witho
 	await tm.until(/nothing was changed|Interrupted/i);
 	t.false(existsSync(join(dir, 'state')), 'no state written');
 });
+
+/** The questions answered with their defaults (example.com, alice), up to the review screen. */
+async function answerAll(tm: Tmux, tls: {cert: string; key: string}): Promise<void> {
+	await tm.until(/Enter start/);
+	await tm.keys('Enter');
+	await tm.until(/Mail domain/);
+	await tm.keys('example.com', 'Enter');
+	await tm.until(/Host name of this server/);
+	await tm.keys('Enter');
+	await tm.until(/Public IPv4 address/);
+	await tm.keys('C-u', '192.0.2.10', 'Enter');
+	await tm.until(/Enter again to use it/);
+	await tm.keys('Enter');
+	await tm.until(/Public IPv6 address/);
+	await tm.keys('Enter');
+	await tm.until(/TLS certificate/);
+	await tm.keys('C-u', tls.cert);
+	await tm.until(/✓ covers/);
+	await tm.keys('Enter');
+	await tm.until(/TLS private key/);
+	await tm.keys('C-u', tls.key);
+	await tm.until(/is the key of/);
+	await tm.keys('Enter');
+	await tm.until(/First mail user/);
+	await tm.keys('alice', 'Enter');
+	await tm.until(/Password for alice/);
+	await tm.keys('correct horse', 'Enter');
+	await tm.until(/again/);
+	await tm.keys('correct horse', 'Enter');
+	for (const q of [/Another mail user/, /DKIM selector/, /DMARC policy/, /DMARC reports to/]) {
+		await tm.until(q);
+		await tm.keys('Enter');
+	}
+	await tm.until(/Review your answers/);
+}
+
+/** Every line of the previewed stage's box, scrolled through with PgDn, by its index. */
+async function boxContent(tm: Tmux, width: number): Promise<string[]> {
+	const got: string[] = [];
+	for (;;) {
+		const s = tm.screen();
+		const m = /lines (\d+)–(\d+) of (\d+)/.exec(s);
+		if (!m) throw new Error(`no scroll position:\n${s}`);
+		const inner = s.split('\n').filter((l) => l.startsWith('│ ') && l.endsWith(' │'));
+		inner.forEach((l, i) => (got[Number(m[1]) - 1 + i] = l.slice(2, width - 2)));
+		for (const l of s.split('\n')) if (l.length > width) throw new Error(`a line wider than ${width}: ${l}`);
+		if (m[2] === m[3]) return got;
+		const before = m[0];
+		await tm.keys('NPage');
+		await tm.until(new RegExp(`lines (?!${before.slice(6).replace(/[–]/g, '.')})`));
+	}
+}
+
+for (const [width, height] of [
+	[60, 20],
+	[80, 24],
+	[120, 40],
+] as const) {
+	maybe(`at ${width}x${height} the DNS stage shows every record value whole (wrapped, never cut) (issue 15.2)`, async (t) => {
+		const dir = openTemp('mw-term-');
+		const tls = selfSigned('mail.example.com', dir);
+		chmodAll(dir);
+		const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--dry-run', '--state-dir', join(dir, 'state')]), {width, height});
+		t.teardown(() => tm.kill());
+		const welcome = await tm.until(/Enter start/);
+		t.regex(welcome, /^mailwizard — /m, 'the title is on screen');
+		await answerAll(tm, tls);
+		await tm.keys('c');
+		const packages = await tm.until(/\[2\/11\] Packages|\[1\/11\]/, 20_000);
+		t.truthy(packages);
+		for (let i = 0; i < 11 && !/\[6\/11\] DNS records/.test(tm.screen()); i++) {
+			if (/\[2\/11\] Packages/.test(tm.screen())) t.regex(tm.screen(), /Nothing to change/, 'no empty box "lines 0–0 of 0"');
+			await tm.keys('Enter');
+			await new Promise((r) => setTimeout(r, 200));
+		}
+		await tm.until(/\[6\/11\] DNS records/);
+		const joined = (await boxContent(tm, width)).join('');
+		t.true(joined.includes('v=DKIM1; k=rsa; t=s; h=sha256; p=<public key, generated at apply time>'), joined);
+		t.true(joined.includes('v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@example.com'), joined);
+		t.true(joined.includes('10 mail.example.com.'));
+		t.true(joined.includes('v=spf1 mx -all'));
+	});
+}

@@ -33,6 +33,8 @@ test('--help explains the commands and exit codes; --version prints the version'
 	t.is(h.code, 0);
 	t.regex(h.out, /--answers FILE --yes/);
 	t.regex(h.out, /75 waiting for DNS/);
+	t.regex(h.out, /--help, -h, help /, 'the help says the word help is accepted (issue 15.7)');
+	t.regex(h.out, /--version, -V, version /);
 	t.regex(run(['--version']).out, /^\d+\.\d+\.\d+\n$/);
 });
 

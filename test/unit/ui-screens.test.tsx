@@ -179,7 +179,7 @@ test('the DNS wait shows each record on each server as ok, missing or wrong, the
 	t.regex(f, /1 = ns1\.example\.net \(192\.0\.2\.53\)/);
 	t.regex(f, /TXT @ on ns2\.example\.net: found "v=spf1 a ~all"/);
 	t.regex(f, /Next check in 27 s/);
-	t.regex(f, /You can quit now \(q\): run `npx mailwizard` again later to continue/);
+	t.regex(f, /You can quit now \(q\): run `node [^`]*` again later to\s+continue/);
 });
 
 test('the DNS wait keeps a space between the longest record name and its first cell, and the server numbers above the cells', (t) => {
