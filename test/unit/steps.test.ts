@@ -294,3 +294,18 @@ test('preflight: what takes others days to fix (PTR, port 25, a blocklist) is sa
 	const quiet = preflight.plan(answers(), {...base, outside: [outside[1]!]}, DEBIAN12);
 	t.false(quiet.some((x) => x.kind === 'notice' && x.title.includes('cannot fix')));
 });
+
+test('TLS (issue 15.4): one verdict per property; a self-signed certificate is a warning that says what others will do', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-tls-'));
+	const good = cert(dir, 'good', 'mail.example.test');
+	const other = cert(dir, 'other', 'www.example.test');
+	const read = (p: string) => execFileSync('cat', [p], {encoding: 'utf8'});
+	const input = (c: string, k: string) => ({certPath: c, keyPath: k, cert: read(c), key: read(k)});
+	const wrong = checkTls(input(other.cert, other.key), 'mail.example.test');
+	t.regex(wrong.errors.join(), /does not cover mail\.example\.test/);
+	t.false([...wrong.info, ...wrong.warnings].some((l) => l.includes('mail.example.test')), 'no line claims the certificate is for the host it does not cover');
+	const self = checkTls(input(good.cert, good.key), 'mail.example.test');
+	t.deepEqual(self.errors, []);
+	t.regex(self.warnings.join('\n'), /is self-signed: .*mail clients will show a certificate warning/);
+	t.regex(self.info.join(), /certificate for mail\.example\.test valid until/);
+});
