@@ -66,7 +66,7 @@ export function issuerKind(chain: readonly X509Certificate[]): 'self-signed' | '
 function checkIssuer(t: TlsInput, chain: readonly X509Certificate[], warnings: string[]): void {
 	const k = issuerKind(chain);
 	const consequence =
-		'other mail servers will still deliver to it (most do not check certificates on port 25) but servers that require verified TLS (MTA-STS in enforce mode, DANE without a matching TLSA record) will not, and mail clients will show a certificate warning or refuse to connect; use a certificate from a public CA (Let\'s Encrypt: certbot certonly)';
+		"other mail servers will still deliver to it (most do not check certificates on port 25) but servers that require verified TLS (MTA-STS in enforce mode, DANE without a matching TLSA record) will not, and mail clients will show a certificate warning or refuse to connect; use a certificate from a public CA (Let's Encrypt: certbot certonly)";
 	if (k === 'self-signed') warnings.push(`${t.certPath} is self-signed: ${consequence}`);
 	else if (k === 'private') warnings.push(`${t.certPath} is issued by a CA that is not publicly trusted (${chain[chain.length - 1]!.issuer.replace(/\n/g, ', ')}): ${consequence}`);
 	else if (chain.length === 1) warnings.push(`${t.certPath} holds only the server certificate: clients also need the intermediate (use fullchain.pem with Let's Encrypt)`);

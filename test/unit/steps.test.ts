@@ -303,9 +303,22 @@ test('TLS (issue 15.4): one verdict per property; a self-signed certificate is a
 	const input = (c: string, k: string) => ({certPath: c, keyPath: k, cert: read(c), key: read(k)});
 	const wrong = checkTls(input(other.cert, other.key), 'mail.example.test');
 	t.regex(wrong.errors.join(), /does not cover mail\.example\.test/);
-	t.false([...wrong.info, ...wrong.warnings].some((l) => l.includes('mail.example.test')), 'no line claims the certificate is for the host it does not cover');
+	t.false(
+		[...wrong.info, ...wrong.warnings].some((l) => l.includes('mail.example.test')),
+		'no line claims the certificate is for the host it does not cover',
+	);
 	const self = checkTls(input(good.cert, good.key), 'mail.example.test');
 	t.deepEqual(self.errors, []);
 	t.regex(self.warnings.join('\n'), /is self-signed: .*mail clients will show a certificate warning/);
 	t.regex(self.info.join(), /certificate for mail\.example\.test valid until/);
+});
+
+test('finish (issue 15.6): a check that could not be made is printed as unknown, not ok', async (t) => {
+	const {outsideNotices} = await import('../../steps/11-finish.ts');
+	const lines = outsideNotices([
+		{ok: true, unknown: true, what: 'bl.example.test for 192.0.2.10', detail: 'not usable from here: its test entry does not answer'},
+		{ok: true, what: 'reverse DNS of 192.0.2.10', detail: 'mail.example.test'},
+	]).flatMap((a) => (a.kind === 'notice' ? a.lines : []));
+	t.true(lines.includes('unknown  bl.example.test for 192.0.2.10: not usable from here: its test entry does not answer'));
+	t.true(lines.includes('ok  reverse DNS of 192.0.2.10: mail.example.test'));
 });
