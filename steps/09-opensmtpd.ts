@@ -1,11 +1,11 @@
 import type {Answers} from '../source/answers.ts';
 import {randomKey, readText} from '../source/engine/files.ts';
-import type {Action, Cmd, PackageNeed, Step} from '../source/engine/types.ts';
+import type {Action, Cmd, FileAction, PackageNeed, Step} from '../source/engine/types.ts';
 import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
 import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
 import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
-import {SMTPD_PATHS, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {SMTPD_PATHS, rootAliases, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
 
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
@@ -23,6 +23,8 @@ export type SmtpdFacts = {
 	readonly srsBackup?: string;
 	readonly iface?: string;
 	readonly hashes: ReadonlyArray<{name: string} & HashPlan>;
+	/** /etc/aliases as it is. */
+	readonly aliases?: string;
 };
 
 export function parseSrs(text: string | undefined): {key?: string; backup?: string} {
@@ -81,12 +83,12 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				return {name: u.name, ...plan};
 			}),
 		);
-		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf(ctx.host, [a.ipv4, a.ipv6]), hashes};
+		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf(ctx.host, [a.ipv4, a.ipv6]), hashes, aliases: await readText(ctx.root, SMTPD_PATHS.aliases)};
 	},
 	plan(a, f, profile) {
 		const domains = domainsOf(a);
 		const passwds = f.hashes.flatMap((h) => [...domains.map((d) => `${h.name}@${d} ${h.hash}`), `${h.name} ${h.hash}`]);
-		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): Action => ({
+		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): FileAction => ({
 			kind: 'file',
 			path,
 			content: tableFile(lines),
@@ -122,6 +124,7 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				'sendas',
 				'who may send as which address on 465/587: each user as their own address and the aliases that reach them, in every domain',
 			),
+			{...table(SMTPD_PATHS.aliases, [], 'aliases', `mail for root (cron, apt) goes to postmaster@${a.domain}`), content: rootAliases(f.aliases, `postmaster@${a.domain}`)},
 			table(SMTPD_PATHS.passwds, passwds, 'passwds', 'submission logins (full address or bare name), crypt(3) hashes from smtpctl encrypt', 0o640, 'opensmtpd'),
 			{
 				kind: 'file',

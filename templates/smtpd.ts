@@ -22,6 +22,7 @@ export const SMTPD_PATHS = {
 	sendas: '/etc/smtpd/sendas',
 	domains: '/etc/smtpd/domains',
 	mailname: '/etc/mailname',
+	aliases: '/etc/aliases',
 } as const;
 
 export function smtpdConf(v: SmtpdVars): string {
@@ -65,6 +66,10 @@ listen on lo port 25 hostname "${v.hostname}"
 }
 action "RECV" lmtp "${v.lmtpSocket}" rcpt-to virtual <virtuals>
 action "SEND" relay helo "${v.hostname}" srs
+# Mail for root and the other system accounts (cron, apt, monitoring): ${SMTPD_PATHS.aliases}
+# sends root to the postmaster address, which is delivered like any mail to the domain.
+table aliases file:${SMTPD_PATHS.aliases}
+action "LOCAL" mbox alias <aliases>
 
 ${
 	v.catchAll
@@ -74,6 +79,7 @@ match from any for domain <domains> action "RECV"`
 match from any for domain <domains> rcpt-to <recipients> action "RECV"`
 }
 match from any auth for any action "SEND"
+match from local for local action "LOCAL"
 match from local for any action "SEND"
 `;
 }
@@ -128,4 +134,17 @@ export function sendersLines(v: SendersVars): string[] {
 		const addresses = v.domains.flatMap((d) => owned.get(u)!.map((local) => `${local}@${d}`)).join(', ');
 		return [...v.domains.map((d) => `${u}@${d}`), u].map((login) => `${login} ${addresses}`);
 	});
+}
+
+/**
+ * /etc/aliases with root's mail sent to the postmaster address (cron and apt write to root);
+ * every other line of the file is kept as it is.
+ */
+export function rootAliases(existing: string | undefined, postmaster: string): string {
+	const line = `root: ${postmaster}`;
+	const lines = (existing ?? '').split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+	const at = lines.findIndex((l) => /^\s*root\s*:/.test(l));
+	if (at >= 0) lines[at] = line;
+	else lines.push(...(existing === undefined ? ['# See aliases(5). root: added by mailwizard.'] : []), line);
+	return `${lines.join('\n')}\n`;
 }

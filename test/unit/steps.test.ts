@@ -322,3 +322,16 @@ test('finish (issue 15.6): a check that could not be made is printed as unknown,
 	t.true(lines.includes('unknown  bl.example.test for 192.0.2.10: not usable from here: its test entry does not answer'));
 	t.true(lines.includes('ok  reverse DNS of 192.0.2.10: mail.example.test'));
 });
+
+test('issue 15.8: mail for root goes to postmaster: /etc/aliases says so, smtpd delivers local mail through it, the plan says so', async (t) => {
+	const {rootAliases, smtpdConf} = await import('../../templates/smtpd.ts');
+	t.is(rootAliases(undefined, 'postmaster@example.test'), '# See aliases(5). root: added by mailwizard.\nroot: postmaster@example.test\n');
+	t.is(rootAliases('# x\npostmaster: root\nroot: someone\n', 'postmaster@example.test'), '# x\npostmaster: root\nroot: postmaster@example.test\n');
+	const conf = smtpdConf({hostname: 'mail.example.test', domains: ['example.test'], cert: '/c', key: '/k', catchAll: false, filterRspamd: '/f', lmtpSocket: '/s'});
+	t.regex(conf, /^table aliases file:\/etc\/aliases$/m);
+	t.regex(conf, /^action "LOCAL" mbox alias <aliases>$/m);
+	t.true(conf.indexOf('match from local for local action "LOCAL"') >= 0 && conf.indexOf('match from local for local') < conf.indexOf('match from local for any action "SEND"'));
+	const plan = opensmtpd.plan(answers(), smtpdFacts, DEBIAN12);
+	const file = plan.find((x) => x.kind === 'file' && x.path === '/etc/aliases');
+	t.regex(file?.kind === 'file' ? `${file.why}\n${String(file.content)}` : '', /root \(cron, apt\) goes to postmaster@example\.test[\s\S]*root: postmaster@example\.test/);
+});
