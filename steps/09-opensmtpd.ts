@@ -5,7 +5,7 @@ import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
 import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
 import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
-import {SMTPD_PATHS, rootAliases, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {SMTPD_PATHS, rootAliases, type SmtpdVars, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
 
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
@@ -33,10 +33,14 @@ export function parseSrs(text: string | undefined): {key?: string; backup?: stri
 	return {key, backup};
 }
 
-/** The interface that holds the server's address (smtpd listens on interfaces, as in the guide). */
+/**
+ * The interface that holds every answered address (smtpd listens on interfaces, as in the
+ * guide); undefined when none does (NAT): then smtpd listens on every address.
+ */
 export function interfaceOf(host: Host, addresses: readonly (string | undefined)[]): string | undefined {
+	const wanted = addresses.filter((x): x is string => Boolean(x));
 	for (const [name, list] of Object.entries(host.interfaces)) {
-		if (list?.some((i) => addresses.includes(i.address))) return name;
+		if (wanted.length && wanted.every((w) => list?.some((i) => i.address === w))) return name;
 	}
 	return undefined;
 }
@@ -50,6 +54,18 @@ const SMTPD = {
 
 function update(table: string): Cmd {
 	return {argv: ['smtpctl', 'update', 'table', table]};
+}
+
+function confVars(a: Answers, domains: readonly string[], iface: string | undefined): SmtpdVars {
+	const catchAll = a.catchAll !== undefined;
+	return {hostname: a.hostname, domains, cert: a.tls.cert, key: a.tls.key, iface, ipv6: a.ipv6 !== undefined, catchAll, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET};
+}
+
+/** Where smtpd listens, said in the plan: every published address is served. */
+function listenWhy(a: Answers, iface: string | undefined): string {
+	const addresses = [a.ipv4, a.ipv6].filter(Boolean).join(', ');
+	if (iface) return `listen on ${iface} (which holds ${addresses})`;
+	return `listen on every IPv4${a.ipv6 ? ' and IPv6 (::)' : ''} address: no interface holds ${addresses} (NAT?), and every address published in DNS must be served`;
 }
 
 export const opensmtpd: Step<SmtpdFacts> = {
@@ -129,11 +145,11 @@ export const opensmtpd: Step<SmtpdFacts> = {
 			{
 				kind: 'file',
 				path: SMTPD_PATHS.conf,
-				content: smtpdConf({hostname: a.hostname, domains, cert: a.tls.cert, key: a.tls.key, iface: f.iface, catchAll: a.catchAll !== undefined, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET}),
+				content: smtpdConf(confVars(a, domains, f.iface)),
 				mode: 0o644,
 				validate: ['smtpd', '-n', '-f', '%s'],
 				restarts: 'opensmtpd',
-				why: f.iface ? `listen on ${f.iface} (which holds ${[a.ipv4, a.ipv6].filter(Boolean).join(', ')})` : 'listen on every IPv4 address (no interface holds the answered address: NAT?)',
+				why: listenWhy(a, f.iface),
 			},
 			...(profile.init === 'systemd'
 				? [

@@ -8,6 +8,8 @@ export type SmtpdVars = {
 	readonly key: string;
 	/** Interface to listen on (the one holding the public address), or undefined: every address. */
 	readonly iface?: string;
+	/** Without an interface: also listen on every IPv6 address (an AAAA is published for an address behind NAT). */
+	readonly ipv6?: boolean;
 	readonly catchAll: boolean;
 	readonly filterRspamd: string;
 	readonly lmtpSocket: string;
@@ -26,7 +28,8 @@ export const SMTPD_PATHS = {
 } as const;
 
 export function smtpdConf(v: SmtpdVars): string {
-	const on = v.iface ? `listen on ${v.iface}` : 'listen on 0.0.0.0';
+	const ons = v.iface ? [`listen on ${v.iface}`] : ['listen on 0.0.0.0', ...(v.ipv6 ? ['listen on ::'] : [])];
+	const each = (rest: string) => ons.map((on) => `${on} ${rest}`).join('\n');
 	const pki = `pki "${v.hostname}"`;
 	return `# Managed by mailwizard. Changes here are replaced on the next run:
 # change the answers instead. Tables under /etc/smtpd/ are reloaded with
@@ -51,12 +54,12 @@ filter "fcrdns" phase connect match !fcrdns disconnect "550 DNS error"
 filter "rspamd" proc-exec "${v.filterRspamd}"
 
 # Inbound from other servers: TLS offered, never required.
-${on} port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rspamd" }
+${each(`port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rspamd" }`)}
 # Submission from clients: TLS and authentication required. A user sends only as the
 # addresses the table sendas gives them (MAIL FROM refused otherwise), and "masquerade"
 # rewrites the From header to that sender, so nobody gets another user's signature.
-${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
-${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
+${each(`port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"`)}
+${each(`port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"`)}
 ${
 	v.iface
 		? `# Mail from programs on this server (cron, monitoring).

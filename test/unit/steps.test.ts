@@ -335,3 +335,18 @@ test('issue 15.8: mail for root goes to postmaster: /etc/aliases says so, smtpd 
 	const file = plan.find((x) => x.kind === 'file' && x.path === '/etc/aliases');
 	t.regex(file?.kind === 'file' ? `${file.why}\n${String(file.content)}` : '', /root \(cron, apt\) goes to postmaster@example\.test[\s\S]*root: postmaster@example\.test/);
 });
+
+test('issue 15.5: an IPv6 address no interface holds (NAT) is served: smtpd also listens on ::, and the plan says so', async (t) => {
+	const {interfaceOf} = await import('../../steps/09-opensmtpd.ts');
+	const host = {memBytes: 0, hostname: 'mx', interfaces: {eth0: [{address: '192.0.2.10'}, {address: 'fe80::1'}]}};
+	t.is(interfaceOf(host, ['192.0.2.10', undefined]), 'eth0');
+	t.is(interfaceOf(host, ['192.0.2.10', '2001:db8::10']), undefined, 'eth0 does not hold the published IPv6 address');
+	const plan = opensmtpd.plan(answers({ipv6: '2001:db8::10'}), {...smtpdFacts, iface: undefined}, DEBIAN12);
+	const conf = plan.find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
+	const text = conf?.kind === 'file' ? String(conf.content) : '';
+	for (const port of [25, 465, 587]) {
+		t.regex(text, new RegExp(`^listen on 0\\.0\\.0\\.0 port ${port} `, 'm'));
+		t.regex(text, new RegExp(`^listen on :: port ${port} `, 'm'));
+	}
+	t.regex(conf?.kind === 'file' ? conf.why : '', /every IPv4 and IPv6 \(::\) address: no interface holds 192\.0\.2\.10, 2001:db8::10/);
+});
