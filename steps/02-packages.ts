@@ -178,6 +178,8 @@ export const packages: Step<PackageFacts> = {
 	async facts(ctx, _a, stages) {
 		const wanted = needsOf(stages, ctx.profile.version);
 		const pinned = heldOnSomeRelease(stages);
+		// A --target preview is of a fresh system of that release: this machine's packages say nothing about it.
+		if (ctx.profile.source === 'target') return {wanted, pinned, versions: {}, backports: false, mirror: 'http://deb.debian.org/debian', held: []};
 		const versions = await dpkgVersions(ctx, [...new Set([...wanted, ...pinned].map((n) => n.name))]);
 		const s = parseSources(await aptSources(ctx), ctx.profile.codename);
 		const ourBackports = (await readText(ctx.root, BACKPORTS_FILE)) !== undefined;

@@ -1,15 +1,16 @@
-import {readFile, stat} from 'node:fs/promises';
 import type {Answers} from '../source/answers.ts';
 import {onRoot} from '../source/engine/files.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
+import {MAX_CERT, UnsafeFileError, safeReadFile} from '../source/platform/safe-read.ts';
 import {checkTls, type TlsInput} from '../source/platform/tls.ts';
 
-async function read(root: string, path: string): Promise<{text?: string; error?: string; mode?: number}> {
+/** certbot's live/ paths are symlinks: followed; a FIFO, a device or a huge file is refused. */
+function read(root: string, path: string): {text?: string; error?: string; mode?: number} {
 	try {
-		const text = await readFile(onRoot(root, path), 'utf8');
-		const s = await stat(onRoot(root, path));
-		return {text, mode: s.mode & 0o777};
+		const f = safeReadFile(onRoot(root, path), {maxBytes: MAX_CERT, followLinks: true});
+		return {text: f.text, mode: f.mode & 0o777};
 	} catch (error) {
+		if (error instanceof UnsafeFileError) return {error: /^E[A-Z]+$/.test(error.code) ? error.code : error.reason};
 		return {error: (error as NodeJS.ErrnoException).code ?? String(error)};
 	}
 }
@@ -19,8 +20,8 @@ export const tls: Step<TlsInput> = {
 	title: 'TLS certificate: exists, matches its key, covers the host name, not expired',
 	summary: 'checks the certificate and key that SMTP and IMAP will present',
 	async facts(ctx, a) {
-		const c = await read(ctx.root, a.tls.cert);
-		const k = await read(ctx.root, a.tls.key);
+		const c = read(ctx.root, a.tls.cert);
+		const k = read(ctx.root, a.tls.key);
 		return {certPath: a.tls.cert, keyPath: a.tls.key, cert: c.text, certError: c.error, key: k.text, keyError: k.error, keyMode: k.mode};
 	},
 	plan(a: Answers, f) {

@@ -1,11 +1,11 @@
 import type {Answers} from '../source/answers.ts';
 import {randomKey, readText} from '../source/engine/files.ts';
-import type {Action, Cmd, PackageNeed, Step} from '../source/engine/types.ts';
+import type {Action, Cmd, FileAction, PackageNeed, Step} from '../source/engine/types.ts';
 import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
 import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
 import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
-import {SMTPD_PATHS, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {SMTPD_PATHS, rootAliases, type SmtpdVars, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
 
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
@@ -23,6 +23,8 @@ export type SmtpdFacts = {
 	readonly srsBackup?: string;
 	readonly iface?: string;
 	readonly hashes: ReadonlyArray<{name: string} & HashPlan>;
+	/** /etc/aliases as it is. */
+	readonly aliases?: string;
 };
 
 export function parseSrs(text: string | undefined): {key?: string; backup?: string} {
@@ -31,10 +33,14 @@ export function parseSrs(text: string | undefined): {key?: string; backup?: stri
 	return {key, backup};
 }
 
-/** The interface that holds the server's address (smtpd listens on interfaces, as in the guide). */
+/**
+ * The interface that holds every answered address (smtpd listens on interfaces, as in the
+ * guide); undefined when none does (NAT): then smtpd listens on every address.
+ */
 export function interfaceOf(host: Host, addresses: readonly (string | undefined)[]): string | undefined {
+	const wanted = addresses.filter((x): x is string => Boolean(x));
 	for (const [name, list] of Object.entries(host.interfaces)) {
-		if (list?.some((i) => addresses.includes(i.address))) return name;
+		if (wanted.length && wanted.every((w) => list?.some((i) => i.address === w))) return name;
 	}
 	return undefined;
 }
@@ -48,6 +54,18 @@ const SMTPD = {
 
 function update(table: string): Cmd {
 	return {argv: ['smtpctl', 'update', 'table', table]};
+}
+
+function confVars(a: Answers, domains: readonly string[], iface: string | undefined): SmtpdVars {
+	const catchAll = a.catchAll !== undefined;
+	return {hostname: a.hostname, domains, cert: a.tls.cert, key: a.tls.key, iface, ipv6: a.ipv6 !== undefined, catchAll, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET};
+}
+
+/** Where smtpd listens, said in the plan: every published address is served. */
+function listenWhy(a: Answers, iface: string | undefined): string {
+	const addresses = [a.ipv4, a.ipv6].filter(Boolean).join(', ');
+	if (iface) return `listen on ${iface} (which holds ${addresses})`;
+	return `listen on every IPv4${a.ipv6 ? ' and IPv6 (::)' : ''} address: no interface holds ${addresses} (NAT?), and every address published in DNS must be served`;
 }
 
 export const opensmtpd: Step<SmtpdFacts> = {
@@ -81,12 +99,12 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				return {name: u.name, ...plan};
 			}),
 		);
-		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf(ctx.host, [a.ipv4, a.ipv6]), hashes};
+		return {srsKey: srs.key ?? randomKey(30), srsBackup: srs.backup, iface: interfaceOf(ctx.host, [a.ipv4, a.ipv6]), hashes, aliases: await readText(ctx.root, SMTPD_PATHS.aliases)};
 	},
 	plan(a, f, profile) {
 		const domains = domainsOf(a);
 		const passwds = f.hashes.flatMap((h) => [...domains.map((d) => `${h.name}@${d} ${h.hash}`), `${h.name} ${h.hash}`]);
-		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): Action => ({
+		const table = (path: string, lines: string[], name: string, why: string, mode = 0o644, group?: string): FileAction => ({
 			kind: 'file',
 			path,
 			content: tableFile(lines),
@@ -122,15 +140,16 @@ export const opensmtpd: Step<SmtpdFacts> = {
 				'sendas',
 				'who may send as which address on 465/587: each user as their own address and the aliases that reach them, in every domain',
 			),
+			{...table(SMTPD_PATHS.aliases, [], 'aliases', `mail for root (cron, apt) goes to postmaster@${a.domain}`), content: rootAliases(f.aliases, `postmaster@${a.domain}`)},
 			table(SMTPD_PATHS.passwds, passwds, 'passwds', 'submission logins (full address or bare name), crypt(3) hashes from smtpctl encrypt', 0o640, 'opensmtpd'),
 			{
 				kind: 'file',
 				path: SMTPD_PATHS.conf,
-				content: smtpdConf({hostname: a.hostname, domains, cert: a.tls.cert, key: a.tls.key, iface: f.iface, catchAll: a.catchAll !== undefined, filterRspamd: FILTER_RSPAMD, lmtpSocket: LMTP_SOCKET}),
+				content: smtpdConf(confVars(a, domains, f.iface)),
 				mode: 0o644,
 				validate: ['smtpd', '-n', '-f', '%s'],
 				restarts: 'opensmtpd',
-				why: f.iface ? `listen on ${f.iface} (which holds ${[a.ipv4, a.ipv6].filter(Boolean).join(', ')})` : 'listen on every IPv4 address (no interface holds the answered address: NAT?)',
+				why: listenWhy(a, f.iface),
 			},
 			...(profile.init === 'systemd'
 				? [

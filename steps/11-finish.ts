@@ -1,7 +1,7 @@
 import type {Answers} from '../source/answers.ts';
 import {acceptedAddresses} from '../source/answers.ts';
 import type {Action, Step} from '../source/engine/types.ts';
-import {problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
+import {findingLabel, problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
 export function summary(a: Answers, ptrChecked = false): string[] {
 	const u = a.users[0]!.name;
@@ -34,7 +34,7 @@ export function outsideNotices(findings: readonly Finding[]): Action[] {
 			title: `${problems.length} thing${problems.length === 1 ? '' : 's'} mailwizard cannot fix from this server`,
 			lines: problemLines(problems),
 		});
-	if (fine.length) out.push({kind: 'notice', level: 'info', title: 'Checked from this server', lines: fine.map((f) => `ok  ${f.what}: ${f.detail}`)});
+	if (fine.length) out.push({kind: 'notice', level: 'info', title: 'Checked from this server', lines: fine.map((f) => `${findingLabel(f)}  ${f.what}: ${f.detail}`)});
 	return out;
 }
 

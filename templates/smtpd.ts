@@ -8,6 +8,8 @@ export type SmtpdVars = {
 	readonly key: string;
 	/** Interface to listen on (the one holding the public address), or undefined: every address. */
 	readonly iface?: string;
+	/** Without an interface: also listen on every IPv6 address (an AAAA is published for an address behind NAT). */
+	readonly ipv6?: boolean;
 	readonly catchAll: boolean;
 	readonly filterRspamd: string;
 	readonly lmtpSocket: string;
@@ -22,10 +24,12 @@ export const SMTPD_PATHS = {
 	sendas: '/etc/smtpd/sendas',
 	domains: '/etc/smtpd/domains',
 	mailname: '/etc/mailname',
+	aliases: '/etc/aliases',
 } as const;
 
 export function smtpdConf(v: SmtpdVars): string {
-	const on = v.iface ? `listen on ${v.iface}` : 'listen on 0.0.0.0';
+	const ons = v.iface ? [`listen on ${v.iface}`] : ['listen on 0.0.0.0', ...(v.ipv6 ? ['listen on ::'] : [])];
+	const each = (rest: string) => ons.map((on) => `${on} ${rest}`).join('\n');
 	const pki = `pki "${v.hostname}"`;
 	return `# Managed by mailwizard. Changes here are replaced on the next run:
 # change the answers instead. Tables under /etc/smtpd/ are reloaded with
@@ -50,12 +54,12 @@ filter "fcrdns" phase connect match !fcrdns disconnect "550 DNS error"
 filter "rspamd" proc-exec "${v.filterRspamd}"
 
 # Inbound from other servers: TLS offered, never required.
-${on} port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rspamd" }
+${each(`port 25 tls ${pki} hostname "${v.hostname}" filter { "rdns", "fcrdns", "rspamd" }`)}
 # Submission from clients: TLS and authentication required. A user sends only as the
 # addresses the table sendas gives them (MAIL FROM refused otherwise), and "masquerade"
 # rewrites the From header to that sender, so nobody gets another user's signature.
-${on} port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
-${on} port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"
+${each(`port 465 smtps ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"`)}
+${each(`port 587 tls-require ${pki} hostname "${v.hostname}" auth <passwds> senders <sendas> masquerade filter "rspamd"`)}
 ${
 	v.iface
 		? `# Mail from programs on this server (cron, monitoring).
@@ -65,6 +69,10 @@ listen on lo port 25 hostname "${v.hostname}"
 }
 action "RECV" lmtp "${v.lmtpSocket}" rcpt-to virtual <virtuals>
 action "SEND" relay helo "${v.hostname}" srs
+# Mail for root and the other system accounts (cron, apt, monitoring): ${SMTPD_PATHS.aliases}
+# sends root to the postmaster address, which is delivered like any mail to the domain.
+table aliases file:${SMTPD_PATHS.aliases}
+action "LOCAL" mbox alias <aliases>
 
 ${
 	v.catchAll
@@ -74,6 +82,7 @@ match from any for domain <domains> action "RECV"`
 match from any for domain <domains> rcpt-to <recipients> action "RECV"`
 }
 match from any auth for any action "SEND"
+match from local for local action "LOCAL"
 match from local for any action "SEND"
 `;
 }
@@ -128,4 +137,17 @@ export function sendersLines(v: SendersVars): string[] {
 		const addresses = v.domains.flatMap((d) => owned.get(u)!.map((local) => `${local}@${d}`)).join(', ');
 		return [...v.domains.map((d) => `${u}@${d}`), u].map((login) => `${login} ${addresses}`);
 	});
+}
+
+/**
+ * /etc/aliases with root's mail sent to the postmaster address (cron and apt write to root);
+ * every other line of the file is kept as it is.
+ */
+export function rootAliases(existing: string | undefined, postmaster: string): string {
+	const line = `root: ${postmaster}`;
+	const lines = (existing ?? '').split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+	const at = lines.findIndex((l) => /^\s*root\s*:/.test(l));
+	if (at >= 0) lines[at] = line;
+	else lines.push(...(existing === undefined ? ['# See aliases(5). root: added by mailwizard.'] : []), line);
+	return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 // validateAnswers: the one mapping from the file form (parsed YAML/JSON, the state, the
 // wizard's form) to Answers, one function per section. Shape only: no file is read here.
+import {isSpecialAddress} from '../platform/addresses.ts';
 import {validateAliases, type AliasMap} from './aliases.ts';
 import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, path, str} from './fields.ts';
 import {AnswersError, FILE_KEYS, type Answers, type DmarcPolicy, type LoadOptions, type MtaStsMode} from './types.ts';
@@ -9,12 +10,26 @@ function checkKeys(r: Record<string, unknown>): void {
 	for (const k of Object.keys(r)) if (!FILE_KEYS.includes(k)) throw new AnswersError(k, `unknown key (known: ${FILE_KEYS.join(', ')})`);
 }
 
+/**
+ * The host's IPv4 address as the default for a public record, only when it is public: a
+ * private one (NAT) is never filled in silently. With an IPv6 address, none is filled in.
+ */
+function publicDefault(found: (() => string | undefined) | undefined, ipv6: string | undefined): string | undefined {
+	const ip = found?.();
+	if (ip === undefined || !isSpecialAddress(ip)) return ip;
+	if (ipv6 !== undefined) return undefined;
+	throw new AnswersError(
+		'ipv4',
+		`is not given, and the only IPv4 address on this host, ${ip}, is private (behind NAT?): other mail servers cannot reach it. Give the public address in the answers (ipv4: ...)`,
+	);
+}
+
 function host(r: Record<string, unknown>, options: LoadOptions): Pick<Answers, 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'tls'> {
 	const domain = domainAt(r.domain, 'domain');
 	// hostname === domain is allowed (the guide's MX example.com.), though a separate name keeps the apex free for the web.
 	const hostname = domainAt(r.hostname, 'hostname', 'mail.example.com');
-	const ipv4 = ipv4At(r.ipv4, options.defaultIpv4);
 	const ipv6 = ipv6At(r.ipv6);
+	const ipv4 = ipv4At(r.ipv4, () => publicDefault(options.defaultIpv4, ipv6));
 	if (ipv4 === undefined && ipv6 === undefined) throw new AnswersError('ipv4', 'is required (no public address was found on this host)');
 	const tls = obj(r.tls, 'tls');
 	return {domain, hostname, ipv4, ipv6, tls: {cert: path(tls.cert, 'tls.cert'), key: path(tls.key, 'tls.key')}};

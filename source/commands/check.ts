@@ -2,7 +2,7 @@
 import {EXIT, type ExitCode} from '../exit.ts';
 import {checkRecords} from '../dns/check.ts';
 import type {Options} from '../options.ts';
-import {outsideFindings, reputationOptions} from '../platform/reputation.ts';
+import {findingLabel, outsideFindings, reputationOptions} from '../platform/reputation.ts';
 import {plainReporter} from '../report/plain.ts';
 import {makeRuntime} from '../runtime.ts';
 import {readDkimKey, recordsFor} from '../mail/dkim.ts';
@@ -21,8 +21,8 @@ export async function check(o: Options): Promise<ExitCode> {
 		const r = plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init);
 		r({type: 'wait', id: 'check', report, nextPollIn: 0});
 		for (const f of findings) {
-			process.stdout.write(`  ${f.ok ? 'ok     ' : 'PROBLEM'} ${f.what}: ${f.detail}\n`);
-			if (!f.ok && f.fix) process.stdout.write(`          -> ${f.fix}\n`);
+			process.stdout.write(`  ${findingLabel(f).padEnd(7)} ${f.what}: ${f.detail}\n`);
+			if ((!f.ok || f.unknown) && f.fix) process.stdout.write(`          -> ${f.fix}\n`);
 		}
 	}
 	return report.complete && problems.length === 0 ? EXIT.ok : EXIT.failed;

@@ -78,7 +78,7 @@ export function describeAction(a: Resolved, init: InitSystem, step: Pick<Step, '
 			const who = a.owner || a.group ? ` ${a.owner ?? 'root'}:${a.group ?? 'root'}` : '';
 			const head = `${a.old === undefined && !a.unreadable ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;
 			const lines = [`# ${head}: ${a.why}`];
-			if (a.validate) lines.push(`#   checked before it replaces the file: ${a.validate.join(' ')}`);
+			if (a.validate) lines.push(`#   checked before it replaces the file: ${a.validate.map((x) => (x === '%s' ? '<the new file>' : x)).join(' ')}`);
 			for (const v of a.verify ?? []) lines.push(`#   checked after: ${showCmd(v)}`);
 			for (const c of a.onChange ?? []) lines.push(`$ ${showCmd(c)}   # after the file changes`);
 			lines.push(

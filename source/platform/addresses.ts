@@ -1,6 +1,6 @@
 // Address sanity: private, shared or documentation ranges get a warning, never a refusal.
 import {BlockList} from 'node:net';
-import type {Answers} from '../answers.ts';
+import type {Answers} from '../answers/types.ts';
 
 const special = new BlockList();
 for (const [net, bits] of [

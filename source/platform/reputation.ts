@@ -10,7 +10,14 @@ export function resolverFor(servers: readonly string[], timeoutMs = 2000, tries 
 	return r;
 }
 
-export type Finding = {readonly ok: boolean; readonly what: string; readonly detail: string; readonly fix?: string};
+/** ok: not a problem; unknown: could not be checked (said as such, never as "ok"). */
+export type Finding = {readonly ok: boolean; readonly unknown?: boolean; readonly what: string; readonly detail: string; readonly fix?: string};
+
+/** The word printed in front of a finding. */
+export function findingLabel(f: Finding): 'ok' | 'unknown' | 'PROBLEM' {
+	if (f.unknown) return 'unknown';
+	return f.ok ? 'ok' : 'PROBLEM';
+}
 
 export async function checkPtr(r: Resolver, ip: string, hostname: string): Promise<Finding> {
 	let names: string[] = [];
@@ -58,14 +65,14 @@ export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise
 	try {
 		const test = await r.resolve4(`2.0.0.127.${zone}`);
 		if (test.some((a) => a.startsWith('127.255.255.')))
-			return {ok: true, what, detail: `not usable from here: the list refused the query (${test.join(', ')}); public resolvers are often refused — check from another network`};
-		if (!test.some((a) => a.startsWith('127.'))) return {ok: true, what, detail: 'not usable from here: its test entry is not listed'};
+			return {ok: true, unknown: true, what, detail: `not usable from here: the list refused the query (${test.join(', ')}); public resolvers are often refused — check from another network`};
+		if (!test.some((a) => a.startsWith('127.'))) return {ok: true, unknown: true, what, detail: 'not usable from here: its test entry is not listed'};
 	} catch {
-		return {ok: true, what, detail: 'not usable from here: its test entry does not answer'};
+		return {ok: true, unknown: true, what, detail: 'not usable from here: its test entry does not answer'};
 	}
 	try {
 		const answer = await r.resolve4(`${reversed(ip)}.${zone}`);
-		if (answer.some((a) => a.startsWith('127.255.255.'))) return {ok: true, what, detail: `the list refused the query (${answer.join(', ')}): no verdict`};
+		if (answer.some((a) => a.startsWith('127.255.255.'))) return {ok: true, unknown: true, what, detail: `the list refused the query (${answer.join(', ')}): no verdict`};
 		let reason = '';
 		try {
 			// The list's words, shown on the terminal: control characters made visible.
@@ -80,7 +87,7 @@ export async function checkDnsbl(r: Resolver, ip: string, zone: string): Promise
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOTFOUND' || code === 'ENODATA') return {ok: true, what, detail: 'not listed'};
-		return {ok: true, what, detail: `no verdict (${code})`};
+		return {ok: true, unknown: true, what, detail: `no verdict (${code})`};
 	}
 }
 
@@ -106,10 +113,25 @@ export function probePort25(host: string, port = 25, timeoutMs = 5000): Promise<
 			banner += d.toString();
 			if (banner.includes('\n')) done({ok: /^220/.test(banner), what, detail: `banner: ${printable(banner.split('\n')[0]!.trim())}`});
 		});
-		socket.on('error', (e: NodeJS.ErrnoException) =>
-			done({ok: false, what, detail: e.code ?? e.message, fix: e.code === 'ECONNREFUSED' ? undefined : "check the network and your provider's port 25 policy"}),
-		);
+		socket.on('error', (e: NodeJS.ErrnoException) => done(connectError(what, host, e)));
 	});
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ENODATA', 'ESERVFAIL']);
+
+/** A name that cannot be looked up says nothing about port 25: the real cause is told. */
+export function connectError(what: string, host: string, e: NodeJS.ErrnoException): Finding {
+	const code = e.code ?? e.message;
+	if (DNS_CODES.has(code))
+		return {
+			ok: false,
+			unknown: true,
+			what,
+			detail: `not checked: the name ${host} could not be looked up (${code})`,
+			fix: 'this server cannot resolve host names: check /etc/resolv.conf and that its DNS servers answer; outbound mail needs them too',
+		};
+	if (code === 'ECONNREFUSED') return {ok: false, what, detail: `${code}: ${host} refused the connection`};
+	return {ok: false, what, detail: code, fix: "check the network and your provider's port 25 policy"};
 }
 
 export const DEFAULT_DNSBLS = ['zen.spamhaus.org', 'bl.spamcop.net', 'b.barracudacentral.org'] as const;

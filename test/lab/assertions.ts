@@ -359,6 +359,17 @@ export function makeLane(cfg: LaneConfig) {
 			t.is(i.messages?.length, 1, JSON.stringify(i));
 		});
 
+		test.serial("issue 15.8: mail for root on the mx (cron, apt: sendmail root) lands in postmaster's (alice's) Maildir", async (t) => {
+			t.timeout(120_000);
+			if (!needWizard(t)) return;
+			const token = tag();
+			const r = await lab().exec('mx', ['sh', '-c', `printf 'Subject: cron ${token}\\n\\n${token}\\n' | /usr/sbin/sendmail root`]);
+			t.is(r.exitCode, 0, r.stderr);
+			const hits = await maildirHits(token);
+			if (hits.length !== 1) await queueEvidence(t);
+			t.true(hits.length === 1 && /^\/?alice\//.test(hits[0]!), `one file, in alice's Maildir: ${hits.join(', ') || '(nothing)'}`);
+		});
+
 		for (const [rcpt, what] of [
 			['postmaster@example.test', "postmaster@ (RFC 5321) lands in alice's INBOX"],
 			['abuse@example.test', "abuse@ (RFC 2142) lands in alice's INBOX"],

@@ -318,3 +318,12 @@ test('15.7: an address typed as a user name is refused, saying which name to giv
 	const other = t.throws(() => answers({users: [{name: 'alice@elsewhere.test', password_hash: '{CRYPT}$y$j9T$abc$def'}]}), {instanceOf: AnswersError});
 	t.regex(other!.message, /give only the name before @ \("alice"\); users get addresses in example\.test/);
 });
+
+test('issue 15.5: a private address found on the host is never the silent default for a public record', (t) => {
+	const {ipv4: _drop, ...raw} = RAW as Record<string, unknown>;
+	const e = t.throws(() => validateAnswers(raw, {defaultIpv4: () => '10.0.0.5'}), {instanceOf: AnswersError});
+	t.regex(e.message, /^ipv4: is not given, and the only IPv4 address on this host, 10\.0\.0\.5, is private/);
+	t.is(validateAnswers(raw, {defaultIpv4: () => '151.101.2.3'}).ipv4, '151.101.2.3', 'a public address found on the host is the default');
+	t.is(validateAnswers({...raw, ipv6: '2a01:4f8::10'}, {defaultIpv4: () => '10.0.0.5'}).ipv4, undefined, 'IPv6 only: no private IPv4 filled in');
+	t.is(validateAnswers({...raw, ipv4: '10.77.0.2'}, {defaultIpv4: () => '10.0.0.5'}).ipv4, '10.77.0.2', 'an address given in the answers is used as given');
+});

@@ -70,7 +70,9 @@ test('the dry run of the example, as an unprivileged user, prints every stage an
 	chmodSync(dir, 0o755);
 	const before = tree(dir);
 	const r = run(['--dry-run', '--answers', 'examples/example.com.yaml', '--state-dir', join(dir, 'state')], {asNobody: true});
-	t.is(r.code, 0, r.err);
+	// The example's certificate does not exist here: the plan is printed in full, then exit 1 naming the stage.
+	t.is(r.code, 1, r.err);
+	t.regex(r.err, /would stop: tls/);
 	const titles = [...r.out.matchAll(/^## (\d+)\/(\d+) (.*?)(?: — .*)?$/gm)].map((m) => `${m[1]}/${m[2]} ${m[3]}`);
 	t.deepEqual(
 		titles,
@@ -86,7 +88,8 @@ test('the dry run of the example, as an unprivileged user, prints every stage an
 
 test('the dry run for Debian 13 prints the Dovecot 2.4 configuration', (t) => {
 	const r = run(['--dry-run', '--target', 'debian13', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
-	t.is(r.code, 0, r.err);
+	t.true(r.code === 1 || r.code === 2, r.err);
+	t.regex(r.out, new RegExp(`^## ${STEPS.length}/${STEPS.length} `, 'm'), 'the plan is printed in full before the non-zero exit');
 	t.regex(r.out, /\+dovecot_config_version = 2\.4\.1/);
 	t.regex(r.out, /\+ssl_server_cert_file = /);
 	t.notRegex(r.out, /bookworm-backports/);
@@ -177,5 +180,43 @@ test('--root is a preview seam: applying with it exits 2 before any command runs
 	const reset = run(['reset', '--root', join(dir, 'root')], {asNobody: true, env});
 	t.is(reset.code, 2, reset.out + reset.err);
 	const preview = run(['--dry-run', '--root', join(dir, 'root'), '--answers', answers], {asNobody: true, env});
-	t.is(preview.code, 0, preview.err);
+	t.is(preview.code, 1, preview.err); // allowed: the plan is printed; the missing certificate would stop the tls stage
+	t.regex(preview.out, /would stop/);
+});
+
+function answersWith(dir: string, passwordFile: string, cert?: {cert: string; key: string}): string {
+	const file = join(dir, 'a.yaml');
+	const tls = cert ?? {cert: join(dir, 'none.pem'), key: join(dir, 'none.key')};
+	writeFileSync(file, `domain: example.test\nhostname: mail.example.test\nipv4: 192.0.2.10\ntls: {cert: ${tls.cert}, key: ${tls.key}}\nusers:\n  - name: alice\n    password_file: ${passwordFile}\n`);
+	return file;
+}
+
+test('issue 15.3: the dry run refuses what the run refuses: a missing or short password file exits 2 after the full plan, a stage that would stop exits 1', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-dry3-'));
+	chmodSync(dir, 0o755);
+	const missing = run(['--dry-run', '--answers', answersWith(dir, join(dir, 'nope.pass')), '--state-dir', join(dir, 'state')]);
+	t.is(missing.code, 2, missing.err);
+	t.regex(missing.out, new RegExp(`^## ${STEPS.length}/${STEPS.length} `, 'm'));
+	t.regex(missing.err, /users\[0\]\.password_file: .*nope\.pass/);
+	const short = join(dir, 'short.pass');
+	writeFileSync(short, 'abcde\n', {mode: 0o600});
+	const r = run(['--dry-run', '--answers', answersWith(dir, short), '--state-dir', join(dir, 'state')]);
+	t.is(r.code, 2, r.err);
+	t.regex(r.err, /shorter than 8 characters/);
+	t.notRegex(r.out + r.err, /abcde/, 'the password is never shown');
+	const good = join(dir, 'good.pass');
+	writeFileSync(good, 'a-long-enough-password\n', {mode: 0o600});
+	const tls = run(['--dry-run', '--answers', answersWith(dir, good), '--state-dir', join(dir, 'state')]);
+	t.is(tls.code, 1, tls.err);
+	t.regex(tls.out, /1 step would stop: tls/);
+	t.regex(tls.err, /would stop: tls/);
+});
+
+test('issue 15.7: the plan shows no literal %s; --target debian13 installs the Dovecot it says is to be installed', (t) => {
+	const r = run(['--dry-run', '--target', 'debian13', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.notRegex(r.out, /%s/);
+	t.regex(r.out, /doveconf -n -c <the new file>/);
+	t.regex(r.out, /Dovecot 2\.4 \(to be installed\)/);
+	const packages = new RegExp(`^## 2/${STEPS.length} Packages.*$([\\s\\S]*?)^## 3/${STEPS.length}`, 'm').exec(r.out);
+	t.regex(packages?.[0] ?? '', /apt-get install -y --no-install-recommends .*dovecot-core/);
 });

@@ -2,7 +2,7 @@
 // Against a real NSD on loopback (the "resolver") and a local SMTP banner.
 import test, {type ExecutionContext} from 'ava';
 import {createServer} from 'node:net';
-import {checkDnsbl, checkPtr, probePort25, resolverFor} from '../../source/platform/reputation.ts';
+import {checkDnsbl, checkPtr, connectError, findingLabel, probePort25, resolverFor} from '../../source/platform/reputation.ts';
 import {nsdUnavailable, startNsd, zoneText, type Nsd} from '../helpers/nsd.ts';
 
 const ADDR = '127.53.2.1';
@@ -69,4 +69,21 @@ test.serial('port 25: a banner is open, a silent port is reported as blocked wit
 		banner.close();
 		silent.close();
 	}
+});
+
+withNsd('issue 15.6: a blocklist that could not be asked is "unknown", never "ok"', async (t) => {
+	const r = resolverFor([ADDR], 800);
+	t.is(findingLabel(await checkDnsbl(r, '192.0.2.10', 'refusing.test')), 'unknown');
+	t.is(findingLabel(await checkDnsbl(r, '192.0.2.10', 'nothing.test')), 'unknown');
+	t.is(findingLabel(await checkDnsbl(r, '192.0.2.20', 'bl.test')), 'ok');
+	t.is(findingLabel(await checkDnsbl(r, '192.0.2.10', 'bl.test')), 'PROBLEM');
+});
+
+test("issue 15.6: a port-25 probe host that cannot be looked up is told as a DNS failure, not as the provider's port 25 policy", (t) => {
+	const e = Object.assign(new Error('getaddrinfo ENOTFOUND probe.example.test'), {code: 'ENOTFOUND'});
+	const f = connectError('outbound SMTP to probe.example.test:25', 'probe.example.test', e);
+	t.is(findingLabel(f), 'unknown');
+	t.regex(f.detail, /probe\.example\.test could not be looked up \(ENOTFOUND\)/);
+	t.regex(f.fix!, /resolv\.conf/);
+	t.notRegex(`${f.detail} ${f.fix}`, /port 25 policy/);
 });

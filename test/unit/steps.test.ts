@@ -294,3 +294,59 @@ test('preflight: what takes others days to fix (PTR, port 25, a blocklist) is sa
 	const quiet = preflight.plan(answers(), {...base, outside: [outside[1]!]}, DEBIAN12);
 	t.false(quiet.some((x) => x.kind === 'notice' && x.title.includes('cannot fix')));
 });
+
+test('TLS (issue 15.4): one verdict per property; a self-signed certificate is a warning that says what others will do', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-tls-'));
+	const good = cert(dir, 'good', 'mail.example.test');
+	const other = cert(dir, 'other', 'www.example.test');
+	const read = (p: string) => execFileSync('cat', [p], {encoding: 'utf8'});
+	const input = (c: string, k: string) => ({certPath: c, keyPath: k, cert: read(c), key: read(k)});
+	const wrong = checkTls(input(other.cert, other.key), 'mail.example.test');
+	t.regex(wrong.errors.join(), /does not cover mail\.example\.test/);
+	t.false(
+		[...wrong.info, ...wrong.warnings].some((l) => l.includes('mail.example.test')),
+		'no line claims the certificate is for the host it does not cover',
+	);
+	const self = checkTls(input(good.cert, good.key), 'mail.example.test');
+	t.deepEqual(self.errors, []);
+	t.regex(self.warnings.join('\n'), /is self-signed: .*mail clients will show a certificate warning/);
+	t.regex(self.info.join(), /certificate for mail\.example\.test valid until/);
+});
+
+test('finish (issue 15.6): a check that could not be made is printed as unknown, not ok', async (t) => {
+	const {outsideNotices} = await import('../../steps/11-finish.ts');
+	const lines = outsideNotices([
+		{ok: true, unknown: true, what: 'bl.example.test for 192.0.2.10', detail: 'not usable from here: its test entry does not answer'},
+		{ok: true, what: 'reverse DNS of 192.0.2.10', detail: 'mail.example.test'},
+	]).flatMap((a) => (a.kind === 'notice' ? a.lines : []));
+	t.true(lines.includes('unknown  bl.example.test for 192.0.2.10: not usable from here: its test entry does not answer'));
+	t.true(lines.includes('ok  reverse DNS of 192.0.2.10: mail.example.test'));
+});
+
+test('issue 15.8: mail for root goes to postmaster: /etc/aliases says so, smtpd delivers local mail through it, the plan says so', async (t) => {
+	const {rootAliases, smtpdConf} = await import('../../templates/smtpd.ts');
+	t.is(rootAliases(undefined, 'postmaster@example.test'), '# See aliases(5). root: added by mailwizard.\nroot: postmaster@example.test\n');
+	t.is(rootAliases('# x\npostmaster: root\nroot: someone\n', 'postmaster@example.test'), '# x\npostmaster: root\nroot: postmaster@example.test\n');
+	const conf = smtpdConf({hostname: 'mail.example.test', domains: ['example.test'], cert: '/c', key: '/k', catchAll: false, filterRspamd: '/f', lmtpSocket: '/s'});
+	t.regex(conf, /^table aliases file:\/etc\/aliases$/m);
+	t.regex(conf, /^action "LOCAL" mbox alias <aliases>$/m);
+	t.true(conf.indexOf('match from local for local action "LOCAL"') >= 0 && conf.indexOf('match from local for local') < conf.indexOf('match from local for any action "SEND"'));
+	const plan = opensmtpd.plan(answers(), smtpdFacts, DEBIAN12);
+	const file = plan.find((x) => x.kind === 'file' && x.path === '/etc/aliases');
+	t.regex(file?.kind === 'file' ? `${file.why}\n${String(file.content)}` : '', /root \(cron, apt\) goes to postmaster@example\.test[\s\S]*root: postmaster@example\.test/);
+});
+
+test('issue 15.5: an IPv6 address no interface holds (NAT) is served: smtpd also listens on ::, and the plan says so', async (t) => {
+	const {interfaceOf} = await import('../../steps/09-opensmtpd.ts');
+	const host = {memBytes: 0, hostname: 'mx', interfaces: {eth0: [{address: '192.0.2.10'}, {address: 'fe80::1'}]}};
+	t.is(interfaceOf(host, ['192.0.2.10', undefined]), 'eth0');
+	t.is(interfaceOf(host, ['192.0.2.10', '2001:db8::10']), undefined, 'eth0 does not hold the published IPv6 address');
+	const plan = opensmtpd.plan(answers({ipv6: '2001:db8::10'}), {...smtpdFacts, iface: undefined}, DEBIAN12);
+	const conf = plan.find((x) => x.kind === 'file' && x.path === '/etc/smtpd.conf');
+	const text = conf?.kind === 'file' ? String(conf.content) : '';
+	for (const port of [25, 465, 587]) {
+		t.regex(text, new RegExp(`^listen on 0\\.0\\.0\\.0 port ${port} `, 'm'));
+		t.regex(text, new RegExp(`^listen on :: port ${port} `, 'm'));
+	}
+	t.regex(conf?.kind === 'file' ? conf.why : '', /every IPv4 and IPv6 \(::\) address: no interface holds 192\.0\.2\.10, 2001:db8::10/);
+});
