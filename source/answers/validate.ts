@@ -1,7 +1,8 @@
 // validateAnswers: the one mapping from the file form (parsed YAML/JSON, the state, the
 // wizard's form) to Answers, one function per section. Shape only: no file is read here.
 import {validateAliases, type AliasMap} from './aliases.ts';
-import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, path, str} from './fields.ts';
+import {livePaths, validateAutoconfig, validateTls} from './acme.ts';
+import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, str} from './fields.ts';
 import {AnswersError, FILE_KEYS, type Answers, type DmarcPolicy, type LoadOptions, type MtaStsMode} from './types.ts';
 import {validateUsers} from './users.ts';
 
@@ -9,15 +10,18 @@ function checkKeys(r: Record<string, unknown>): void {
 	for (const k of Object.keys(r)) if (!FILE_KEYS.includes(k)) throw new AnswersError(k, `unknown key (known: ${FILE_KEYS.join(', ')})`);
 }
 
-function host(r: Record<string, unknown>, options: LoadOptions): Pick<Answers, 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'tls'> {
+function host(r: Record<string, unknown>, options: LoadOptions): Pick<Answers, 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'tls' | 'autoconfig'> {
 	const domain = domainAt(r.domain, 'domain');
 	// hostname === domain is allowed (the guide's MX example.com.), though a separate name keeps the apex free for the web.
 	const hostname = domainAt(r.hostname, 'hostname', 'mail.example.com');
 	const ipv4 = ipv4At(r.ipv4, options.defaultIpv4);
 	const ipv6 = ipv6At(r.ipv6);
 	if (ipv4 === undefined && ipv6 === undefined) throw new AnswersError('ipv4', 'is required (no public address was found on this host)');
-	const tls = obj(r.tls, 'tls');
-	return {domain, hostname, ipv4, ipv6, tls: {cert: path(tls.cert, 'tls.cert'), key: path(tls.key, 'tls.key')}};
+	const t = validateTls(r.tls);
+	const autoconfig = validateAutoconfig(r.autoconfig, t);
+	if (t.kind === 'files') return {domain, hostname, ipv4, ipv6, tls: {cert: t.cert, key: t.key}, autoconfig};
+	const acme = {email: t.email, directory: t.directory, ...(t.caBundle ? {caBundle: t.caBundle} : {})};
+	return {domain, hostname, ipv4, ipv6, tls: {...livePaths(hostname), acme}, autoconfig};
 }
 
 function extraDomains(v: unknown, domain: string): string[] {
