@@ -27,6 +27,7 @@ Usage:
   mailwizard status [--json]           which steps are done, pending, waiting
   mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
   mailwizard reset                     forget saved progress (changes nothing else)
+  mailwizard renew [--force]           renew the ACME certificate now (--force: even when not due)
 
 Options:
   --answers FILE       answers in YAML or JSON (see README: "Answers file")
@@ -44,6 +45,7 @@ Options:
                        SpamCop, Barracuda)
   --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
+  --force              with renew: renew even when the certificate is not due
   --json               machine-readable output (dns, status, check)
   --verbose            show the output of every command
   --help, -h           this help
@@ -55,7 +57,9 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'renew';
+	/** renew: even when the certificate is not due. */
+	readonly force: boolean;
 	readonly answers?: string;
 	readonly yes: boolean;
 	readonly dryRun: boolean;
@@ -93,6 +97,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				dnsbl: {type: 'string', multiple: true, default: []},
 				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
+				force: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
@@ -112,7 +117,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, help, version)`);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', 'renew'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, renew, help, version)`);
+	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
 	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
@@ -132,6 +138,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		noWait: Boolean(v['no-wait']),
 		pollSeconds: poll,
 		zone: Boolean(v.zone),
+		force: Boolean(v.force),
 		json: Boolean(v.json),
 		verbose: Boolean(v.verbose),
 		root: v.root!,

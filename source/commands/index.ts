@@ -15,5 +15,7 @@ export async function runCommand(o: Options): Promise<ExitCode> {
 			return (await import('./check.ts')).check(o);
 		case 'reset':
 			return (await import('./reset.ts')).reset(o);
+		case 'renew':
+			return (await import('./renew.ts')).renew(o);
 	}
 }

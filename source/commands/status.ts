@@ -1,5 +1,6 @@
 // mailwizard status: which stages are done, pending, waiting; what the server accepts.
 import {acceptedAddresses, type Answers} from '../answers.ts';
+import {certInfo, expiryLine, renewalInPlace} from '../acme/certificate.ts';
 import {EXIT, type ExitCode} from '../exit.ts';
 import {readText} from '../engine/files.ts';
 import type {StateData} from '../engine/state.ts';
@@ -29,6 +30,14 @@ function stagesOf(data: StateData) {
 	});
 }
 
+/** The ACME certificate's expiry and whether the system renews it. */
+async function certificateLines(rt: Runtime, a: Answers): Promise<string[]> {
+	const c = await certInfo(rt.ctx.root, a.tls.cert);
+	if (!c) return [`Certificate: none yet at ${a.tls.cert} (the acme stage orders it).`];
+	const r = await renewalInPlace(rt.ctx, a);
+	return [`Certificate: ${expiryLine(c)}.`, `${r.ok ? 'Renewal' : 'PROBLEM'}: ${r.text}.`];
+}
+
 export async function status(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const data = rt.state.data();
@@ -49,6 +58,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	for (const s of steps) process.stdout.write(`  ${s.state === 'done' ? '✓' : s.state === 'waiting' ? '…' : ' '} ${s.id.padEnd(12)} ${s.state.padEnd(8)} ${s.title}\n`);
 	if (data.wait?.lastCheck) process.stdout.write(`DNS: ${data.wait.lastCheck.ok}/${data.wait.lastCheck.total} records published at the last check (${data.wait.lastCheck.at}).\n`);
 	if (answers) process.stdout.write(`Accepted addresses: ${acceptedAddresses(answers).join(', ')}${answers.catchAll ? ` (+ catch-all -> ${answers.catchAll})` : ''}\n`);
+	if (answers?.tls.acme) for (const l of await certificateLines(rt, answers)) process.stdout.write(`${l}\n`);
 	if (mismatch) process.stdout.write(`PROBLEM: ${mismatch}\n`);
 	return EXIT.ok;
 }
