@@ -30,6 +30,7 @@ Usage:
   mailwizard rotate dkim [--selector NAME] [--finish [--now]]
                                        rotate the DKIM key: new selector, signed with once
                                        its record is served; --finish retires the old one
+  mailwizard renew [--force]           renew the ACME certificate now (--force: even when not due)
 
 Options:
   --answers FILE       answers in YAML or JSON (see README: "Answers file")
@@ -47,6 +48,7 @@ Options:
                        SpamCop, Barracuda)
   --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
+  --force              with renew: renew even when the certificate is not due
   --json               machine-readable output (dns, status, check)
   --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
   --finish             with rotate: end the overlap, retire the old key
@@ -61,9 +63,11 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate' | 'renew';
 	/** rotate: which key, and the phase asked for. */
 	readonly rotate?: {readonly what: 'dkim' | 'srs'; readonly selector?: string; readonly finish: boolean; readonly now: boolean};
+	/** renew: even when the certificate is not due. */
+	readonly force: boolean;
 	readonly answers?: string;
 	readonly yes: boolean;
 	readonly dryRun: boolean;
@@ -104,6 +108,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				selector: {type: 'string'},
 				finish: {type: 'boolean', default: false},
 				now: {type: 'boolean', default: false},
+				force: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
@@ -123,10 +128,12 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, help, version)`);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate', 'renew'].includes(command))
+		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, renew, help, version)`);
 	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
 	if (extra.length > (rotate ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[rotate ? 1 : 0]}"`);
 	if (!rotate && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
+	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
@@ -149,6 +156,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		noWait: Boolean(v['no-wait']),
 		pollSeconds: poll,
 		zone: Boolean(v.zone),
+		force: Boolean(v.force),
 		json: Boolean(v.json),
 		verbose: Boolean(v.verbose),
 		root: v.root!,

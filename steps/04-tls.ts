@@ -15,16 +15,19 @@ function read(root: string, path: string): {text?: string; error?: string; mode?
 	}
 }
 
-export const tls: Step<TlsInput> = {
+export const tls: Step<TlsInput & {pendingAcme?: boolean}> = {
 	id: 'tls',
 	title: 'TLS certificate: exists, matches its key, covers the host name, not expired',
 	summary: 'checks the certificate and key that SMTP and IMAP will present',
 	async facts(ctx, a) {
+		// With ACME a dry run (or a run that stopped before the order) has no live files yet.
+		if (a.tls.acme && ctx.readOnly && read(ctx.root, a.tls.cert).error) return {certPath: a.tls.cert, keyPath: a.tls.key, pendingAcme: true};
 		const c = read(ctx.root, a.tls.cert);
 		const k = read(ctx.root, a.tls.key);
 		return {certPath: a.tls.cert, keyPath: a.tls.key, cert: c.text, certError: c.error, key: k.text, keyError: k.error, keyMode: k.mode};
 	},
 	plan(a: Answers, f) {
+		if (f.pendingAcme) return [{kind: 'notice', level: 'info', title: 'TLS certificate', lines: [`certbot's files ${a.tls.cert} and ${a.tls.key} are checked here once the ACME stage obtained them`]}];
 		const v = checkTls(f, a.hostname);
 		if (v.errors.length > 0) throw new StepError(v.errors.join('\n'), 'Nothing was changed. Fix the certificate paths in the answers (tls.cert, tls.key) or the files, then run mailwizard again.');
 		const actions: Action[] = [];

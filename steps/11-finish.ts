@@ -1,6 +1,7 @@
 import type {Answers} from '../source/answers.ts';
 import {acceptedAddresses} from '../source/answers.ts';
-import type {Action, Step} from '../source/engine/types.ts';
+import {certInfo, expiryLine, renewalInPlace} from '../source/acme/certificate.ts';
+import type {Action, Ctx, Step} from '../source/engine/types.ts';
 import {findingLabel, problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
 export function summary(a: Answers, ptrChecked = false): string[] {
@@ -13,8 +14,9 @@ export function summary(a: Answers, ptrChecked = false): string[] {
 		...acceptedAddresses(a).map((x) => `  ${x}${a.aliases[x.split('@')[0]!] ? ` -> ${a.aliases[x.split('@')[0]!]!.join(', ')}` : ''}`),
 		...(a.catchAll ? [`  and every other address of ${[a.domain, ...a.extraDomains].join(', ')} (catch-all -> ${a.catchAll})`] : []),
 		...(ptrChecked ? [] : [`Reverse DNS: ask the provider of ${[a.ipv4, a.ipv6].filter(Boolean).join(' and ')} to point it at ${a.hostname} ("mailwizard check" verifies it).`]),
-		'Keep in mind (from the guide): renew the TLS certificate before it expires (then restart opensmtpd and dovecot),',
-		'  rotate the DKIM key and the SRS key about once a year, keeping the old DKIM record and the old SRS key for a month.',
+		`Firewall: open TCP ports ${a.tls.acme ? '25, 80, 443, 465, 587, 993 (80 and 443: certificate renewal, MTA-STS, autoconfig)' : '25, 465, 587, 993'}.`,
+		...(a.tls.acme ? [] : ['Keep in mind (from the guide): renew the TLS certificate before it expires (then restart opensmtpd and dovecot),']),
+		`${a.tls.acme ? 'Keep in mind: ' : '  '}rotate the DKIM key and the SRS key about once a year, keeping the old DKIM record and the old SRS key for a month.`,
 		'Test: send a mail to a test mailbox and check that SPF, DKIM and DMARC pass ("mailwizard check" for the DNS side).',
 	];
 }
@@ -38,21 +40,29 @@ export function outsideNotices(findings: readonly Finding[]): Action[] {
 	return out;
 }
 
-export const finish: Step<{findings: readonly Finding[]} | null> = {
+/** With ACME: the certificate's expiry and whether the system renews it. */
+async function certificateLines(ctx: Ctx, a: Answers): Promise<string[] | undefined> {
+	if (!a.tls.acme) return undefined;
+	const c = await certInfo(ctx.root, a.tls.cert);
+	const r = await renewalInPlace(ctx, a);
+	return [c ? `Certificate: ${expiryLine(c)}` : `Certificate: none at ${a.tls.cert}`, `${r.ok ? 'Renewal' : 'PROBLEM'}: ${r.text}`];
+}
+
+export const finish: Step<{findings: readonly Finding[]; cert?: string[]} | null> = {
 	id: 'finish',
 	title: 'Done: what to tell your mail client, and what to keep an eye on',
 	summary: 'client settings, accepted addresses, reverse DNS, blocklists, port 25',
 	async facts(ctx, a) {
 		// Only on a real run: a dry run asks nothing of the network.
 		const findings = await runFindings(ctx, a);
-		return findings ? {findings} : null;
+		return findings ? {findings, cert: await certificateLines(ctx, a)} : null;
 	},
 	plan(a, f) {
 		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
 		const ptrOk = Boolean(f) && ips.every((ip) => f!.findings.some((x) => x.ok && x.what === `reverse DNS of ${ip}`));
 		// What is fine first; then the summary; the problems last, where the eye ends.
 		const checks = outsideNotices(f?.findings ?? []);
-		const summaryNotice: Action = {kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: summary(a, ptrOk)};
+		const summaryNotice: Action = {kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: [...summary(a, ptrOk), ...(f?.cert ?? [])]};
 		return [...checks.filter((n) => n.kind === 'notice' && n.level === 'info'), summaryNotice, ...checks.filter((n) => n.kind === 'notice' && n.level === 'warn')];
 	},
 };

@@ -4,6 +4,7 @@ import type {Step} from '../source/engine/types.ts';
 import {preflight} from './01-preflight.ts';
 import {packages} from './02-packages.ts';
 import {vmail} from './03-vmail.ts';
+import {acme} from './04-acme.ts';
 import {tls} from './04-tls.ts';
 import {dkim} from './05-dkim.ts';
 import {dnsRecords} from './06-dns-records.ts';
@@ -13,4 +14,4 @@ import {opensmtpd} from './09-opensmtpd.ts';
 import {dnsWait} from './10-dns-wait.ts';
 import {finish} from './11-finish.ts';
 
-export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, tls, dkim, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, finish];
+export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, acme, tls, dkim, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, finish];

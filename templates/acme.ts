@@ -5,21 +5,17 @@
 // secret ever goes through argv or the environment (the ACME account has no password).
 import {ALIVE_SH} from '../source/engine/services.ts';
 
-/** Let's Encrypt's production directory: the default when the answers name none. */
-export const LE_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+import {ACME_LIVE, LE_DIRECTORY, livePaths} from '../source/answers/acme.ts';
+
+export {LE_DIRECTORY, livePaths};
 
 export const ACME_PATHS = {
 	/** certbot's webroot: it writes .well-known/acme-challenge/TOKEN under it, nginx serves it on port 80. */
 	webroot: '/var/www/mailwizard/acme',
 	/** The deploy hook certbot runs after every issuance or renewal (and only then). */
 	hook: '/etc/letsencrypt/mailwizard-deploy-hook',
-	live: '/etc/letsencrypt/live',
+	live: ACME_LIVE,
 } as const;
-
-/** Where certbot links the current certificate (full chain) and key of a lineage. */
-export function livePaths(certName: string): {readonly cert: string; readonly key: string} {
-	return {cert: `${ACME_PATHS.live}/${certName}/fullchain.pem`, key: `${ACME_PATHS.live}/${certName}/privkey.pem`};
-}
 
 /**
  * Every name the certificate covers: the host name first (it names the lineage), then

@@ -2,6 +2,7 @@
 // (toFileForm: no password, no hash), and reading a state saved by an earlier version.
 import {parse as parseYaml} from 'yaml';
 import {MAX_SMALL, UnsafeFileError, safeReadFile} from '../platform/safe-read.ts';
+import {LE_DIRECTORY} from './acme.ts';
 import {AnswersError, type Answers, type FileForm, type FileUser, type LoadOptions} from './types.ts';
 import {validateAnswers} from './validate.ts';
 
@@ -10,7 +11,7 @@ export function toFileForm(a: Answers): FileForm {
 	const f: FileForm = {
 		domain: a.domain,
 		hostname: a.hostname,
-		tls: {cert: a.tls.cert, key: a.tls.key},
+		tls: tlsForm(a.tls),
 		users: a.users.map((u) => (u.passwordFile ? {name: u.name, password_file: u.passwordFile} : {name: u.name})),
 	};
 	if (a.ipv4 !== undefined) f.ipv4 = a.ipv4;
@@ -24,7 +25,15 @@ export function toFileForm(a: Answers): FileForm {
 	if (a.mtaSts) f.mta_sts = {mode: a.mtaSts.mode};
 	if (a.tlsrpt) f.tlsrpt = {rua: a.tlsrpt.rua};
 	if (a.removeMta) f.remove_mta = true;
+	if (a.autoconfig !== (a.tls.acme !== undefined)) f.autoconfig = a.autoconfig;
 	return f;
+}
+
+/** tls in the file form: own files, or acme with only what differs from the defaults. */
+function tlsForm(t: Answers['tls']): FileForm['tls'] {
+	if (!t.acme) return {cert: t.cert, key: t.key};
+	const {email, directory, caBundle} = t.acme;
+	return {acme: {email, ...(directory !== LE_DIRECTORY ? {directory} : {}), ...(caBundle ? {ca_bundle: caBundle} : {})}};
 }
 
 /** Keys of answers saved by mailwizard before the state stored the file form. */

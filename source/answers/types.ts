@@ -29,6 +29,9 @@ export type User = {
 	readonly password?: string;
 };
 
+/** tls.acme: the ACME account contact, the directory (Let's Encrypt when not given), a CA bundle for a private one. */
+export type AcmeAnswers = {readonly email: string; readonly directory: string; readonly caBundle?: string};
+
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 export type MtaStsMode = 'testing' | 'enforce' | 'none';
 
@@ -37,7 +40,13 @@ export type Answers = {
 	readonly hostname: string;
 	readonly ipv4?: string;
 	readonly ipv6?: string;
-	readonly tls: {readonly cert: string; readonly key: string};
+	/**
+	 * The certificate the daemons present. With `acme`, certbot obtains and renews it and
+	 * cert/key are certbot's live links for the host name (/etc/letsencrypt/live/HOST/).
+	 */
+	readonly tls: {readonly cert: string; readonly key: string; readonly acme?: AcmeAnswers};
+	/** Serve https://autoconfig.DOMAIN/mail/config-v1.1.xml (only with ACME; on by default there). */
+	readonly autoconfig: boolean;
 	readonly users: readonly User[];
 	/** local part -> targets (local user names or full external addresses). A null-prototype map. */
 	readonly aliases: Readonly<Record<string, readonly string[]>>;
@@ -66,7 +75,8 @@ export type FileForm = {
 	hostname: string;
 	ipv4?: string;
 	ipv6?: string;
-	tls: {cert: string; key: string};
+	tls: {cert: string; key: string} | {acme: {email: string; directory?: string; ca_bundle?: string}};
+	autoconfig?: boolean;
 	users: FileUser[];
 	aliases?: Record<string, string | string[]>;
 	catch_all?: string;
@@ -78,7 +88,23 @@ export type FileForm = {
 	remove_mta?: boolean;
 };
 
-export const FILE_KEYS: readonly string[] = ['domain', 'hostname', 'ipv4', 'ipv6', 'tls', 'users', 'aliases', 'catch_all', 'dkim', 'dmarc', 'extra_domains', 'mta_sts', 'tlsrpt', 'remove_mta'];
+export const FILE_KEYS: readonly string[] = [
+	'domain',
+	'hostname',
+	'ipv4',
+	'ipv6',
+	'tls',
+	'autoconfig',
+	'users',
+	'aliases',
+	'catch_all',
+	'dkim',
+	'dmarc',
+	'extra_domains',
+	'mta_sts',
+	'tlsrpt',
+	'remove_mta',
+];
 
 export type LoadOptions = {
 	/** Fill ipv4 when absent (the host's public address). */

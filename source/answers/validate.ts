@@ -2,7 +2,8 @@
 // wizard's form) to Answers, one function per section. Shape only: no file is read here.
 import {isSpecialAddress} from '../platform/addresses.ts';
 import {validateAliases, type AliasMap} from './aliases.ts';
-import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, path, str} from './fields.ts';
+import {livePaths, validateAutoconfig, validateTls} from './acme.ts';
+import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, str} from './fields.ts';
 import {AnswersError, FILE_KEYS, type Answers, type DmarcPolicy, type LoadOptions, type MtaStsMode} from './types.ts';
 import {validateUsers} from './users.ts';
 
@@ -24,15 +25,18 @@ function publicDefault(found: (() => string | undefined) | undefined, ipv6: stri
 	);
 }
 
-function host(r: Record<string, unknown>, options: LoadOptions): Pick<Answers, 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'tls'> {
+function host(r: Record<string, unknown>, options: LoadOptions): Pick<Answers, 'domain' | 'hostname' | 'ipv4' | 'ipv6' | 'tls' | 'autoconfig'> {
 	const domain = domainAt(r.domain, 'domain');
 	// hostname === domain is allowed (the guide's MX example.com.), though a separate name keeps the apex free for the web.
 	const hostname = domainAt(r.hostname, 'hostname', 'mail.example.com');
 	const ipv6 = ipv6At(r.ipv6);
 	const ipv4 = ipv4At(r.ipv4, () => publicDefault(options.defaultIpv4, ipv6));
 	if (ipv4 === undefined && ipv6 === undefined) throw new AnswersError('ipv4', 'is required (no public address was found on this host)');
-	const tls = obj(r.tls, 'tls');
-	return {domain, hostname, ipv4, ipv6, tls: {cert: path(tls.cert, 'tls.cert'), key: path(tls.key, 'tls.key')}};
+	const t = validateTls(r.tls);
+	const autoconfig = validateAutoconfig(r.autoconfig, t);
+	if (t.kind === 'files') return {domain, hostname, ipv4, ipv6, tls: {cert: t.cert, key: t.key}, autoconfig};
+	const acme = {email: t.email, directory: t.directory, ...(t.caBundle ? {caBundle: t.caBundle} : {})};
+	return {domain, hostname, ipv4, ipv6, tls: {...livePaths(hostname), acme}, autoconfig};
 }
 
 function extraDomains(v: unknown, domain: string): string[] {

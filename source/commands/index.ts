@@ -17,5 +17,7 @@ export async function runCommand(o: Options): Promise<ExitCode> {
 			return (await import('./reset.ts')).reset(o);
 		case 'rotate':
 			return (await import('./rotate.ts')).rotate(o);
+		case 'renew':
+			return (await import('./renew.ts')).renew(o);
 	}
 }

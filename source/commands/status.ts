@@ -1,5 +1,6 @@
 // mailwizard status: which stages are done, pending, waiting; what the server accepts.
 import {acceptedAddresses, type Answers} from '../answers.ts';
+import {certInfo, expiryLine, renewalInPlace} from '../acme/certificate.ts';
 import {EXIT, type ExitCode} from '../exit.ts';
 import {readText} from '../engine/files.ts';
 import type {StateData} from '../engine/state.ts';
@@ -30,6 +31,14 @@ function stagesOf(data: StateData) {
 	});
 }
 
+/** The ACME certificate's expiry and whether the system renews it. */
+async function certificateLines(rt: Runtime, a: Answers): Promise<string[]> {
+	const c = await certInfo(rt.ctx.root, a.tls.cert);
+	if (!c) return [`Certificate: none yet at ${a.tls.cert} (the acme stage orders it).`];
+	const r = await renewalInPlace(rt.ctx, a);
+	return [`Certificate: ${expiryLine(c)}.`, `${r.ok ? 'Renewal' : 'PROBLEM'}: ${r.text}.`];
+}
+
 export async function status(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const data = rt.state.data();
@@ -51,6 +60,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	if (data.wait?.lastCheck) process.stdout.write(`DNS: ${data.wait.lastCheck.ok}/${data.wait.lastCheck.total} records published at the last check (${data.wait.lastCheck.at}).\n`);
 	if (answers) process.stdout.write(`Accepted addresses: ${acceptedAddresses(answers).join(', ')}${answers.catchAll ? ` (+ catch-all -> ${answers.catchAll})` : ''}\n`);
 	for (const l of dkimStatusLines(data.rotation?.dkim, data.steps.dkim?.at, new Date())) process.stdout.write(`${l}\n`);
+	if (answers?.tls.acme) for (const l of await certificateLines(rt, answers)) process.stdout.write(`${l}\n`);
 	if (mismatch) process.stdout.write(`PROBLEM: ${mismatch}\n`);
 	return EXIT.ok;
 }

@@ -140,10 +140,10 @@ export function hostZone(answers: Answers): {zone: string; inside: boolean} {
 }
 
 /** A and AAAA records for the server's addresses (the mail host, or the MTA-STS policy host). */
-function addressSpecs(name: string, zone: string, answers: Answers, mtaStsHost: boolean, note?: string): Spec[] {
+function addressSpecs(name: string, zone: string, answers: Answers, web: false | 'mta-sts-host' | 'autoconfig-host', note?: string): Spec[] {
 	const out: Spec[] = [];
-	if (answers.ipv4) out.push({kind: mtaStsHost ? 'mta-sts-host' : 'a', type: 'A', name, zone, value: answers.ipv4, note});
-	if (answers.ipv6) out.push({kind: mtaStsHost ? 'mta-sts-host' : 'aaaa', type: 'AAAA', name, zone, value: answers.ipv6, note});
+	if (answers.ipv4) out.push({kind: web || 'a', type: 'A', name, zone, value: answers.ipv4, note});
+	if (answers.ipv6) out.push({kind: web || 'aaaa', type: 'AAAA', name, zone, value: answers.ipv6, note});
 	return out;
 }
 
@@ -159,8 +159,9 @@ function domainSpecs(domain: string, answers: Answers, dkim: DkimInput): Spec[] 
 	specs.push({kind: 'dmarc', type: 'TXT', name: `_dmarc.${domain}`, zone: domain, value: dmarcTxtValue(answers.dmarc)});
 	if (answers.mtaSts) {
 		specs.push({kind: 'mta-sts', type: 'TXT', name: `_mta-sts.${domain}`, zone: domain, value: `v=STSv1; id=${mtaStsId(mtaStsPolicy(answers))}`});
-		specs.push(...addressSpecs(`mta-sts.${domain}`, domain, answers, true, `serves the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt (needs a certificate for that name)`));
+		specs.push(...addressSpecs(`mta-sts.${domain}`, domain, answers, 'mta-sts-host', `serves the policy at https://mta-sts.${domain}/.well-known/mta-sts.txt (needs a certificate for that name)`));
 	}
+	if (answers.autoconfig) specs.push(...addressSpecs(`autoconfig.${domain}`, domain, answers, 'autoconfig-host', `serves the client settings at https://autoconfig.${domain}/mail/config-v1.1.xml`));
 	if (answers.tlsrpt) specs.push({kind: 'tlsrpt', type: 'TXT', name: `_smtp._tls.${domain}`, zone: domain, value: `v=TLSRPTv1; rua=mailto:${answers.tlsrpt.rua}`});
 	return specs;
 }

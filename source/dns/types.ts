@@ -1,6 +1,6 @@
 // Records mailwizard asks the operator to publish, and what the live checks saw.
 
-export type RecordKind = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'a' | 'aaaa' | 'ptr' | 'mta-sts' | 'mta-sts-host' | 'tlsrpt';
+export type RecordKind = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'a' | 'aaaa' | 'ptr' | 'mta-sts' | 'mta-sts-host' | 'autoconfig-host' | 'tlsrpt';
 
 export type ExpectedRecord = {
 	readonly kind: RecordKind;

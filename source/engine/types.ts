@@ -146,6 +146,8 @@ export type Step<F = unknown> = {
 	readonly summary: string;
 	/** The packages this stage needs, per Debian release (profile.version): the package stage installs them. */
 	readonly packages?: Readonly<Record<string, readonly PackageNeed[]>>;
+	/** The stage serves only some answers (tls.acme): its packages are installed only when this holds. */
+	readonly usedWhen?: (a: Answers) => boolean;
 	/** The daemons whose services this stage starts and restarts. */
 	readonly daemons?: readonly Daemon[];
 	/** The stage hashes the users' passwords: they must be at hand while it is still to run. */

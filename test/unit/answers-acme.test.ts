@@ -1,7 +1,7 @@
-// tls (own files or ACME) and autoconfig in the answers (issue 16): source/answers-acme.ts.
+// tls (own files or ACME) and autoconfig in the answers (issue 16): source/answers/acme.ts.
 import test from 'ava';
-import {AnswersError} from '../../source/answers.ts';
-import {validateAutoconfig, validateTls} from '../../source/answers-acme.ts';
+import {AnswersError, loadSavedAnswers, toFileForm, validateAnswers} from '../../source/answers.ts';
+import {validateAutoconfig, validateTls} from '../../source/answers/acme.ts';
 import {LE_DIRECTORY} from '../../templates/acme.ts';
 
 const fails = (raw: unknown, key: string, message: RegExp) => (t: import('ava').ExecutionContext) => {
@@ -50,4 +50,30 @@ test('autoconfig: on by default with ACME, off with own files; true with own fil
 	t.false(validateAutoconfig(false, files));
 	t.is(t.throws(() => validateAutoconfig(true, files), {instanceOf: AnswersError})?.key, 'autoconfig');
 	t.is(t.throws(() => validateAutoconfig('yes', acme), {instanceOf: AnswersError})?.key, 'autoconfig');
+});
+
+test('validateAnswers: tls.acme points the daemons at certbot’s live files, autoconfig on, and the file form round-trips', (t) => {
+	const raw = {
+		domain: 'example.test',
+		hostname: 'mx.example.test',
+		ipv4: '192.0.2.1',
+		tls: {acme: {email: 'pm@example.test', directory: 'https://acme.test/dir', ca_bundle: '/etc/lab/ca.pem'}},
+		users: [{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'}],
+	};
+	const a = validateAnswers(raw);
+	t.deepEqual(a.tls, {
+		cert: '/etc/letsencrypt/live/mx.example.test/fullchain.pem',
+		key: '/etc/letsencrypt/live/mx.example.test/privkey.pem',
+		acme: {email: 'pm@example.test', directory: 'https://acme.test/dir', caBundle: '/etc/lab/ca.pem'},
+	});
+	t.true(a.autoconfig);
+	const f = toFileForm(a);
+	t.deepEqual(f.tls, raw.tls);
+	t.is(f.autoconfig, undefined, 'the default is not written');
+	t.deepEqual(loadSavedAnswers(JSON.parse(JSON.stringify(f)) as Record<string, unknown>), {...a, users: [{name: 'alice', passwordFile: undefined, passwordHash: undefined, smtpdHash: undefined}]});
+	const off = validateAnswers({...raw, autoconfig: false});
+	t.false(off.autoconfig);
+	t.is(toFileForm(off).autoconfig, false);
+	t.false(validateAnswers({...raw, tls: {cert: '/c.pem', key: '/k.pem'}}).autoconfig);
+	t.throws(() => validateAnswers({...raw, tls: {cert: '/c.pem', key: '/k.pem'}, autoconfig: true}), {message: /autoconfig: needs tls.acme/});
 });

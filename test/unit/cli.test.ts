@@ -97,6 +97,28 @@ test('the dry run for Debian 13 prints the Dovecot 2.4 configuration', (t) => {
 	t.regex(r12.out, /ssl_cert = </);
 });
 
+test('the dry run with tls.acme shows the certbot and nginx steps, the policy, autoconfig and hook as diffs, and the new names in DNS (issue 16)', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-acme-'));
+	const file = join(dir, 'a.yaml');
+	writeFileSync(
+		file,
+		`domain: example.test\nhostname: mx.example.test\nipv4: 192.0.2.10\ntls: {acme: {email: pm@example.test, directory: https://acme.example.test/dir}}\nmta_sts: {mode: enforce}\nusers: [{name: alice, password_hash: '{CRYPT}$y$j9T$abc$def'}]\n`,
+	);
+	const r = run(['--dry-run', '--target', 'debian12', '--answers', file, '--state-dir', '/nonexistent/state']);
+	t.is(r.code, 0, r.err);
+	t.regex(r.out, /^\$ certbot certonly .*--server https:\/\/acme\.example\.test\/dir .*-d mx\.example\.test -d mta-sts\.example\.test -d autoconfig\.example\.test /m);
+	t.regex(r.out, /^\$ nginx -t -q$/m);
+	t.regex(r.out, /# create \/var\/www\/mailwizard\/mta-sts\.example\.test\/\.well-known\/mta-sts\.txt \(0644\)[^#]*\+mode: enforce/);
+	t.regex(r.out, /# create \/var\/www\/mailwizard\/autoconfig\.example\.test\/mail\/config-v1\.1\.xml/);
+	t.regex(r.out, /\+reload nginx \/usr\/sbin\/nginx/, "the hook takes nginx from the stage's daemons");
+	t.regex(r.out, /\+restart opensmtpd \/usr\/sbin\/smtpd/);
+	t.regex(r.out, /autoconfig\.example\.test\.\s+3600\s+192\.0\.2\.10/);
+	t.regex(r.out, /mta-sts\.example\.test\.\s+3600\s+192\.0\.2\.10/);
+	t.regex(r.out, /ssl_cert = <\/etc\/letsencrypt\/live\/mx\.example\.test\/fullchain\.pem/);
+	const plain = run(['--dry-run', '--target', 'debian12', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
+	t.notRegex(plain.out, /^\$ certbot|sites-available\/mailwizard|install .*\bnginx\b/m, 'own certificate files: no ACME step, no package');
+});
+
 test('dns prints the records as a table, a zone fragment and JSON', (t) => {
 	const table = run(['dns', '--answers', 'examples/example.com.yaml', '--state-dir', '/nonexistent/state']);
 	t.is(table.code, 0, table.err);

@@ -7,8 +7,18 @@
 //
 // Only the shape is checked here: whether ca_bundle exists and parses is a check of the host
 // (preflight), as for cert/key, so that a dry run elsewhere validates the same answers.
-import {AnswersError, isDomainName} from './answers.ts';
-import {LE_DIRECTORY} from '../templates/acme.ts';
+import {AnswersError} from './types.ts';
+import {isDomainName, path} from './fields.ts';
+
+/** Let's Encrypt's production directory: the default when the answers name none. */
+export const LE_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
+export const ACME_LIVE = '/etc/letsencrypt/live';
+
+/** Where certbot links the current certificate (full chain) and key of a lineage. */
+export function livePaths(certName: string): {readonly cert: string; readonly key: string} {
+	return {cert: `${ACME_LIVE}/${certName}/fullchain.pem`, key: `${ACME_LIVE}/${certName}/privkey.pem`};
+}
 
 export type TlsAnswers =
 	| {readonly kind: 'files'; readonly cert: string; readonly key: string}
@@ -45,6 +55,7 @@ function line(v: unknown, key: string): string | undefined {
 function absPath(v: unknown, key: string): string | undefined {
 	const s = line(v, key);
 	if (s === undefined) return undefined;
+	if (/[#%<=]/.test(s)) return path(s, key);
 	if (!s.startsWith('/')) throw new AnswersError(key, `must be an absolute path, got "${s.slice(0, 60)}"`);
 	if (UNSAFE_PATH.test(s)) throw new AnswersError(key, 'must not contain spaces, quotes, colons, backslashes, semicolons or $');
 	return s;
