@@ -51,6 +51,7 @@ Options:
 
 Exit codes: 0 done · 1 a step failed (progress kept) · 2 bad usage or input (nothing
 changed) · 75 waiting for DNS records (run the same command again later) · 130 interrupted.
+check: 0 all ok · 1 a row fails · 3 only warnings or unknowns.
 Secrets are never taken from the command line or the environment: passwords come from
 root-only files (password_file) or are typed into the wizard.`;
 
