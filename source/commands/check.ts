@@ -1,5 +1,5 @@
 // mailwizard check: the server's doctor. Every row (daemons, ports, certificates, DNS on the
-// authoritative servers, reverse DNS, blocklists, outbound port 25, disk) checked in parallel,
+// authoritative servers, reverse DNS, blocklists, outbound port 25, the mail queue, disk) checked in parallel,
 // each in bounded time; a table or --json; exit 0 all ok, 1 any fail, 3 only warn/unknown.
 import type {ExitCode} from '../exit.ts';
 import type {Answers} from '../answers.ts';
@@ -15,6 +15,7 @@ import {daemonRows, MAIL_PORTS, portRows} from '../doctor/daemons.ts';
 import {diskRows} from '../doctor/disk.ts';
 import {dnsRows} from '../doctor/dns.ts';
 import {outsideRows} from '../doctor/outside.ts';
+import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
 
 const LIMIT_MS = 20_000;
@@ -33,6 +34,7 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
 		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),
 		bounded('reputation', 'reputation', LIMIT_MS, () => outsideRows(rt.ctx.resolvers, {hostname: answers.hostname, ips, ...reputationOptions(o)})),
+		bounded('queue', 'queue', LIMIT_MS, () => smtpdQueueRows(rt.ctx)),
 		bounded('disk', 'disk', LIMIT_MS, () => diskRows(rt.ctx.root)),
 	]);
 	return groups.flat();

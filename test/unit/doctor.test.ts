@@ -11,6 +11,7 @@ import {certRow, firstCertificate, servedCertificate, tlsRows} from '../../sourc
 import {daemonRows, portRows} from '../../source/doctor/daemons.ts';
 import {diskRows, diskStatus} from '../../source/doctor/disk.ts';
 import {outsideRows} from '../../source/doctor/outside.ts';
+import {parseQueue, queueRows, smtpdQueueRows} from '../../source/doctor/queue.ts';
 import {EXIT} from '../../source/exit.ts';
 import {selfSigned} from '../helpers/tls.ts';
 import {nsdUnavailable, startNsd, zoneText, type Nsd} from '../helpers/nsd.ts';
@@ -213,4 +214,33 @@ withNsd('blocklists: listed fails, not listed is ok, a refusing or silent list i
 	} finally {
 		await nsd.stop();
 	}
+});
+
+test("queue: smtpctl's lines parsed; mail older than an hour or deferred is a row per destination with its last error", (t) => {
+	const now = 1_800_000_000;
+	const line = (id: string, dest: string, age: number, retry: number, error: string) =>
+		`${id}|inet4|mta||alice@example.test|${dest}|${dest}|${now - age}|${now - age + 345600}|${now - 60}|${retry}|pending|120|${error}`;
+	const text = [
+		line('0123456789abcdef', 'bob@remote.test', 7200, 3, '450 4.7.1 try again | later'),
+		line('0123456789abcde0', 'eve@remote.test', 60, 1, ''),
+		line('0123456789abcde1', 'carol@fresh.test', 30, 0, ''),
+		'garbage line',
+	].join('\n');
+	const envs = parseQueue(text);
+	t.is(envs.length, 3);
+	t.like(envs[0], {dest: 'remote.test', retries: 3, error: '450 4.7.1 try again | later'});
+	const rows = queueRows(envs, now);
+	t.like(rows[0], {id: 'queue', status: 'ok'});
+	t.regex(rows[0]!.detail, /3 message\(s\) queued, 2 older than an hour or deferred/);
+	t.is(rows.length, 2, 'fresh.test: one fresh message, not deferred: no row');
+	t.like(rows[1], {id: 'queue:remote.test', status: 'warn', who: 'admin'});
+	t.regex(rows[1]!.detail, /2 message\(s\) to remote\.test not delivered, oldest 2 h, 2 deferred; last error: 450 4\.7\.1 try again \| later/);
+	t.is(queueRows(parseQueue(line('0123456789abcdef', 'bob@remote.test', 90_000, 9, 'x')), now)[1]!.status, 'fail', 'older than a day: fail');
+	t.deepEqual(queueRows([], now), [{id: 'queue', area: 'queue', status: 'ok', detail: '0 message(s) queued, 0 older than an hour or deferred'}]);
+});
+
+test('queue: smtpctl failing (smtpd not running, not root) is unknown, not ok', async (t) => {
+	const rows = await smtpdQueueRows({exec: {run: async () => ({exitCode: 1, stdout: '', stderr: "smtpctl: smtpd doesn't seem to be running\n"}), which: async () => true}});
+	t.like(rows[0], {id: 'queue', status: 'unknown'});
+	t.regex(rows[0]!.detail, /doesn't seem to be running/);
 });
