@@ -45,6 +45,7 @@ Options:
   --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --json               machine-readable output (dns, status, check)
+  --notify             with check: mail postmaster when a check changed state
   --verbose            show the output of every command
   --help, -h           this help
   --version, -V        the version
@@ -73,6 +74,8 @@ export type Options = {
 	readonly dnsbls?: readonly string[];
 	/** check: HOST[:PORT] for the outbound port 25 probe, or "none". */
 	readonly probe?: string;
+	/** check: mail postmaster when a row changed state since the last --notify run. */
+	readonly notify: boolean;
 };
 
 export function parseOptions(argv: readonly string[]): Options | 'help' | 'version' {
@@ -95,6 +98,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
+				notify: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
 				version: {type: 'boolean', short: 'V', default: false},
@@ -115,6 +119,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
 	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, help, version)`);
 	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (v.notify && command !== 'check') throw new UsageError('--notify is for check');
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
@@ -138,6 +143,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		root: v.root!,
 		dnsbls: v.dnsbl?.length ? v.dnsbl.filter((z) => z !== 'none') : undefined,
 		probe: v.probe,
+		notify: Boolean(v.notify),
 	};
 }
 

@@ -17,6 +17,8 @@ import {dnsRows} from '../doctor/dns.ts';
 import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
+import {notify} from '../doctor/notify.ts';
+import {stateDirOf} from '../options.ts';
 
 const LIMIT_MS = 20_000;
 
@@ -46,5 +48,10 @@ export async function check(o: Options): Promise<ExitCode> {
 	const rows = await doctorRows(rt, answers, o);
 	if (o.json) process.stdout.write(rowsJson(rows));
 	else for (const l of rowsTable(rows)) process.stdout.write(`${l}\n`);
+	if (o.notify) {
+		const n = await notify(rt.exec, `${stateDirOf(o)}/check-last.json`, answers.hostname, `postmaster@${answers.domain}`, rows);
+		if (n.error) process.stderr.write(`could not mail postmaster: ${n.error}\n`);
+		else if (n.sent) process.stderr.write(`mailed postmaster@${answers.domain}: ${n.sent} check(s) changed\n`);
+	}
 	return rowsExit(rows);
 }

@@ -12,6 +12,7 @@ import {daemonRows, portRows} from '../../source/doctor/daemons.ts';
 import {diskRows, diskStatus} from '../../source/doctor/disk.ts';
 import {outsideRows} from '../../source/doctor/outside.ts';
 import {parseQueue, queueRows, smtpdQueueRows} from '../../source/doctor/queue.ts';
+import {changes, notify} from '../../source/doctor/notify.ts';
 import {EXIT} from '../../source/exit.ts';
 import {selfSigned} from '../helpers/tls.ts';
 import {nsdUnavailable, startNsd, zoneText, type Nsd} from '../helpers/nsd.ts';
@@ -243,4 +244,33 @@ test('queue: smtpctl failing (smtpd not running, not root) is unknown, not ok', 
 	const rows = await smtpdQueueRows({exec: {run: async () => ({exitCode: 1, stdout: '', stderr: "smtpctl: smtpd doesn't seem to be running\n"}), which: async () => true}});
 	t.like(rows[0], {id: 'queue', status: 'unknown'});
 	t.regex(rows[0]!.detail, /doesn't seem to be running/);
+});
+
+test('notify: postmaster gets one mail when a row changes state, none when nothing changed; unsent changes are kept', async (t) => {
+	const file = join(mkdtempSync(join(tmpdir(), 'mw-notify-')), 'state', 'check-last.json');
+	const sent: string[] = [];
+	let fail = false;
+	const exec = {
+		run: async (cmd: {argv: readonly string[]; stdin?: string}) => (sent.push(`${cmd.argv.join(' ')}\n${cmd.stdin}`), {exitCode: fail ? 75 : 0, stdout: '', stderr: fail ? 'queue full' : ''}),
+		which: async () => true,
+	};
+	const ok = [row('ok', 'daemon:dovecot'), row('ok', 'tls:25')];
+	t.deepEqual(await notify(exec, file, HOST, 'postmaster@example.test', ok), {sent: 0}, 'first run, all ok: no mail');
+	t.deepEqual(await notify(exec, file, HOST, 'postmaster@example.test', ok), {sent: 0});
+	t.is(sent.length, 0);
+	const down = [row('fail', 'daemon:dovecot'), row('ok', 'tls:25')];
+	t.deepEqual(await notify(exec, file, HOST, 'postmaster@example.test', down), {sent: 1});
+	t.is(sent.length, 1);
+	t.regex(sent[0]!, /^sendmail -t\nTo: postmaster@example\.test\nSubject: mailwizard check on mail\.example\.test: 1 check\(s\) changed, 1 need attention/);
+	t.regex(sent[0]!, /daemon:dovecot: ok -> fail\n {2}fail\n {2}fix: fix daemon:dovecot \(admin\)/);
+	t.regex(sent[0]!, /See every check: mailwizard check/);
+	t.notRegex(sent[0]!, /tls:25/, 'only the changed row');
+	t.deepEqual(await notify(exec, file, HOST, 'postmaster@example.test', down), {sent: 0}, 'still failing: no second mail');
+	fail = true;
+	t.like(await notify(exec, file, HOST, 'postmaster@example.test', ok), {sent: 0, error: 'sendmail: exit 75 queue full'});
+	fail = false;
+	t.deepEqual(await notify(exec, file, HOST, 'postmaster@example.test', ok), {sent: 1}, 'the unsent change is mailed next time');
+	t.regex(sent.at(-1)!, /all back to ok/);
+	t.deepEqual(changes(undefined, [row('warn', 'x')]), [{row: row('warn', 'x'), was: 'ok'}]);
+	t.deepEqual(changes({}, [row('ok', 'new-row')]), [], 'a new row that is ok is no news');
 });
