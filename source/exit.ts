@@ -3,7 +3,8 @@
 // Kept dependency-free: --help and --version load it.
 import type {Outcome} from './engine/apply.ts';
 
-export const EXIT = {ok: 0, failed: 1, usage: 2, waiting: 75, interrupted: 130} as const;
+/** warn: check found only warnings or unknowns (no failure). */
+export const EXIT = {ok: 0, failed: 1, usage: 2, warn: 3, waiting: 75, interrupted: 130} as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

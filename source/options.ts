@@ -53,12 +53,14 @@ Options:
   --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
   --finish             with rotate: end the overlap, retire the old key
   --now                with rotate --finish: before the minimum overlap (7 days)
+  --notify             with check: mail postmaster when a check changed state
   --verbose            show the output of every command
   --help, -h, help     this help
   --version, -V, version  the version
 
 Exit codes: 0 done · 1 a step failed (progress kept) · 2 bad usage or input (nothing
 changed) · 75 waiting for DNS records (run the same command again later) · 130 interrupted.
+check: 0 all ok · 1 a row fails · 3 only warnings or unknowns.
 Secrets are never taken from the command line or the environment: passwords come from
 root-only files (password_file) or are typed into the wizard.`;
 
@@ -84,6 +86,8 @@ export type Options = {
 	readonly dnsbls?: readonly string[];
 	/** check: HOST[:PORT] for the outbound port 25 probe, or "none". */
 	readonly probe?: string;
+	/** check: mail postmaster when a row changed state since the last --notify run. */
+	readonly notify: boolean;
 };
 
 export function parseOptions(argv: readonly string[]): Options | 'help' | 'version' {
@@ -110,6 +114,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				now: {type: 'boolean', default: false},
 				force: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
+				notify: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
 				version: {type: 'boolean', short: 'V', default: false},
@@ -132,8 +137,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, renew, help, version)`);
 	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
 	if (extra.length > (rotate ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[rotate ? 1 : 0]}"`);
-	if (!rotate && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
-	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
+	commandFlags(command, v);
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
@@ -157,6 +161,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		pollSeconds: poll,
 		zone: Boolean(v.zone),
 		force: Boolean(v.force),
+		notify: Boolean(v.notify),
 		json: Boolean(v.json),
 		verbose: Boolean(v.verbose),
 		root: v.root!,
@@ -164,6 +169,13 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		probe: v.probe,
 		rotate,
 	};
+}
+
+/** Flags that belong to one command only. */
+function commandFlags(command: string, v: {selector?: string; finish?: boolean; now?: boolean; force?: boolean; notify?: boolean}): void {
+	if (command !== 'rotate' && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
+	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
+	if (v.notify && command !== 'check') throw new UsageError('--notify is for check');
 }
 
 /** rotate dkim|srs [--selector NAME] [--finish [--now]] */

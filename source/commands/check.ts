@@ -1,29 +1,57 @@
-// mailwizard check: the records on every authoritative server, and the checks from outside.
-import {EXIT, type ExitCode} from '../exit.ts';
-import {checkRecords} from '../dns/check.ts';
+// mailwizard check: the server's doctor. Every row (daemons, ports, certificates, DNS on the
+// authoritative servers, reverse DNS, blocklists, outbound port 25, the mail queue, disk) checked in parallel,
+// each in bounded time; a table or --json; exit 0 all ok, 1 any fail, 3 only warn/unknown.
+import type {ExitCode} from '../exit.ts';
+import type {Answers} from '../answers.ts';
+import {readRegular} from '../engine/files.ts';
 import type {Options} from '../options.ts';
-import {findingLabel, outsideFindings, reputationOptions} from '../platform/reputation.ts';
-import {plainReporter} from '../report/plain.ts';
-import {makeRuntime} from '../runtime.ts';
+import {reputationOptions} from '../platform/reputation.ts';
+import {makeRuntime, type Runtime} from '../runtime.ts';
 import {readDkimKey, recordsFor} from '../mail/dkim.ts';
 import {answersOfSetup} from './saved.ts';
+import {STEPS} from '../../steps/index.ts';
+import {bounded, rowsExit, rowsJson, rowsTable, type Row} from '../doctor/row.ts';
+import {daemonRows, MAIL_PORTS, portRows} from '../doctor/daemons.ts';
+import {diskRows} from '../doctor/disk.ts';
+import {dnsRows} from '../doctor/dns.ts';
+import {outsideRows} from '../doctor/outside.ts';
+import {smtpdQueueRows} from '../doctor/queue.ts';
+import {tlsRows} from '../doctor/tls.ts';
+import {notify} from '../doctor/notify.ts';
+import {stateDirOf} from '../options.ts';
+
+const LIMIT_MS = 20_000;
+
+/** Every row of this server, in a stable order. */
+export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options, 'dnsbls' | 'probe'>): Promise<Row[]> {
+	const key = await readDkimKey(rt.ctx, answers);
+	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer}).filter((r) => r.publishable);
+	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
+	const host = answers.ipv4 ?? '127.0.0.1';
+	const cert = await readRegular(rt.ctx.root, answers.tls.cert).catch(() => undefined);
+	const daemons = STEPS.flatMap((s) => s.daemons ?? []);
+	const groups = await Promise.all([
+		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
+		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),
+		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
+		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),
+		bounded('reputation', 'reputation', LIMIT_MS, () => outsideRows(rt.ctx.resolvers, {hostname: answers.hostname, ips, ...reputationOptions(o)})),
+		bounded('queue', 'queue', LIMIT_MS, () => smtpdQueueRows(rt.ctx)),
+		bounded('disk', 'disk', LIMIT_MS, () => diskRows(rt.ctx.root)),
+	]);
+	return groups.flat();
+}
 
 export async function check(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const answers = answersOfSetup(rt);
-	const key = await readDkimKey(rt.ctx, answers);
-	const records = recordsFor(answers, key).filter((r) => r.publishable);
-	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
-	const [report, findings] = await Promise.all([checkRecords(records, {resolvers: rt.ctx.resolvers}), outsideFindings(rt.ctx.resolvers, {hostname: answers.hostname, ips}, reputationOptions(o))]);
-	const problems = findings.filter((f) => !f.ok);
-	if (o.json) process.stdout.write(`${JSON.stringify({dns: report, findings}, null, 2)}\n`);
-	else {
-		const r = plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init);
-		r({type: 'wait', id: 'check', report, nextPollIn: 0});
-		for (const f of findings) {
-			process.stdout.write(`  ${findingLabel(f).padEnd(7)} ${f.what}: ${f.detail}\n`);
-			if ((!f.ok || f.unknown) && f.fix) process.stdout.write(`          -> ${f.fix}\n`);
-		}
+	const rows = await doctorRows(rt, answers, o);
+	if (o.json) process.stdout.write(rowsJson(rows));
+	else for (const l of rowsTable(rows)) process.stdout.write(`${l}\n`);
+	if (o.notify) {
+		const n = await notify(rt.exec, `${stateDirOf(o)}/check-last.json`, answers.hostname, `postmaster@${answers.domain}`, rows);
+		if (n.error) process.stderr.write(`could not mail postmaster: ${n.error}\n`);
+		else if (n.sent) process.stderr.write(`mailed postmaster@${answers.domain}: ${n.sent} check(s) changed\n`);
 	}
-	return report.complete && problems.length === 0 ? EXIT.ok : EXIT.failed;
+	return rowsExit(rows);
 }

@@ -7,6 +7,7 @@ import test from 'ava';
 import {Lab, labUnavailable} from './lab.ts';
 import {makeLane} from './assertions.ts';
 import {security} from './security.ts';
+import {doctor} from './doctor.ts';
 
 const unavailable = await labUnavailable();
 
@@ -27,5 +28,6 @@ if (unavailable) {
 	lane.receive();
 	lane.refuse();
 	security(lane);
+	doctor(lane);
 	lane.cleanup();
 }
