@@ -28,6 +28,20 @@ Usage:
   mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
   mailwizard reset                     forget saved progress (changes nothing else)
 
+Day two (root; each changes the saved answers and converges only what it affects;
+--dry-run shows the plan, --yes skips the confirmation):
+  mailwizard user add NAME [--password-file FILE]     a new mail user (password typed twice
+                                                      without echo, or from a root-only file)
+  mailwizard user passwd NAME [--password-file FILE]  a new password
+  mailwizard user remove NAME [--purge]               the mailbox stays unless --purge
+                                                      (confirmed by typing NAME, or --purge --yes)
+  mailwizard user list [--json]
+  mailwizard alias add LOCAL TARGET...                TARGET: a user name or a full address
+  mailwizard alias remove LOCAL
+  mailwizard alias list [--json]
+  mailwizard domain add DOMAIN                        prints its records and waits (exit 75)
+  mailwizard domain remove DOMAIN
+
 Options:
   --answers FILE       answers in YAML or JSON (see README: "Answers file")
   --yes, -y            do not ask for confirmation (needs --answers or saved answers)
@@ -44,7 +58,9 @@ Options:
                        SpamCop, Barracuda)
   --probe HOST[:PORT]  outbound port 25 test, before and after a run and by check
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
-  --json               machine-readable output (dns, status, check)
+  --password-file FILE with user add/passwd: the password, one line, in a root-only file
+  --purge              with user remove: delete the mailbox too
+  --json               machine-readable output (dns, status, check, user/alias list)
   --verbose            show the output of every command
   --help, -h           this help
   --version, -V        the version
@@ -55,7 +71,15 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'user' | 'alias' | 'domain';
+	/** user, alias, domain: add, passwd, remove or list. */
+	readonly sub?: string;
+	/** The words after the subcommand (NAME, LOCAL TARGET..., DOMAIN). */
+	readonly args: readonly string[];
+	/** user add/passwd: the new password in a root-only file. */
+	readonly passwordFile?: string;
+	/** user remove: delete the mailbox too. */
+	readonly purge: boolean;
 	readonly answers?: string;
 	readonly yes: boolean;
 	readonly dryRun: boolean;
@@ -94,6 +118,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
+				'password-file': {type: 'string'},
+				purge: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
 				version: {type: 'boolean', short: 'V', default: false},
@@ -112,8 +138,9 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset'].includes(command)) throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, help, version)`);
-	if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', ...Object.keys(SUBCOMMANDS)].includes(command))
+		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, user, alias, domain, help, version)`);
+	const [sub, args] = subcommand(command, extra, v);
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
@@ -123,6 +150,10 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	for (const r of v.resolver ?? []) if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-f:]+\](:\d+)?|[0-9a-f:]+)$/i.test(r)) throw new UsageError(`--resolver "${r}" is not IP or IP:PORT`);
 	return {
 		command: command as Options['command'],
+		sub,
+		args,
+		passwordFile: v['password-file'],
+		purge: Boolean(v.purge),
 		answers: v.answers,
 		yes: Boolean(v.yes),
 		dryRun: Boolean(v['dry-run']),
@@ -138,6 +169,34 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		dnsbls: v.dnsbl?.length ? v.dnsbl.filter((z) => z !== 'none') : undefined,
 		probe: v.probe,
 	};
+}
+
+/** The day-two commands: each subcommand with how many words it takes (min, max). */
+const SUBCOMMANDS: Readonly<Record<string, Readonly<Record<string, readonly [number, number, string]>>>> = {
+	user: {add: [1, 1, 'NAME'], passwd: [1, 1, 'NAME'], remove: [1, 1, 'NAME'], list: [0, 0, '']},
+	alias: {add: [2, Infinity, 'LOCAL TARGET...'], remove: [1, 1, 'LOCAL'], list: [0, 0, '']},
+	domain: {add: [1, 1, 'DOMAIN'], remove: [1, 1, 'DOMAIN']},
+};
+
+type Flags = {readonly json?: boolean; readonly 'password-file'?: string; readonly purge?: boolean; readonly 'dry-run'?: boolean};
+
+/** The subcommand and its words; the options that belong to one subcommand only are refused elsewhere. */
+function subcommand(command: string, extra: readonly string[], v: Flags): [string | undefined, string[]] {
+	const subs = SUBCOMMANDS[command];
+	if (v['password-file'] !== undefined && !(command === 'user' && ['add', 'passwd'].includes(extra[0] ?? ''))) throw new UsageError('--password-file is for user add and user passwd');
+	if (v.purge && !(command === 'user' && extra[0] === 'remove')) throw new UsageError('--purge is for user remove');
+	if (!subs) {
+		if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+		return [undefined, []];
+	}
+	const [sub, ...args] = extra;
+	const usage = Object.entries(subs).map(([s, [, , w]]) => `mailwizard ${command} ${s}${w ? ` ${w}` : ''}`);
+	const arity = sub === undefined ? undefined : subs[sub];
+	if (!arity) throw new UsageError(`${sub === undefined ? `"${command}" needs a subcommand` : `unknown subcommand "${command} ${sub}"`}: ${usage.join(' · ')}`);
+	if (args.length < arity[0] || args.length > arity[1]) throw new UsageError(`usage: mailwizard ${command} ${sub} ${arity[2]}`.trimEnd());
+	if (v.json && sub !== 'list') throw new UsageError(`--json is for ${command} list`);
+	if (v['dry-run'] && sub === 'list') throw new UsageError(`${command} list changes nothing: leave out --dry-run`);
+	return [sub, args];
 }
 
 /** The state directory as this run sees it (under --root in tests). */
