@@ -4,12 +4,12 @@
 import {MIN_PASSWORD, readPasswordFile} from '../answers.ts';
 import {UsageError} from '../exit.ts';
 
-/** One line typed without echo (raw mode): Enter ends it, Backspace erases, Ctrl-C gives up. */
+/** What was typed after the Enter of the last line (typed ahead): the next line starts with it. */
+let typedAhead = '';
+
+/** One line typed without echo (raw mode): Enter ends it, Backspace erases, Ctrl-C or Ctrl-D gives up. */
 export function readHidden(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stdout): Promise<string> {
 	output.write(prompt);
-	input.setRawMode(true);
-	input.setEncoding('utf8');
-	input.resume();
 	return new Promise((resolve, reject) => {
 		let typed = '';
 		const end = () => {
@@ -19,14 +19,24 @@ export function readHidden(prompt: string, input: NodeJS.ReadStream = process.st
 			output.write('\n');
 		};
 		const onData = (chunk: string) => {
-			for (const c of chunk) {
-				if (c === '\r' || c === '\n') return (end(), resolve(typed));
+			for (let i = 0; i < chunk.length; i++) {
+				const c = chunk[i]!;
+				if (c === '\r' || c === '\n') {
+					typedAhead = chunk.slice(i + 1).replace(/^\n/, c === '\r' ? '' : '\n');
+					return (end(), resolve(typed));
+				}
 				if (c === '\u0003' || c === '\u0004') return (end(), reject(new UsageError('interrupted while typing the password')));
 				if (c === '\u007f' || c === '\b') typed = typed.slice(0, -1);
 				else if (c >= ' ') typed += c;
 			}
 		};
+		input.setRawMode(true);
+		input.setEncoding('utf8');
 		input.on('data', onData);
+		input.resume();
+		const ahead = typedAhead;
+		typedAhead = '';
+		if (ahead) onData(ahead);
 	});
 }
 
