@@ -11,6 +11,8 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 
 const cli = resolve('dist/mailwizard.js');
+// The stage count, from the registry as the built CLI prints it (the dry run's last "## N/N" heading).
+const STAGES = Number(/^## (\d+)\/\1 /m.exec(execFileSync('node', [cli, '--dry-run', '--answers', 'examples/example.com.yaml'], {encoding: 'utf8'}))[1]);
 if (!existsSync(cli)) execFileSync('npm', ['run', 'build'], {stdio: 'inherit'});
 mkdirSync('media', {recursive: true});
 
@@ -269,10 +271,10 @@ try {
 	await s.keys('c');
 	await s.until(/Applying needs root|\[1\//);
 	if (/Applying needs root/.test(s.screen(false))) await s.keys('p');
-	await s.until(/\[1\/11\]/, 30000);
-	for (let i = 2; i <= 11; i++) {
+	await s.until(new RegExp(`\\[1/${STAGES}\\]`), 30000);
+	for (let i = 2; i <= STAGES; i++) {
 		await s.keys('Enter');
-		await s.until(new RegExp(`\\[${i}/11\\]`));
+		await s.until(new RegExp(`\\[${i}/${STAGES}\\]`));
 		if (i === 7) shot(s, 'plan-review.svg', "mailwizard: a stage's commands and file diff before it runs");
 		await sleep(600); // a moment on each stage in the recording
 	}
@@ -391,7 +393,7 @@ async function labMedia() {
 		const end = Date.now() + 5 * 60_000;
 		for (;;) {
 			const screen = s.screen(false);
-			const plan = /\[(\d+)\/11\] [^\n]*\n[^\n]*to review before they run/.exec(screen);
+			const plan = new RegExp(`\\[(\\d+)/${STAGES}\\] [^\\n]*\\n[^\\n]*to review before they run`).exec(screen);
 			if (plan && /r\/Enter run/.test(screen)) {
 				if (plan[1] === '7') shot(s, 'lab-plan-review.svg', 'mailwizard as root: the Dovecot stage, its file and service changes before they run');
 				await s.keys('Enter');

@@ -25,7 +25,7 @@ cd "$work/home"
 mailwizard --version
 mailwizard --help >/dev/null
 mailwizard --dry-run --answers "$OLDPWD/examples/example.com.yaml" --state-dir "$work/state" >"$work/dry.txt"
-grep -q '^## 11/11 ' "$work/dry.txt"
+grep -q '^## \([0-9][0-9]*\)/\1 ' "$work/dry.txt"   # the last stage (N/N: the count comes from the registry)
 test ! -e "$work/state"
 echo "node18 lane: the packed CLI ran --version, --help and the dry run on $(node --version)"
 cd "$OLDPWD"

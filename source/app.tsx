@@ -16,7 +16,7 @@ export async function runTui(o: Options): Promise<ExitCode> {
 	const saved = openState(stateDirOf(o), true);
 	const isRoot = process.getuid?.() === 0;
 	// --dry-run in a terminal (when the command routes it here): answer, review, preview; never apply.
-	const canApply = !o.dryRun && (o.root !== '/' || isRoot);
+	const canApply = !o.dryRun && o.root === '/' && isRoot;
 	// Ctrl-C arrives as a key in raw mode: App aborts the AbortSignal given to apply(),
 	// which ends the running command (execa's cancelSignal) and saves progress.
 	let signalHandler: (() => void) | undefined;

@@ -27,6 +27,9 @@ Usage:
   mailwizard status [--json]           which steps are done, pending, waiting
   mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
   mailwizard reset                     forget saved progress (changes nothing else)
+  mailwizard rotate dkim [--selector NAME] [--finish [--now]]
+                                       rotate the DKIM key: new selector, signed with once
+                                       its record is served; --finish retires the old one
 
 Day two (root; each changes the saved answers and converges only what it affects;
 --dry-run shows the plan, --yes skips the confirmation):
@@ -60,7 +63,10 @@ Options:
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --password-file FILE with user add/passwd: the password, one line, in a root-only file
   --purge              with user remove: delete the mailbox too
-  --json               machine-readable output (dns, status, check, user/alias list)
+    --json               machine-readable output (dns, status, check, user/alias list)
+  --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
+  --finish             with rotate: end the overlap, retire the old key
+  --now                with rotate --finish: before the minimum overlap (7 days)
   --verbose            show the output of every command
   --help, -h           this help
   --version, -V        the version
@@ -71,7 +77,7 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'user' | 'alias' | 'domain';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate' | 'user' | 'alias' | 'domain';
 	/** user, alias, domain: add, passwd, remove or list. */
 	readonly sub?: string;
 	/** The words after the subcommand (NAME, LOCAL TARGET..., DOMAIN). */
@@ -80,6 +86,8 @@ export type Options = {
 	readonly passwordFile?: string;
 	/** user remove: delete the mailbox too. */
 	readonly purge: boolean;
+	/** rotate: which key, and the phase asked for. */
+	readonly rotate?: {readonly what: 'dkim' | 'srs'; readonly selector?: string; readonly finish: boolean; readonly now: boolean};
 	readonly answers?: string;
 	readonly yes: boolean;
 	readonly dryRun: boolean;
@@ -117,13 +125,16 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 				dnsbl: {type: 'string', multiple: true, default: []},
 				probe: {type: 'string'},
 				zone: {type: 'boolean', default: false},
+				selector: {type: 'string'},
+				finish: {type: 'boolean', default: false},
+				now: {type: 'boolean', default: false},
 				json: {type: 'boolean', default: false},
 				'password-file': {type: 'string'},
 				purge: {type: 'boolean', default: false},
 				verbose: {type: 'boolean', default: false},
 				help: {type: 'boolean', short: 'h', default: false},
 				version: {type: 'boolean', short: 'V', default: false},
-				// For tests: every path the engine reads or writes lives under this directory.
+				// For tests: every path the engine reads lives under this directory. Read-only: never applies (see below).
 				root: {type: 'string', default: '/'},
 			},
 		});
@@ -138,13 +149,17 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset', ...Object.keys(SUBCOMMANDS)].includes(command))
-		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, user, alias, domain, help, version)`);
-	const [sub, args] = subcommand(command, extra, v);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate', ...Object.keys(SUBCOMMANDS)].includes(command))
+		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, user, alias, domain, help, version)`);
+	const {rotate, sub, args} = commandWords(command, extra, v);
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
 	if (v.target && !TARGETS[v.target]) throw new UsageError(`--target must be one of ${Object.keys(TARGETS).join(', ')}`);
 	if (v.target && !v['dry-run'] && command === 'wizard') throw new UsageError('--target only previews a plan: use it with --dry-run');
+	// --root moves the files, not the commands (apt, useradd, services would still run on this host):
+	// it only previews, and is never a way around the root check.
+	if (v.root !== '/' && ((command === 'wizard' && !v['dry-run']) || command === 'reset'))
+		throw new UsageError('--root (for tests) only reads: use it with --dry-run, dns, status or check; a real run needs root and works on /');
 	const poll = Number(v.poll);
 	if (!Number.isFinite(poll) || poll < 0.1 || poll > 3600) throw new UsageError('--poll takes seconds between 0.1 and 3600');
 	for (const r of v.resolver ?? []) if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-f:]+\](:\d+)?|[0-9a-f:]+)$/i.test(r)) throw new UsageError(`--resolver "${r}" is not IP or IP:PORT`);
@@ -168,6 +183,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		root: v.root!,
 		dnsbls: v.dnsbl?.length ? v.dnsbl.filter((z) => z !== 'none') : undefined,
 		probe: v.probe,
+		rotate,
 	};
 }
 
@@ -197,6 +213,27 @@ function subcommand(command: string, extra: readonly string[], v: Flags): [strin
 	if (v.json && sub !== 'list') throw new UsageError(`--json is for ${command} list`);
 	if (v['dry-run'] && sub === 'list') throw new UsageError(`${command} list changes nothing: leave out --dry-run`);
 	return [sub, args];
+}
+
+/** The words after the command: rotate's, or a day-two subcommand's. */
+function commandWords(command: string, extra: readonly string[], v: Flags & {selector?: string; finish?: boolean; now?: boolean}) {
+	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
+	if (rotate && extra.length > 1) throw new UsageError(`unexpected argument "${extra[1]}"`);
+	if (!rotate && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
+	const [sub, args] = rotate ? [undefined, []] : subcommand(command, extra, v);
+	return {rotate, sub, args};
+}
+
+/** rotate dkim|srs [--selector NAME] [--finish [--now]] */
+function rotateOptions(extra: readonly string[], v: {selector?: string; finish?: boolean; now?: boolean}): NonNullable<Options['rotate']> {
+	const what = extra[0];
+	if (what !== 'dkim' && what !== 'srs') throw new UsageError('rotate what? "mailwizard rotate dkim" or "mailwizard rotate srs"');
+	if (v.now && !v.finish) throw new UsageError('--now only goes with --finish');
+	if (v.selector !== undefined && (what !== 'dkim' || v.finish)) throw new UsageError('--selector only goes with "rotate dkim" (without --finish)');
+	const selector = v.selector?.trim().toLowerCase();
+	if (selector !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(selector))
+		throw new UsageError(`--selector "${selector.slice(0, 70)}" is not a valid selector (letters, digits, hyphens; at most 63)`);
+	return {what, selector, finish: Boolean(v.finish), now: Boolean(v.now)};
 }
 
 /** The state directory as this run sees it (under --root in tests). */

@@ -8,6 +8,7 @@ import type {Ctx} from './engine/types.ts';
 import {defaultIpv4, thisHost} from './platform/host.ts';
 import {detectProfile, targetProfile, type Profile} from './platform/profile.ts';
 import {reputationOptions} from './platform/reputation.ts';
+import {withDkimRotation} from './rotate/dkim.ts';
 
 /** The system's resolvers from resolv.conf, when none were given. */
 export function systemResolvers(root: string): string[] {
@@ -57,7 +58,9 @@ export function writable(rt: Runtime): Runtime {
  */
 export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
 	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
-	return readPasswords ? readPasswordFiles(answers) : answers;
+	// A rotation's selectors come from the state: a re-run with the old answers file keeps them.
+	const rotated = withDkimRotation(answers, rt.state.data().rotation?.dkim);
+	return readPasswords ? readPasswordFiles(rotated) : rotated;
 }
 
 function savedOrExplain(rt: Runtime): Readonly<Record<string, unknown>> {

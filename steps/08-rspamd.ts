@@ -8,7 +8,8 @@ export const rspamd: Step<null> = {
 	title: 'Rspamd: DKIM signing of outgoing mail',
 	summary: 'tells Rspamd which key signs for which domain',
 	packages: {'12': ['rspamd'], '13': ['rspamd']},
-	daemons: [{service: 'rspamd', exe: '/usr/bin/rspamd'}],
+	// Ready when the normal worker (filter-rspamd's localhost:11333) answers: until then smtpd's filter says 421.
+	daemons: [{service: 'rspamd', exe: '/usr/bin/rspamd', ready: {tcp: 11333}}],
 	async facts() {
 		return null;
 	},

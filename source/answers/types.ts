@@ -42,7 +42,8 @@ export type Answers = {
 	/** local part -> targets (local user names or full external addresses). A null-prototype map. */
 	readonly aliases: Readonly<Record<string, readonly string[]>>;
 	readonly catchAll?: string;
-	readonly dkim: {readonly selector: string};
+	/** selector signs; also: selectors of a key rotation whose records stay published (from the state, never the file). */
+	readonly dkim: {readonly selector: string; readonly also?: readonly string[]};
 	readonly dmarc: {readonly policy: DmarcPolicy; readonly rua?: string; readonly ruf?: string};
 	readonly extraDomains: readonly string[];
 	readonly mtaSts?: {readonly mode: MtaStsMode};

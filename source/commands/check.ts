@@ -12,7 +12,7 @@ export async function check(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const answers = answersOfSetup(rt);
 	const key = await readDkimKey(rt.ctx, answers);
-	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer}).filter((r) => r.publishable);
+	const records = recordsFor(answers, key).filter((r) => r.publishable);
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
 	const [report, findings] = await Promise.all([checkRecords(records, {resolvers: rt.ctx.resolvers}), outsideFindings(rt.ctx.resolvers, {hostname: answers.hostname, ips}, reputationOptions(o))]);
 	const problems = findings.filter((f) => !f.ok);

@@ -10,7 +10,7 @@ export async function dns(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const answers = answersOfSetup(rt);
 	const key = await readDkimKey(rt.ctx, answers);
-	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer});
+	const records = recordsFor(answers, key);
 	if (o.json) process.stdout.write(`${formatJson(records)}\n`);
 	else if (o.zone) process.stdout.write(formatZone(records));
 	else process.stdout.write(`${formatTable(records)}\n`);

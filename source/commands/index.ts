@@ -1,5 +1,5 @@
-// The commands: the wizard (dry run or apply), dns, status, check, reset, and the day-two
-// changes (user, alias, domain).
+// The commands: the wizard (dry run or apply), dns, status, check, reset, rotate, and the
+// day-two changes (user, alias, domain).
 // Each lives in its own file, loaded only when it runs.
 import type {ExitCode} from '../exit.ts';
 import type {Options} from '../options.ts';
@@ -16,6 +16,8 @@ export async function runCommand(o: Options): Promise<ExitCode> {
 			return (await import('./check.ts')).check(o);
 		case 'reset':
 			return (await import('./reset.ts')).reset(o);
+		case 'rotate':
+			return (await import('./rotate.ts')).rotate(o);
 		case 'user':
 			return (await import('./user.ts')).user(o);
 		case 'alias':

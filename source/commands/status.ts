@@ -7,6 +7,7 @@ import type {Options} from '../options.ts';
 import {loadAnswers, makeRuntime, type Runtime} from '../runtime.ts';
 import {STEPS} from '../../steps/index.ts';
 import {DOVECOT_PATHS} from '../mail/paths.ts';
+import {dkimStatusLines} from '../rotate/dkim.ts';
 
 function detectDialect(text: string | undefined): '2.3' | '2.4' | undefined {
 	if (text === undefined) return undefined;
@@ -40,7 +41,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	const steps = stagesOf(data);
 	if (o.json) {
 		process.stdout.write(
-			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
+			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, rotation: data.rotation, keys: dkimStatusLines(data.rotation?.dkim, data.steps.dkim?.at, new Date()), accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
 		);
 		return EXIT.ok;
 	}
@@ -49,6 +50,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	for (const s of steps) process.stdout.write(`  ${s.state === 'done' ? '✓' : s.state === 'waiting' ? '…' : ' '} ${s.id.padEnd(12)} ${s.state.padEnd(8)} ${s.title}\n`);
 	if (data.wait?.lastCheck) process.stdout.write(`DNS: ${data.wait.lastCheck.ok}/${data.wait.lastCheck.total} records published at the last check (${data.wait.lastCheck.at}).\n`);
 	if (answers) process.stdout.write(`Accepted addresses: ${acceptedAddresses(answers).join(', ')}${answers.catchAll ? ` (+ catch-all -> ${answers.catchAll})` : ''}\n`);
+	for (const l of dkimStatusLines(data.rotation?.dkim, data.steps.dkim?.at, new Date())) process.stdout.write(`${l}\n`);
 	if (mismatch) process.stdout.write(`PROBLEM: ${mismatch}\n`);
 	return EXIT.ok;
 }

@@ -11,7 +11,7 @@ import {confirmOnTerminal} from './confirm.ts';
 export async function wizard(o: Options): Promise<ExitCode> {
 	const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 	if (!o.answers && !o.yes && interactive) return (await import('../app.tsx')).runTui(o);
-	if (o.root === '/' && process.getuid?.() !== 0) throw new UsageError('the wizard changes the system and must run as root (sudo). To preview without root: --dry-run');
+	if (process.getuid?.() !== 0) throw new UsageError('the wizard changes the system and must run as root (sudo). To preview without root: --dry-run');
 	// Answers are loaded and validated before anything is written, even the state.
 	const probe = await makeRuntime(o, true);
 	const answers = loadAnswers(probe, true);

@@ -11,7 +11,8 @@ export const TXT_STRING_MAX = 255;
 export const DKIM_PENDING = 'generated at apply time: the DKIM key does not exist yet';
 const DKIM_PLACEHOLDER = '<public key, generated at apply time>';
 
-export type DkimInput = {readonly publicKeyDer?: Buffer};
+/** also: the other selectors of a rotation whose records stay published (their public halves). */
+export type DkimInput = {readonly publicKeyDer?: Buffer; readonly also?: ReadonlyArray<{readonly selector: string; readonly publicKeyDer?: Buffer}>};
 export type BuildOptions = {readonly ttl?: number};
 
 /** Splits a TXT value into character-strings of at most 255 bytes, never inside a UTF-8 character. */
@@ -154,6 +155,7 @@ function domainSpecs(domain: string, answers: Answers, dkim: DkimInput): Spec[] 
 	const dkimName = `${answers.dkim.selector}._domainkey.${domain}`;
 	if (dkim.publicKeyDer) specs.push({kind: 'dkim', type: 'TXT', name: dkimName, zone: domain, value: dkimTxtValue(dkim.publicKeyDer)});
 	else specs.push({kind: 'dkim', type: 'TXT', name: dkimName, zone: domain, value: dkimValue('rsa', DKIM_PLACEHOLDER), pending: DKIM_PENDING});
+	for (const o of dkim.also ?? []) if (o.publicKeyDer) specs.push({kind: 'dkim', type: 'TXT', name: `${o.selector}._domainkey.${domain}`, zone: domain, value: dkimTxtValue(o.publicKeyDer)});
 	specs.push({kind: 'dmarc', type: 'TXT', name: `_dmarc.${domain}`, zone: domain, value: dmarcTxtValue(answers.dmarc)});
 	if (answers.mtaSts) {
 		specs.push({kind: 'mta-sts', type: 'TXT', name: `_mta-sts.${domain}`, zone: domain, value: `v=STSv1; id=${mtaStsId(mtaStsPolicy(answers))}`});

@@ -7,7 +7,7 @@ import {pollRecords} from '../dns/wait.ts';
 import {showCmd} from './exec.ts';
 import {ensureDir, FileError, restore, writeFileAction} from './files.ts';
 import {planStep, type Resolved, type StepPlan} from './plan.ts';
-import {exeOf, serviceCmd} from './services.ts';
+import {exeOf, READY_SECONDS, readyCmd, serviceCmd} from './services.ts';
 import type {State} from './state.ts';
 import {StepError, type Cmd, type Ctx, type Event, type Step} from './types.ts';
 
@@ -148,7 +148,7 @@ async function* runAction(o: ApplyOptions, step: Step<any>, a: Change, stamp: st
 		yield* streamRun(o, step.id, a.cmd);
 	} else {
 		undo.touched.push(a.name);
-		await serviceOp(o, a, exeOf(step, a.name));
+		await serviceOp(o, a, exeOf(step, a.name), a.op === 'stop' ? undefined : readyCmd(step, a.name));
 	}
 }
 
@@ -180,12 +180,13 @@ async function* streamRun(o: ApplyOptions, id: string, cmd: Cmd): AsyncGenerator
 }
 
 /** Starts, restarts or reloads a service, then runs its checks; a failure says where its log is. */
-async function serviceOp(o: ApplyOptions, a: Change & {kind: 'service'}, exe: string | undefined): Promise<void> {
+async function serviceOp(o: ApplyOptions, a: Change & {kind: 'service'}, exe: string | undefined, ready: Cmd | undefined): Promise<void> {
 	const {ctx} = o;
 	const ignore = () => undefined;
 	const log = ctx.profile.init === 'systemd' ? `journalctl -u ${a.name}` : 'the system log (/var/log/syslog or /var/log/mail.log)';
 	try {
 		await runOrFail(ctx, serviceCmd(ctx.profile.init, a.name, a.op, exe), ignore, `${a.name} did not ${a.op}`, o.signal);
+		if (ready) await runOrFail(ctx, ready, ignore, `${a.name} ${a.op}ed, but does not answer after ${READY_SECONDS} s`, o.signal);
 		for (const v of a.verify ?? []) await runOrFail(ctx, v, ignore, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
 	} catch (error) {
 		if (error instanceof ActionFailure) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail, `Why ${a.name} failed is in ${log}.`);

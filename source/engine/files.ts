@@ -365,3 +365,16 @@ export async function dirDiffers(root: string, path: string, mode: number, owner
 		return true;
 	}
 }
+
+/**
+ * Deletes a file mailwizard wrote and no longer wants (a retired key): only a regular file in
+ * a real directory (a link in its place is refused, never followed). True when it was there.
+ */
+export async function removeRegular(root: string, path: string): Promise<boolean> {
+	await requireRealDir(root, dirname(path));
+	const s = await lstatOf(onRoot(root, path));
+	if (!s) return false;
+	if (!s.isFile()) throw new StepError(notRegular(path, kindOf(s)));
+	await rm(onRoot(root, path));
+	return true;
+}

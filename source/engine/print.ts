@@ -4,7 +4,7 @@ import {formatTable} from '../dns/format.ts';
 import {mask, showCmd} from './exec.ts';
 import {isGenerated} from './files.ts';
 import type {Resolved, StepPlan} from './plan.ts';
-import {exeOf, serviceCmd} from './services.ts';
+import {exeOf, READY_SECONDS, serviceCmd} from './services.ts';
 import type {Step} from './types.ts';
 import type {InitSystem} from '../platform/profile.ts';
 import type {SecretEntries} from './types.ts';
@@ -69,8 +69,11 @@ export function describeAction(a: Resolved, init: InitSystem, step: Pick<Step, '
 			return [`$ ${showCmd(a.cmd)}`, `  # ${a.why}`];
 		case 'dir':
 			return [`$ install -d -m ${modeStr(a.mode)}${a.owner ? ` -o ${a.owner}` : ''}${a.group ? ` -g ${a.group}` : ''} ${a.path}`, `  # ${a.why}`];
-		case 'service':
-			return [`$ ${showCmd(serviceCmd(init, a.name, a.op, exeOf(step, a.name)))}`, `  # ${a.why}`, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
+		case 'service': {
+			const port = a.op === 'stop' ? undefined : step.daemons?.find((d) => d.service === a.name)?.ready?.tcp;
+			const ready = port === undefined ? [] : [`#   then waits up to ${READY_SECONDS} s until ${a.name} answers on 127.0.0.1:${port}`];
+			return [`$ ${showCmd(serviceCmd(init, a.name, a.op, exeOf(step, a.name)))}`, `  # ${a.why}`, ...ready, ...(a.verify ?? []).map((v) => `$ ${showCmd(v)}   # check`)];
+		}
 		case 'file': {
 			const who = a.owner || a.group ? ` ${a.owner ?? 'root'}:${a.group ?? 'root'}` : '';
 			const head = `${a.old === undefined && !a.unreadable ? 'create' : a.metaOnly ? 'set mode/owner of' : 'update'} ${a.path} (${modeStr(a.mode)}${who})`;

@@ -11,6 +11,20 @@ export function exeOf(step: Pick<Step, 'daemons'>, service: string): string | un
 	return step.daemons?.find((d) => d.service === service)?.exe;
 }
 
+/** How long a start or restart waits for a daemon's `ready` port (a cold Rspamd takes ~15 s on a loaded machine). */
+export const READY_SECONDS = 60;
+
+/**
+ * The wait for a daemon's `ready` port: true once 127.0.0.1:PORT accepts a connection, false after
+ * `seconds`. Perl's IO::Socket::INET is in perl-base (on every Debian), so no client is installed for it.
+ */
+export function readyCmd(step: Pick<Step, 'daemons'>, service: string, seconds = READY_SECONDS): Cmd | undefined {
+	const port = step.daemons?.find((d) => d.service === service)?.ready?.tcp;
+	if (port === undefined) return undefined;
+	const probe = `perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1:${port}", Timeout => 1) ? 0 : 1)'`;
+	return {argv: ['sh', '-c', `i=0; until ${probe}; do [ $i -ge ${seconds * 2} ] && exit 1; sleep 0.5; i=$((i+1)); done`], daemon: true};
+}
+
 /** Debian's unit/init script names; `exe` (see exeOf) makes a sysv restart wait for the old process. */
 export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe?: string): Cmd {
 	if (init === 'systemd') {

@@ -4,6 +4,7 @@ import {readFileSync, mkdirSync, chmodSync, lstatSync, readdirSync} from 'node:f
 import {join} from 'node:path';
 import Conf from 'conf';
 import type {ExpectedRecord} from '../dns/types.ts';
+import type {DkimRotation} from '../rotate/dkim.ts';
 
 export type StepState = {readonly done: boolean; readonly at: string; readonly changed?: number};
 export type WaitState = {readonly since: string; readonly records: readonly ExpectedRecord[]; readonly lastCheck?: {at: string; ok: number; total: number}};
@@ -16,6 +17,8 @@ export type StateData = {
 	/** The Dovecot dialect of the dovecot.conf mailwizard last wrote. */
 	dovecotDialect?: string;
 	finishedAt?: string;
+	/** Key rotations (mailwizard rotate): their phase and selectors, read back into the answers. */
+	rotation?: {dkim?: DkimRotation};
 };
 
 export type State = {

@@ -132,8 +132,12 @@ export type PackageNeed =
 			readonly preseed?: {readonly selections: (a: Answers) => string; readonly what: string};
 	  };
 
-/** A daemon a stage manages: its service name, and the binary of its main process (the liveness probe without systemd). */
-export type Daemon = {readonly service: string; readonly exe: string};
+/**
+ * A daemon a stage manages: its service name, the binary of its main process (the liveness probe
+ * without systemd), and, when its start returns before it serves (Rspamd compiles its rules first),
+ * the loopback TCP port that answers once it is ready: a start or restart waits for it (bounded).
+ */
+export type Daemon = {readonly service: string; readonly exe: string; readonly ready?: {readonly tcp: number}};
 
 export type Step<F = unknown> = {
 	readonly id: string;

@@ -10,7 +10,14 @@ import {dkimKeyPath} from '../../templates/rspamd.ts';
 import {DKIM_DIR, OLD_DKIM_DIR} from './paths.ts';
 
 /** from: the old path the key is moved from (copied, never regenerated: its public half is published). */
-export type DkimKey = {readonly path: string; readonly pem?: string; readonly publicKeyDer?: Buffer; readonly from?: string};
+export type DkimKey = {
+	readonly path: string;
+	readonly pem?: string;
+	readonly publicKeyDer?: Buffer;
+	readonly from?: string;
+	/** The keys of a rotation's other selectors (answers.dkim.also), whose records stay published. */
+	readonly also?: ReadonlyArray<{readonly selector: string; readonly publicKeyDer?: Buffer}>;
+};
 
 /**
  * Reads the DKIM key from disk; its public half feeds the DNS records. One key signs
@@ -22,13 +29,22 @@ export async function readDkimKey(ctx: Pick<Ctx, 'root'>, a: Answers): Promise<D
 	let pem = await readRegular(ctx.root, path).catch(unlessRefused);
 	const from = pem === undefined ? await oldKey(ctx, basename(path)) : undefined;
 	if (from) pem = from.pem;
-	let publicKeyDer: Buffer | undefined;
-	if (pem) {
-		try {
-			publicKeyDer = createPublicKey(createPrivateKey(pem)).export({type: 'spki', format: 'der'});
-		} catch {}
+	const also = [];
+	for (const selector of a.dkim.also ?? []) {
+		const other = await readRegular(ctx.root, dkimKeyPath(a.domain, selector)).catch(unlessRefused);
+		also.push({selector, publicKeyDer: publicHalf(other)});
 	}
-	return {path, pem, publicKeyDer, from: from?.path};
+	return {path, pem, publicKeyDer: publicHalf(pem), from: from?.path, also};
+}
+
+/** The public half (DER) of a PEM private key; undefined when absent or not a key. */
+export function publicHalf(pem: string | undefined): Buffer | undefined {
+	if (!pem) return undefined;
+	try {
+		return createPublicKey(createPrivateKey(pem)).export({type: 'spki', format: 'der'});
+	} catch {
+		return undefined;
+	}
 }
 
 function unlessRefused(error: unknown): undefined {
@@ -51,6 +67,6 @@ async function oldKey(ctx: Pick<Ctx, 'root'>, name: string): Promise<{path: stri
 }
 
 /** The records to publish, built from the answers and the public half of the key on disk. */
-export function recordsFor(a: Answers, key: Pick<DkimKey, 'publicKeyDer'>): ExpectedRecord[] {
-	return buildRecords(a, {publicKeyDer: key.publicKeyDer});
+export function recordsFor(a: Answers, key: Pick<DkimKey, 'publicKeyDer' | 'also'>): ExpectedRecord[] {
+	return buildRecords(a, {publicKeyDer: key.publicKeyDer, also: key.also});
 }

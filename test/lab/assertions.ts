@@ -8,7 +8,7 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, MX_TLS, NET, type ExecResult, type SinkMessage} from './lab.ts';
+import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, MX_TLS, NET, pidofHere, type ExecResult, type SinkMessage} from './lab.ts';
 import {claimsNothingChanged, refusedConnection, type ImapPlain} from './claims.ts';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -274,7 +274,7 @@ export function makeLane(cfg: LaneConfig) {
 			const before = await lab().exec('mx', [
 				'sh',
 				'-c',
-				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd',
+				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; ' + pidofHere('smtpd', 'dovecot', 'rspamd'),
 			]);
 			const r = await wizard(t, WIZARD, label);
 			logRun(t, r, 25);
@@ -283,7 +283,7 @@ export function makeLane(cfg: LaneConfig) {
 			const after = await lab().exec('mx', [
 				'sh',
 				'-c',
-				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; pidof smtpd dovecot rspamd',
+				'ls -l --time-style=full-iso /etc/smtpd.conf /etc/smtpd /etc/dovecot/dovecot.conf /etc/dovecot/conf.d /etc/rspamd/local.d 2>&1; ' + pidofHere('smtpd', 'dovecot', 'rspamd'),
 			]);
 			t.is(after.stdout, before.stdout, 'no file touched, no daemon restarted');
 		});

@@ -31,7 +31,7 @@ import {SINK_GREETING, sinkArgv, sinkMessages, waitSink, type SinkMessage} from 
 export {LAB_DNSBL, NET, NETNS, type HostName} from './lab/net.ts';
 export {cleanupStale, LAB_LOCK_WAIT_MS, labUnavailable} from './lab/lock.ts';
 export {MX_TLS, RSPAMD_CACHE, type MxRootOptions} from './lab/mx.ts';
-export {alive, LAB_DIR, PYTHON, REPO_ROOT, run, type ExecOptions, type ExecResult} from './lab/proc.ts';
+export {alive, LAB_DIR, pidofHere, PYTHON, REPO_ROOT, run, type ExecOptions, type ExecResult} from './lab/proc.ts';
 export type {SinkMessage} from './lab/remote.ts';
 
 export type Timings = Record<string, number>;

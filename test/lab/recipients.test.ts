@@ -3,11 +3,11 @@
 // catch-all, only when asked for, accepts any address and delivers it to its user.
 import test from 'ava';
 import {ANSWERS, answersText, makeLane, tag} from './assertions.ts';
-import {Lab, labUnavailable} from './lab.ts';
+import {Lab, labUnavailable, pidofHere} from './lab.ts';
 
 const unavailable = await labUnavailable();
 
-const PIDS = 'pidof smtpd dovecot rspamd';
+const PIDS = pidofHere('smtpd', 'dovecot', 'rspamd');
 
 if (unavailable) {
 	test.skip(`lab (recipients) skipped: ${unavailable}`, () => {});

@@ -19,6 +19,7 @@ import {existsSync, rmSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, MX_TLS, NET, PYTHON, labUnavailable} from './lab.ts';
+import {STEPS} from '../../steps/index.ts';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = process.env.MAILWIZARD_LAB_DIST || join(REPO, 'dist/mailwizard.js');
@@ -132,7 +133,7 @@ function lab(): Lab {
 	return S.lab;
 }
 
-const PLAN = /\[(\d+)\/11\] ([^\n]*)\n[^\n]*to review before they run/;
+const PLAN = new RegExp(`\\[(\\d+)/${STEPS.length}\\] ([^\\n]*)\\n[^\\n]*to review before they run`);
 const WAIT = /DNS: \d+ of \d+ records on every authoritative server of example\.test/;
 
 /** The screen's text with Ink's soft line breaks undone (a long message wraps at 80 columns). */
@@ -145,7 +146,7 @@ function linesFit(t: ExecutionContext, screen: string, what: string): void {
 
 /**
  * Answers the plan review of each stage that changes something (Enter runs it), until the
- * DNS wait or the end. Returns the stages reviewed, as "[i/11] title".
+ * DNS wait or the end. Returns the stages reviewed, as "[i/N] title" (N: the registry's stage count).
  */
 async function runStages(t: ExecutionContext, term: MxTerm, stopAt: RegExp, ms = 5 * 60_000): Promise<string[]> {
 	const end = Date.now() + ms;
@@ -155,7 +156,7 @@ async function runStages(t: ExecutionContext, term: MxTerm, stopAt: RegExp, ms =
 		const s = term.screen();
 		const m = PLAN.exec(s);
 		if (m && /r\/Enter run · s skip this stage · q quit/.test(s)) {
-			const head = `[${m[1]}/11] ${m[2]!.trim()}`;
+			const head = `[${m[1]}/${STEPS.length}] ${m[2]!.trim()}`;
 			if (head !== last) {
 				// The plan review: the header, what changes, a bordered box, the keys. At 80x24.
 				t.regex(s, /┌─+┐/, `${head}: the plan in its box`);
@@ -178,7 +179,7 @@ async function resume(t: ExecutionContext, term: MxTerm, doneBefore: number, dns
 	// The saved records are checked again after the first frame: what changed since.
 	const welcome = await term.until(/DNS now: /);
 	t.regex(welcome, dnsNow);
-	t.regex(welcome, new RegExp(`Saved progress for example\\.test: ${doneBefore} of 11 stages done\\.`));
+	t.regex(welcome, new RegExp(`Saved progress for example\\.test: ${doneBefore} of ${STEPS.length} stages done\\.`));
 	t.regex(welcome, /It stopped at stage 10: waiting for the DNS records\./);
 	t.regex(welcome, /DNS at the last check \([\d-]+ [\d:]+ UTC\): \d+ of \d+ records published\./);
 	linesFit(t, welcome, 'the resume screen');

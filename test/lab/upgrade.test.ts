@@ -18,7 +18,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import {copyFileSync, existsSync, readFileSync} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import {join} from 'node:path';
-import {LAB_DIR, Lab, NET, PYTHON, labUnavailable, type HostName} from './lab.ts';
+import {LAB_DIR, Lab, NET, PYTHON, labUnavailable, pidofHere, type HostName} from './lab.ts';
 import {ANSWERS, DIST, STATE, makeLane, tail, tag} from './assertions.ts';
 import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lane.ts';
 import {BACKPORTS_FILE} from '../../steps/02-packages.ts';
@@ -210,7 +210,7 @@ if (unavailable) {
 			const r = await l.sh('mx', `service ${svc} start >/tmp/start-${svc}.log 2>&1; echo "exit $?"; cat /tmp/start-${svc}.log`, {timeoutMs: 60_000});
 			t.log(`service ${svc} start: ${r.stdout.trim()}`);
 		}
-		t.not((await l.exec('mx', ['pidof', 'dovecot'])).exitCode, 0, 'no Dovecot running: mail stops here');
+		t.not((await l.exec('mx', ['sh', '-c', pidofHere('dovecot')])).exitCode, 0, 'no Dovecot running: mail stops here');
 		before.ready13 = true;
 		times['13 setup'] = Date.now() - t0;
 		lane13.S.times.setup = times['13 setup'];
@@ -280,7 +280,7 @@ if (unavailable) {
 		t.is((await l.exec('mx', ['apt-mark', 'showhold'])).stdout.trim(), '', 'no held package');
 		t.regex(await l.readFile('mx', '/etc/dovecot/dovecot.conf'), /^dovecot_config_version = 2\.4\.1\n/);
 		t.is((await l.exec('mx', ['doveconf', '-n'])).exitCode, 0);
-		t.is((await l.exec('mx', ['pidof', 'dovecot'])).exitCode, 0, 'Dovecot runs');
+		t.is((await l.exec('mx', ['sh', '-c', pidofHere('dovecot')])).exitCode, 0, 'Dovecot runs');
 		const st = await l.exec('mx', [TRIXIE_NODE, DIST, 'status', '--answers', ANSWERS, '--state-dir', STATE], {env: DIALOG});
 		t.notRegex(st.stdout, /PROBLEM/, st.stdout);
 	});

@@ -7,6 +7,10 @@ import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import {asUnprivileged, CLI, cliBuilt, hasTmux, openTemp, Tmux} from '../helpers/tmux.ts';
 import {selfSigned} from '../helpers/tls.ts';
+import {STEPS} from '../../steps/index.ts';
+
+// The stage count comes from the registry: a new stage changes no test.
+const N = STEPS.length;
 
 const ready = hasTmux() && cliBuilt();
 /** test.serial where tmux and the build are there; elsewhere a skipped test that says why. */
@@ -27,7 +31,7 @@ maybe('from the first question through the review and the plan preview, in an 80
 	t.teardown(() => tm.kill());
 	const welcome = await tm.until(/Enter start/);
 	t.regex(welcome, /1\. Preflight/);
-	t.regex(welcome, /11\. Done/);
+	t.regex(welcome, new RegExp(`${N}\\. ${STEPS[N - 1]!.title.split(':')[0]}`));
 	await tm.keys('Enter');
 	await tm.until(/Mail domain/);
 	await tm.keys('example..com', 'Enter');
@@ -81,12 +85,12 @@ maybe('from the first question through the review and the plan preview, in an 80
 	await tm.keys('c');
 	t.regex(await tm.until(/Applying needs root/), /sudo npx mailwizard/);
 	await tm.keys('p');
-	const first = await tm.until(/\[1\/11\] Preflight/, 20_000);
+	const first = await tm.until(new RegExp(`\\[1/${N}\\] Preflight`), 20_000);
 	t.regex(first, /preview, nothing runs/);
 	// Walk every stage with Enter.
-	for (let i = 2; i <= 11; i++) {
+	for (let i = 2; i <= N; i++) {
 		await tm.keys('Enter');
-		await tm.until(new RegExp(`\\[${i}/11\\]`));
+		await tm.until(new RegExp(`\\[${i}/${N}\\]`));
 	}
 	await tm.keys('Enter');
 	const end = await tm.until(/EXIT=\d+/);

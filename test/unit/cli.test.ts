@@ -8,9 +8,9 @@ import {STEPS} from '../../steps/index.ts';
 
 const CLI = join(process.cwd(), 'dist/mailwizard.js');
 
-function run(args: string[], opts: {asNobody?: boolean; input?: string} = {}) {
+function run(args: string[], opts: {asNobody?: boolean; input?: string; env?: Record<string, string>} = {}) {
 	const argv = opts.asNobody && process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args] : [process.execPath, CLI, ...args];
-	const r = spawnSync(argv[0]!, argv.slice(1), {encoding: 'utf8', input: opts.input ?? '', env: {...process.env, NO_COLOR: '1'}});
+	const r = spawnSync(argv[0]!, argv.slice(1), {encoding: 'utf8', input: opts.input ?? '', env: {...process.env, NO_COLOR: '1', ...opts.env}});
 	return {code: r.status, out: r.stdout, err: r.stderr};
 }
 
@@ -145,4 +145,35 @@ test('reset on an empty state directory says there was nothing to forget and cre
 	t.regex(r.out, /Nothing to forget: there is no saved progress in .*state\.json\. Nothing was changed\./);
 	t.notRegex(r.out, /forgotten/);
 	t.deepEqual(readdirSync(dir), []);
+});
+
+test('--root is a preview seam: applying with it exits 2 before any command runs; with --dry-run it is allowed', (t) => {
+	// Every command the wizard could run is shadowed by a recorder first in PATH: nothing on the host runs.
+	const dir = mkdtempSync(join(tmpdir(), 'mw-root-'));
+	const bin = join(dir, 'bin');
+	const log = join(dir, 'ran.log');
+	spawnSync('mkdir', ['-p', bin, join(dir, 'root')]);
+	chmodSync(dir, 0o777);
+	chmodSync(bin, 0o777);
+	chmodSync(join(dir, 'root'), 0o777);
+	for (const c of ['apt-get', 'apt', 'dpkg', 'dpkg-query', 'useradd', 'groupadd', 'systemctl', 'service', 'doveadm', 'smtpctl', 'rspamadm', 'openssl', 'chown', 'id', 'getent']) {
+		writeFileSync(join(bin, c), `#!/bin/sh\necho "${c} $*" >> ${log}\nexit 1\n`);
+		chmodSync(join(bin, c), 0o755);
+	}
+	const env = {PATH: `${bin}:${process.env.PATH}`};
+	// No password file to read: the run would go on to apply.
+	const answers = join(dir, 'a.yaml');
+	writeFileSync(
+		answers,
+		'domain: example.test\nhostname: mail.example.test\nipv4: 192.0.2.10\ntls: {cert: /etc/ssl/certs/x.pem, key: /etc/ssl/private/x.key}\nusers:\n  - {name: alice, password_hash: "{CRYPT}$y$j9T$abc$def"}\n',
+	);
+	chmodSync(answers, 0o644);
+	const apply = run(['--root', join(dir, 'root'), '--answers', answers, '--yes'], {asNobody: true, env});
+	t.is(apply.code, 2, apply.out + apply.err);
+	t.regex(apply.err, /--root .*--dry-run/);
+	t.false(existsSync(log), existsSync(log) ? 'commands ran' : '');
+	const reset = run(['reset', '--root', join(dir, 'root')], {asNobody: true, env});
+	t.is(reset.code, 2, reset.out + reset.err);
+	const preview = run(['--dry-run', '--root', join(dir, 'root'), '--answers', answers], {asNobody: true, env});
+	t.is(preview.code, 0, preview.err);
 });

@@ -6,7 +6,7 @@ import test from 'ava';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
-import {Lab, labUnavailable} from '../lab.ts';
+import {Lab, labUnavailable, pidofHere} from '../lab.ts';
 import {DIST, makeLane, tail} from '../assertions.ts';
 import {binds, LOCK_WAIT_MS} from '../debian13/lane.ts';
 import {readVersions} from '../debian13/root.ts';
@@ -164,7 +164,7 @@ export async function freshLane(opts: {
 					t.false(backports, 'no backports source');
 					t.not((await l.exec('mx', ['test', '-d', TRIXIE_DIR])).exitCode, 0, 'no private download');
 				}
-				for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', ['pidof', p])).exitCode, 0, `${p} runs`);
+				for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', ['sh', '-c', pidofHere(p)])).exitCode, 0, `${p} runs`);
 				t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
 			},
 		);
@@ -174,13 +174,13 @@ export async function freshLane(opts: {
 			const l = lab();
 			const stop = opts.boot === 'systemd' ? ['systemctl', 'stop', 'opensmtpd'] : ['service', 'opensmtpd', 'stop'];
 			await l.exec('mx', stop);
-			for (let i = 0; i < 50 && (await l.exec('mx', ['pidof', 'smtpd'])).exitCode === 0; i++) await new Promise((r) => setTimeout(r, 200));
-			t.not((await l.exec('mx', ['pidof', 'smtpd'])).exitCode, 0, 'smtpd is stopped');
+			for (let i = 0; i < 50 && (await l.exec('mx', ['sh', '-c', pidofHere('smtpd')])).exitCode === 0; i++) await new Promise((r) => setTimeout(r, 200));
+			t.not((await l.exec('mx', ['sh', '-c', pidofHere('smtpd')])).exitCode, 0, 'smtpd is stopped');
 			const r = await lane.wizard(t, lane.WIZARD, 'wizard run after a stop');
 			t.is(r.exitCode, 0, tail(r.stdout + r.stderr, 30));
 			t.regex(r.stdout, /start opensmtpd/);
 			t.notRegex(r.stdout, /^\s+write /m, 'no file rewritten');
-			t.is((await l.exec('mx', ['pidof', 'smtpd'])).exitCode, 0, 'smtpd runs again');
+			t.is((await l.exec('mx', ['sh', '-c', pidofHere('smtpd')])).exitCode, 0, 'smtpd runs again');
 		});
 
 		if (opts.boot === 'systemd') {

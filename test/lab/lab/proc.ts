@@ -108,3 +108,12 @@ export async function killAll(pids: readonly number[]): Promise<number[]> {
 export const LAB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The checkout: bound read-only at its own path inside the mx, wherever it was cloned. */
 export const REPO_ROOT = join(LAB_DIR, '../..');
+
+/**
+ * sh: the PIDs (one line, like pidof; exit 1 when none) of the named programs that run in the
+ * caller's mount namespace. The lab's mx shares the machine's PID namespace, so a bare pidof in
+ * the mx also sees another lab's or a developer's smtpd, dovecot or rspamd.
+ */
+export function pidofHere(...names: readonly string[]): string {
+	return `m=$(readlink /proc/self/ns/mnt); out=; for p in $(pidof ${names.join(' ')}); do [ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$m" ] && out="$out $p"; done; [ -n "$out" ] && echo $out`;
+}
