@@ -1,7 +1,7 @@
 // The command line's words: the options, their parsing, the help and the version.
 // Kept light: --help and --version load nothing else; the rest is imported on demand.
 import {readFileSync} from 'node:fs';
-import {parseArgs} from 'node:util';
+import {parseArgs, type ParseArgsConfig} from 'node:util';
 import {UsageError} from './exit.ts';
 import {TARGETS} from './platform/targets.ts';
 
@@ -32,6 +32,20 @@ Usage:
                                        its record is served; --finish retires the old one
   mailwizard renew [--force]           renew the ACME certificate now (--force: even when not due)
 
+Day two (root; each changes the saved answers and converges only what it affects;
+--dry-run shows the plan, --yes skips the confirmation):
+  mailwizard user add NAME [--password-file FILE]     a new mail user (password typed twice
+                                                      without echo, or from a root-only file)
+  mailwizard user passwd NAME [--password-file FILE]  a new password
+  mailwizard user remove NAME [--purge]               the mailbox stays unless --purge
+                                                      (confirmed by typing NAME, or --purge --yes)
+  mailwizard user list [--json]
+  mailwizard alias add LOCAL TARGET...                TARGET: a user name or a full address
+  mailwizard alias remove LOCAL
+  mailwizard alias list [--json]
+  mailwizard domain add DOMAIN                        prints its records and waits (exit 75)
+  mailwizard domain remove DOMAIN
+
 Options:
   --answers FILE       answers in YAML or JSON (see README: "Answers file")
   --yes, -y            do not ask for confirmation (needs --answers or saved answers)
@@ -50,6 +64,9 @@ Options:
                        ("none" to skip; default gmail-smtp-in.l.google.com:25)
   --force              with renew: renew even when the certificate is not due
   --json               machine-readable output (dns, status, check)
+  --password-file FILE with user add/passwd: the password, one line, in a root-only file
+  --purge              with user remove: delete the mailbox too
+    --json               machine-readable output (dns, status, check, user/alias list)
   --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
   --finish             with rotate: end the overlap, retire the old key
   --now                with rotate --finish: before the minimum overlap (7 days)
@@ -65,7 +82,15 @@ Secrets are never taken from the command line or the environment: passwords come
 root-only files (password_file) or are typed into the wizard.`;
 
 export type Options = {
-	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate' | 'renew';
+	readonly command: 'wizard' | 'dns' | 'status' | 'check' | 'reset' | 'rotate' | 'renew' | 'user' | 'alias' | 'domain';
+	/** user, alias, domain: add, passwd, remove or list. */
+	readonly sub?: string;
+	/** The words after the subcommand (NAME, LOCAL TARGET..., DOMAIN). */
+	readonly args: readonly string[];
+	/** user add/passwd: the new password in a root-only file. */
+	readonly passwordFile?: string;
+	/** user remove: delete the mailbox too. */
+	readonly purge: boolean;
 	/** rotate: which key, and the phase asked for. */
 	readonly rotate?: {readonly what: 'dkim' | 'srs'; readonly selector?: string; readonly finish: boolean; readonly now: boolean};
 	/** renew: even when the certificate is not due. */
@@ -90,6 +115,34 @@ export type Options = {
 	readonly notify: boolean;
 };
 
+/** Every option the command line takes (node:util parseArgs). */
+const SPEC = {
+	answers: {type: 'string'},
+	yes: {type: 'boolean', short: 'y', default: false},
+	'dry-run': {type: 'boolean', short: 'n', default: false},
+	target: {type: 'string'},
+	'state-dir': {type: 'string', default: '/var/lib/mailwizard'},
+	resolver: {type: 'string', multiple: true, default: []},
+	'no-wait': {type: 'boolean', default: false},
+	poll: {type: 'string', default: '30'},
+	dnsbl: {type: 'string', multiple: true, default: []},
+	probe: {type: 'string'},
+	zone: {type: 'boolean', default: false},
+	selector: {type: 'string'},
+	finish: {type: 'boolean', default: false},
+	now: {type: 'boolean', default: false},
+	force: {type: 'boolean', default: false},
+	json: {type: 'boolean', default: false},
+	notify: {type: 'boolean', default: false},
+	'password-file': {type: 'string'},
+	purge: {type: 'boolean', default: false},
+	verbose: {type: 'boolean', default: false},
+	help: {type: 'boolean', short: 'h', default: false},
+	version: {type: 'boolean', short: 'V', default: false},
+	// For tests: every path the engine reads lives under this directory. Read-only: never applies (see below).
+	root: {type: 'string', default: '/'},
+} satisfies NonNullable<ParseArgsConfig['options']>;
+
 export function parseOptions(argv: readonly string[]): Options | 'help' | 'version' {
 	let parsed;
 	try {
@@ -97,30 +150,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 			args: [...argv],
 			allowPositionals: true,
 			strict: true,
-			options: {
-				answers: {type: 'string'},
-				yes: {type: 'boolean', short: 'y', default: false},
-				'dry-run': {type: 'boolean', short: 'n', default: false},
-				target: {type: 'string'},
-				'state-dir': {type: 'string', default: '/var/lib/mailwizard'},
-				resolver: {type: 'string', multiple: true, default: []},
-				'no-wait': {type: 'boolean', default: false},
-				poll: {type: 'string', default: '30'},
-				dnsbl: {type: 'string', multiple: true, default: []},
-				probe: {type: 'string'},
-				zone: {type: 'boolean', default: false},
-				selector: {type: 'string'},
-				finish: {type: 'boolean', default: false},
-				now: {type: 'boolean', default: false},
-				force: {type: 'boolean', default: false},
-				json: {type: 'boolean', default: false},
-				notify: {type: 'boolean', default: false},
-				verbose: {type: 'boolean', default: false},
-				help: {type: 'boolean', short: 'h', default: false},
-				version: {type: 'boolean', short: 'V', default: false},
-				// For tests: every path the engine reads lives under this directory. Read-only: never applies (see below).
-				root: {type: 'string', default: '/'},
-			},
+			options: SPEC,
 		});
 	} catch (error) {
 		// Node's own wording for an unknown option ends on an unbalanced quote: ours is whole.
@@ -133,10 +163,9 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	const [command = 'wizard', ...extra] = parsed.positionals;
 	// "mailwizard help" and "mailwizard version" as words, as many CLIs accept them.
 	if ((command === 'help' || command === 'version') && !extra.length) return command;
-	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate', 'renew'].includes(command))
-		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, renew, help, version)`);
-	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
-	if (extra.length > (rotate ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[rotate ? 1 : 0]}"`);
+	if (!['wizard', 'dns', 'status', 'check', 'reset', 'rotate', 'renew', ...Object.keys(SUBCOMMANDS)].includes(command))
+		throw new UsageError(`unknown command "${command}" (commands: dns, status, check, reset, rotate, renew, user, alias, domain, help, version)`);
+	const {rotate, sub, args} = commandWords(command, extra, v);
 	commandFlags(command, v);
 	if (v.json && command === 'wizard')
 		throw new UsageError(`--json is for dns, status and check: ${v['dry-run'] ? 'a dry run prints its plan as a reviewable script' : 'the wizard prints its progress as text'}; leave out --json`);
@@ -151,6 +180,10 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 	for (const r of v.resolver ?? []) if (!/^(\d{1,3}(\.\d{1,3}){3}(:\d+)?|\[[0-9a-f:]+\](:\d+)?|[0-9a-f:]+)$/i.test(r)) throw new UsageError(`--resolver "${r}" is not IP or IP:PORT`);
 	return {
 		command: command as Options['command'],
+		sub,
+		args,
+		passwordFile: v['password-file'],
+		purge: Boolean(v.purge),
 		answers: v.answers,
 		yes: Boolean(v.yes),
 		dryRun: Boolean(v['dry-run']),
@@ -172,10 +205,46 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 }
 
 /** Flags that belong to one command only. */
-function commandFlags(command: string, v: {selector?: string; finish?: boolean; now?: boolean; force?: boolean; notify?: boolean}): void {
-	if (command !== 'rotate' && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
+function commandFlags(command: string, v: {force?: boolean; notify?: boolean}): void {
 	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
 	if (v.notify && command !== 'check') throw new UsageError('--notify is for check');
+}
+
+/** The day-two commands: each subcommand with how many words it takes (min, max). */
+const SUBCOMMANDS: Readonly<Record<string, Readonly<Record<string, readonly [number, number, string]>>>> = {
+	user: {add: [1, 1, 'NAME'], passwd: [1, 1, 'NAME'], remove: [1, 1, 'NAME'], list: [0, 0, '']},
+	alias: {add: [2, Infinity, 'LOCAL TARGET...'], remove: [1, 1, 'LOCAL'], list: [0, 0, '']},
+	domain: {add: [1, 1, 'DOMAIN'], remove: [1, 1, 'DOMAIN']},
+};
+
+type Flags = {readonly json?: boolean; readonly 'password-file'?: string; readonly purge?: boolean; readonly 'dry-run'?: boolean};
+
+/** The subcommand and its words; the options that belong to one subcommand only are refused elsewhere. */
+function subcommand(command: string, extra: readonly string[], v: Flags): [string | undefined, string[]] {
+	const subs = SUBCOMMANDS[command];
+	if (v['password-file'] !== undefined && !(command === 'user' && ['add', 'passwd'].includes(extra[0] ?? ''))) throw new UsageError('--password-file is for user add and user passwd');
+	if (v.purge && !(command === 'user' && extra[0] === 'remove')) throw new UsageError('--purge is for user remove');
+	if (!subs) {
+		if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+		return [undefined, []];
+	}
+	const [sub, ...args] = extra;
+	const usage = Object.entries(subs).map(([s, [, , w]]) => `mailwizard ${command} ${s}${w ? ` ${w}` : ''}`);
+	const arity = sub === undefined ? undefined : subs[sub];
+	if (!arity) throw new UsageError(`${sub === undefined ? `"${command}" needs a subcommand` : `unknown subcommand "${command} ${sub}"`}: ${usage.join(' · ')}`);
+	if (args.length < arity[0] || args.length > arity[1]) throw new UsageError(`usage: mailwizard ${command} ${sub} ${arity[2]}`.trimEnd());
+	if (v.json && sub !== 'list') throw new UsageError(`--json is for ${command} list`);
+	if (v['dry-run'] && sub === 'list') throw new UsageError(`${command} list changes nothing: leave out --dry-run`);
+	return [sub, args];
+}
+
+/** The words after the command: rotate's, or a day-two subcommand's. */
+function commandWords(command: string, extra: readonly string[], v: Flags & {selector?: string; finish?: boolean; now?: boolean}) {
+	const rotate = command === 'rotate' ? rotateOptions(extra, v) : undefined;
+	if (rotate && extra.length > 1) throw new UsageError(`unexpected argument "${extra[1]}"`);
+	if (!rotate && (v.selector !== undefined || v.finish || v.now)) throw new UsageError('--selector, --finish and --now are for "mailwizard rotate"');
+	const [sub, args] = rotate ? [undefined, []] : subcommand(command, extra, v);
+	return {rotate, sub, args};
 }
 
 /** rotate dkim|srs [--selector NAME] [--finish [--now]] */

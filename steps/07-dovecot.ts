@@ -63,7 +63,8 @@ export const dovecot: Step<DovecotFacts> = {
 				mode: 0o640,
 				owner: 'root',
 				group: 'dovecot',
-				restarts: 'dovecot',
+				// No restart: Dovecot reads a passwd-file again when it changes (no auth cache here),
+				// so adding a user or a password never interrupts the IMAP sessions.
 				why: `the mail users (${a.users.map((u) => u.name).join(', ')}), password hashes only`,
 			},
 			{

@@ -1,4 +1,5 @@
-// The commands: the wizard (dry run or apply), dns, status, check, reset, rotate.
+// The commands: the wizard (dry run or apply), dns, status, check, reset, rotate, and the
+// day-two changes (user, alias, domain).
 // Each lives in its own file, loaded only when it runs.
 import type {ExitCode} from '../exit.ts';
 import type {Options} from '../options.ts';
@@ -19,5 +20,11 @@ export async function runCommand(o: Options): Promise<ExitCode> {
 			return (await import('./rotate.ts')).rotate(o);
 		case 'renew':
 			return (await import('./renew.ts')).renew(o);
+		case 'user':
+			return (await import('./user.ts')).user(o);
+		case 'alias':
+			return (await import('./alias.ts')).alias(o);
+		case 'domain':
+			return (await import('./domain.ts')).domain(o);
 	}
 }

@@ -1,21 +1,12 @@
 // The wizard: in a terminal without answers, the Ink screens (app.tsx); otherwise the
 // answers file applied with one line per event (confirmed on the terminal unless --yes).
-import {createInterface} from 'node:readline/promises';
 import {exitCode, UsageError, type ExitCode} from '../exit.ts';
 import type {Options} from '../options.ts';
 import {plainReporter} from '../report/plain.ts';
 import {drive, interruptible} from '../run/drive.ts';
 import {startRun} from '../run/start.ts';
 import {loadAnswers, makeRuntime, writable} from '../runtime.ts';
-
-async function confirmOnTerminal(question: string): Promise<boolean> {
-	const rl = createInterface({input: process.stdin, output: process.stdout});
-	try {
-		return /^y(es)?$/i.test((await rl.question(question)).trim());
-	} finally {
-		rl.close();
-	}
-}
+import {confirmOnTerminal} from './confirm.ts';
 
 export async function wizard(o: Options): Promise<ExitCode> {
 	const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);

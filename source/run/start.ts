@@ -7,6 +7,7 @@ import type {StepPlan} from '../engine/plan.ts';
 import {checkRecords} from '../dns/check.ts';
 import {lock} from './lock.ts';
 import {stateDirOf} from '../options.ts';
+import type {Step} from '../engine/types.ts';
 import type {Runtime} from '../runtime.ts';
 import {STEPS} from '../../steps/index.ts';
 import type {Started} from './drive.ts';
@@ -17,13 +18,15 @@ export type StartOptions = {
 	readonly confirm?: (plan: StepPlan) => Promise<Decision>;
 	/** "once": save progress and end as "waiting" when records are missing; "poll": wait for them. */
 	readonly wait: 'once' | 'poll';
+	/** The stages to converge (a day-two command runs only the ones its change affects); default: all. */
+	readonly steps?: readonly Step<any>[];
 };
 
 /** Takes the state directory's lock and starts apply() with a writable runtime. */
 export function startRun(rt: Runtime, answers: Answers, o: StartOptions): Started {
 	const release = lock(stateDirOf(rt.options));
 	const events = apply({
-		steps: STEPS,
+		steps: o.steps ?? STEPS,
 		ctx: rt.ctx,
 		answers,
 		state: rt.state,
