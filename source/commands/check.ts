@@ -29,7 +29,7 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
 	const host = answers.ipv4 ?? '127.0.0.1';
 	const cert = await readRegular(rt.ctx.root, answers.tls.cert).catch(() => undefined);
-	const daemons = STEPS.flatMap((s) => s.daemons ?? []);
+	const daemons = STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => s.daemons ?? []);
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
 		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),

@@ -148,7 +148,7 @@ export async function makeCa(base: string): Promise<void> {
 			'-out',
 			'ca.pem',
 			'-days',
-			'3',
+			'90',
 			'-subj',
 			'/CN=mailwizard lab CA',
 			'-addext',
@@ -159,7 +159,7 @@ export async function makeCa(base: string): Promise<void> {
 		o,
 	);
 	await must(['openssl', 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'mail.key', '-out', 'mail.csr', '-subj', '/CN=mail.example.test'], o);
-	await must(['openssl', 'x509', '-req', '-in', 'mail.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mail.pem', '-days', '3', '-extfile', 'leaf.ext'], o);
+	await must(['openssl', 'x509', '-req', '-in', 'mail.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mail.pem', '-days', '90', '-extfile', 'leaf.ext'], o);
 }
 
 /** The mx's private /etc, /var, /home, /root (copies of the machine's, without big caches), under BASE/mx. */
