@@ -174,13 +174,16 @@ async function runStages(t: ExecutionContext, term: MxTerm, stopAt: RegExp, ms =
 }
 
 /** The resumed run: the welcome screen says where it stopped; Enter, then c at the review. */
-async function resume(t: ExecutionContext, term: MxTerm, doneBefore: number, dnsNow: RegExp): Promise<string> {
+/** The DNS wait's place in the walk (1-based): every stage before it is done when a run stops there. */
+const WAIT_AT = STEPS.findIndex((s) => s.waitsForDns) + 1;
+
+async function resume(t: ExecutionContext, term: MxTerm, dnsNow: RegExp, doneBefore = WAIT_AT - 1): Promise<string> {
 	await term.until(/Enter continue/);
 	// The saved records are checked again after the first frame: what changed since.
 	const welcome = await term.until(/DNS now: /);
 	t.regex(welcome, dnsNow);
 	t.regex(welcome, new RegExp(`Saved progress for example\\.test: ${doneBefore} of ${STEPS.length} stages done\\.`));
-	t.regex(welcome, /It stopped at stage 10: waiting for the DNS records\./);
+	t.regex(welcome, new RegExp(`It stopped at stage ${WAIT_AT}: waiting for the DNS records\\.`));
 	t.regex(welcome, /DNS at the last check \([\d-]+ [\d:]+ UTC\): \d+ of \d+ records published\./);
 	linesFit(t, welcome, 'the resume screen');
 	await term.keys('Enter');
@@ -316,7 +319,7 @@ if (unavailable) {
 		if (!needs(t, 'run 1')) return;
 		const term = new MxTerm(lab(), WIZARD, 'run 2');
 		try {
-			await resume(t, term, 9, /DNS now: 1 of 5 published\./);
+			await resume(t, term, /DNS now: 1 of 5 published\./);
 			// Everything before the wait is done and unchanged: no plan review, straight to the wait.
 			const reviewed = await runStages(t, term, WAIT, 120_000);
 			t.deepEqual(reviewed, [], 'nothing to review: the done stages have nothing to change');
@@ -371,7 +374,7 @@ if (unavailable) {
 		if (!needs(t, 'dns')) return;
 		const term = new MxTerm(lab(), WIZARD, 'run 3');
 		try {
-			await resume(t, term, 9, /DNS now: 5 of 5 published \(was 1\): Enter finishes the setup\./);
+			await resume(t, term, /DNS now: 5 of 5 published \(was 1\): Enter finishes the setup\./);
 			// Nothing left to review: the wait passes at its first check, then the finish.
 			t.deepEqual(await runStages(t, term, /EXIT=\d+/, 150_000), []);
 			const code = await term.exitCode(150_000);
