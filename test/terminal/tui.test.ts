@@ -11,6 +11,8 @@ import {STEPS} from '../../steps/index.ts';
 
 // The stage count comes from the registry: a new stage changes no test.
 const N = STEPS.length;
+/** A stage's heading in the preview, "[i/N] ", from the registry. */
+const at = (id: string) => `\\[${STEPS.findIndex((s) => s.id === id) + 1}\\/${N}\\]`;
 
 const ready = hasTmux() && cliBuilt();
 /** test.serial where tmux and the build are there; elsewhere a skipped test that says why. */
@@ -49,9 +51,14 @@ maybe('from the first question through the review and the plan preview, in an 80
 	await tm.keys('C-u', tls.cert);
 	t.regex(await tm.until(/✓ covers/), /covers mail\.example\.com/);
 	await tm.keys('Enter');
+	// A self-signed certificate is a warning that says what others will do (issue 15.4): a second Enter keeps it.
+	t.regex(await tm.until(/Enter again to use it/), /is self-signed: other mail servers/);
+	await tm.keys('Enter');
 	await tm.until(/TLS private key/);
 	await tm.keys('C-u', tls.key);
 	await tm.until(/is the key of this certificate/);
+	await tm.keys('Enter');
+	await tm.until(/Enter again to use it/); // the same self-signed warning on the key's question
 	await tm.keys('Enter');
 	await tm.until(/First mail user/);
 	await tm.keys('alice', 'Enter');
@@ -156,9 +163,13 @@ async function answerAll(tm: Tmux, tls: {cert: string; key: string}): Promise<vo
 	await tm.keys('C-u', tls.cert);
 	await tm.until(/✓ covers/);
 	await tm.keys('Enter');
+	await tm.until(/is self-signed[\s\S]*Enter again to use it/);
+	await tm.keys('Enter');
 	await tm.until(/TLS private key/);
 	await tm.keys('C-u', tls.key);
 	await tm.until(/is the key of/);
+	await tm.keys('Enter');
+	await tm.until(/Enter again to use it/);
 	await tm.keys('Enter');
 	await tm.until(/First mail user/);
 	await tm.keys('alice', 'Enter');
@@ -205,14 +216,14 @@ for (const [width, height] of [
 		t.regex(welcome, /^mailwizard — /m, 'the title is on screen');
 		await answerAll(tm, tls);
 		await tm.keys('c');
-		const packages = await tm.until(/\[2\/11\] Packages|\[1\/11\]/, 20_000);
+		const packages = await tm.until(new RegExp(`${at('packages')} Packages|${at('preflight')}`), 20_000);
 		t.truthy(packages);
-		for (let i = 0; i < 11 && !/\[6\/11\] DNS records/.test(tm.screen()); i++) {
-			if (/\[2\/11\] Packages/.test(tm.screen())) t.regex(tm.screen(), /Nothing to change/, 'no empty box "lines 0–0 of 0"');
+		for (let i = 0; i < N && !new RegExp(`${at('dns-records')} DNS records`).test(tm.screen()); i++) {
+			if (new RegExp(`${at('packages')} Packages`).test(tm.screen())) t.regex(tm.screen(), /Nothing to change/, 'no empty box "lines 0–0 of 0"');
 			await tm.keys('Enter');
 			await new Promise((r) => setTimeout(r, 200));
 		}
-		await tm.until(/\[6\/11\] DNS records/);
+		await tm.until(new RegExp(`${at('dns-records')} DNS records`));
 		const joined = (await boxContent(tm, width)).join('');
 		t.true(joined.includes('v=DKIM1; k=rsa; t=s; h=sha256; p=<public key, generated at apply time>'), joined);
 		t.true(joined.includes('v=DMARC1; p=reject; sp=reject; pct=100; aspf=s; adkim=s; fo=1; rua=mailto:postmaster@example.com'), joined);
