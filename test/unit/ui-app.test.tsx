@@ -120,6 +120,9 @@ test('a first run: every question in order, with inline errors, then the review;
 	const {lastFrame, stdin} = render(<App deps={d} />);
 	await until(lastFrame, /Enter start/);
 	t.regex(lastFrame()!, /Not root/);
+	// Ink listens for keys only after the first frame is committed; a key sent before that is lost
+	// (the type-ahead item of issue 15, still open): wait for the listener, as a person would.
+	await tick(100);
 	await press(stdin, KEY.enter);
 	await until(lastFrame, /Mail domain/);
 	await press(stdin, 'example.com', KEY.enter);
@@ -137,9 +140,14 @@ test('a first run: every question in order, with inline errors, then the review;
 	await press(stdin, ...Array.from({length: 60}, () => '\u007F'), tls.cert);
 	await until(lastFrame, /✓ covers mail\.example\.com/);
 	await press(stdin, KEY.enter);
+	// The test certificate is self-signed: a warning saying what others will do (issue 15.4); a second Enter keeps it.
+	t.regex(await until(lastFrame, /Enter again to use it/), /is self-signed/);
+	await press(stdin, KEY.enter);
 	await until(lastFrame, /TLS private key/);
 	await press(stdin, ...Array.from({length: 60}, () => '\u007F'), tls.key);
 	await until(lastFrame, /is the key of this certificate/);
+	await press(stdin, KEY.enter);
+	await until(lastFrame, /Enter again to use it/);
 	await press(stdin, KEY.enter);
 	await until(lastFrame, /First mail user/);
 	await press(stdin, 'alice', KEY.enter);
