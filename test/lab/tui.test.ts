@@ -175,7 +175,7 @@ async function runStages(t: ExecutionContext, term: MxTerm, stopAt: RegExp, ms =
 
 /** The resumed run: the welcome screen says where it stopped; Enter, then c at the review. */
 /** The DNS wait's place in the walk (1-based): every stage before it is done when a run stops there. */
-const WAIT_AT = STEPS.findIndex((s) => s.waitsForDns) + 1;
+const WAIT_AT = STEPS.findIndex((s) => s.id === 'dns-wait') + 1;
 
 async function resume(t: ExecutionContext, term: MxTerm, dnsNow: RegExp, doneBefore = WAIT_AT - 1): Promise<string> {
 	await term.until(/Enter continue/);
