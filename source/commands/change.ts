@@ -9,9 +9,7 @@ import {printPlan} from '../engine/print.ts';
 import type {Step} from '../engine/types.ts';
 import {exitCode, UsageError, type ExitCode} from '../exit.ts';
 import type {Options} from '../options.ts';
-import {plainReporter} from '../report/plain.ts';
-import {drive, interruptible} from '../run/drive.ts';
-import {startRun} from '../run/start.ts';
+import {applyPlain} from './apply-plain.ts';
 import {makeRuntime, writable, type Runtime} from '../runtime.ts';
 import {STEPS} from '../../steps/index.ts';
 import {confirmOnTerminal} from './confirm.ts';
@@ -88,24 +86,7 @@ export async function converge(o: Options, c: Change): Promise<ExitCode> {
 }
 
 async function run(o: Options, rt: Runtime, answers: Answers, steps: readonly Step<any>[], c: Change): Promise<ExitCode> {
-	const controller = new AbortController();
-	const started = startRun(rt, answers, {signal: controller.signal, wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll', steps});
-	const {onSignal, race} = interruptible(controller);
-	process.on('SIGINT', onSignal);
-	process.on('SIGTERM', onSignal);
-	try {
-		const outcome = await race(
-			drive(
-				started,
-				plainReporter((l) => process.stdout.write(`${l}\n`), rt.profile.init, o.verbose),
-			),
-		);
-		if (outcome === 'done') await c.after?.(rt);
-		if (outcome === 'interrupted') process.stdout.write('Interrupted: progress is saved. Run the same command again to continue.\n');
-		return exitCode(outcome);
-	} finally {
-		process.off('SIGINT', onSignal);
-		process.off('SIGTERM', onSignal);
-		started.release();
-	}
+	const outcome = await applyPlain(o, rt, answers, steps);
+	if (outcome === 'done') await c.after?.(rt);
+	return exitCode(outcome);
 }
