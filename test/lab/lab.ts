@@ -252,6 +252,44 @@ export class Lab {
 		throw new Error(`[lab] the mx syslog did not start: ${readFileSync(join(this.base, 'syslog.out'), 'utf8')}`);
 	}
 
+	/**
+	 * A fresh mx, the rest of the lab kept: every process in the mx's network namespace
+	 * (its holder, the daemons a run started) is stopped by pid, and the mx gets a new copy of
+	 * the machine's root — as if the server had just been installed. Machine-root mx only.
+	 */
+	async resetMx(): Promise<void> {
+		await this.powerCut();
+		await run(['rm', '-rf', '--one-file-system', join(this.base, 'mx')]);
+		await copyMachineRoot(this.base, () => {});
+		await this.holder('mx');
+		await this.mxServices();
+	}
+
+	/**
+	 * A power cut of the mx: every process in it killed at once (SIGKILL, no daemon shuts down),
+	 * its /run and /tmp gone with its mount namespace. Its files stay, as on a disk; boot() brings
+	 * the host back. Machine-root mx only.
+	 */
+	async powerCut(): Promise<void> {
+		if (this.mxRootOptions) throw new Error('[lab] only for an mx on the machine root');
+		const net = await namedNetInode(NETNS.mx);
+		const pids = net ? processesIn(new Set([net])) : [];
+		for (const p of pids) {
+			try {
+				process.kill(p, 'SIGKILL');
+			} catch {}
+		}
+		await killAll(pids);
+	}
+
+	/** The mx after a power cut: a new holder on the same files, its syslog; then the daemons enabled in rc2.d, started as a boot would. */
+	async boot(daemons: readonly string[]): Promise<ExecResult> {
+		await this.holder('mx');
+		await this.mxServices();
+		const script = `for d in ${daemons.join(' ')}; do if ls /etc/rc2.d | grep -q "^S[0-9][0-9]$d$"; then service "$d" start >/dev/null 2>&1 </dev/null; echo "started $d"; fi; done`;
+		return this.sh('mx', script, {timeoutMs: 120_000});
+	}
+
 	/** The mx's syslog (smtpd, dovecot, rspamd's filter write there). */
 	async mxLog(): Promise<string> {
 		if (this.mxRootOptions?.boot === 'systemd') return (await this.exec('mx', ['journalctl', '-q', '--no-pager', '-o', 'short', '-n', '400'])).stdout;
