@@ -83,7 +83,7 @@ export function App({deps}: {readonly deps: Deps}) {
 				/>
 			);
 		case 'review':
-			return <Review form={form} note={phase.note} onQuit={w.quit} onContinue={w.proceed} onEdit={w.edit} />;
+			return <Review form={form} note={phase.note} env={deps.env} onQuit={w.quit} onContinue={w.proceed} onEdit={w.edit} />;
 		case 'notroot':
 			return <NotRoot onPreview={w.preview} onBack={() => w.backTo('review')} onQuit={w.refuse} />;
 		case 'preview': {

@@ -1,7 +1,7 @@
 // The answers on one screen before anything runs: pick a row to change it.
 import {Box, Text, useInput} from 'ink';
 import {useState} from 'react';
-import {formError, reviewRows, type FieldId, type Form} from './form.ts';
+import {formError, reviewRows, type Env, type FieldId, type Form} from './form.ts';
 import {tone} from './theme.ts';
 import {isEnter} from './keys.ts';
 
@@ -12,10 +12,12 @@ export type ReviewProps = {
 	readonly onQuit: () => void;
 	/** Shown under the answers (why Continue is not possible yet, root ...). */
 	readonly note?: string;
+	/** Where the answers are saved by default (the working directory). */
+	readonly env?: Pick<Env, 'saveDir'>;
 };
 
-export function Review({form, onEdit, onContinue, onQuit, note}: ReviewProps) {
-	const rows = reviewRows(form);
+export function Review({form, onEdit, onContinue, onQuit, note, env}: ReviewProps) {
+	const rows = reviewRows(form, env);
 	const problem = formError(form);
 	// The last row is "Continue".
 	const [cursor, setCursor] = useState(rows.length);
