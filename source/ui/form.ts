@@ -315,6 +315,8 @@ export function tlsCheck(form: Form, env: Env, which: 'cert' | 'key'): Check {
 	);
 	const prefix = which === 'cert' ? 'tls.cert' : 'tls.key';
 	const errors = v.errors.filter((e) => e.startsWith(prefix)).map((e) => e.replace(/^tls\.(cert|key): /, ''));
+	// No certificate yet: the other way is one word away.
+	if (which === 'cert' && c.error === 'ENOENT' && errors[0]) errors[0] += ' (no certificate yet? type acme: one is obtained and renewed for you)';
 	const warnings = v.warnings.filter((w) => (which === 'cert' ? !w.startsWith('tls.key') : true));
 	const info = [...v.info];
 	if (which === 'key' && errors.length === 0 && k.text !== undefined) info.push(`${form.key} is the key of this certificate`);

@@ -61,6 +61,7 @@ function answer(form: Form, pairs: ReadonlyArray<[Parameters<typeof setValue>[0]
 
 test('ACME instead of files: "acme" at the certificate asks the account e-mail, the terms and autoconfig, and becomes tls.acme', (t) => {
 	const f0 = filled({cert: '', key: ''});
+	t.regex(checkField('cert', f0, '/nonexistent/fullchain.pem', env).error ?? '', /does not exist \(no certificate yet\? type acme/, 'a missing certificate points at acme');
 	t.regex(checkField('cert', f0, 'acme', env).info?.join() ?? '', /ACME: a certificate for mail\.example\.com is obtained/);
 	const f = setValue('cert', f0, 'acme');
 	t.deepEqual(firstRunFields(f).slice(4, 8), ['cert', 'acmeEmail', 'acmeAgree', 'autoconfig']);
