@@ -104,12 +104,7 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 		case 'ipv6':
 			return {id, label: 'Public IPv6 address', hint: 'optional: leave empty if the server has none', optional: true};
 		case 'cert':
-			return {
-				id,
-				label: 'TLS certificate (full chain, PEM)',
-				hint: "e.g. /etc/letsencrypt/live/HOST/fullchain.pem, or type acme: mailwizard obtains and renews one (Let's Encrypt; port 80 open)",
-				soft: true,
-			};
+			return {id, label: 'TLS certificate (full chain, PEM)', hint: 'e.g. /etc/letsencrypt/live/HOST/fullchain.pem, or: acme', soft: true};
 		case 'key':
 			return {id, label: 'TLS private key (PEM)', hint: 'the key of that certificate', soft: true};
 		case 'selector':

@@ -9,6 +9,7 @@ import {join} from 'node:path';
 import {parse} from 'yaml';
 import {KEY, press, tick, until} from '../helpers/ink.ts';
 import {App, type Deps} from '../../source/ui/App.tsx';
+import {reviewWindow} from '../../source/ui/Review.tsx';
 import {
 	checkField,
 	EMPTY_FORM,
@@ -280,4 +281,11 @@ test('in the terminal: "More options" on the review asks the optional section, a
 	await until(() => String(d.codes.length), /[1-9]/);
 	t.deepEqual(d.codes, [0]);
 	t.false(existsSync('/home/op/mailwizard-example.com.yaml'), 'the test saved through deps only');
+});
+
+test('a review taller than the terminal shows a window that keeps the cursor (and Continue below) in view', (t) => {
+	t.deepEqual(reviewWindow(15, 15, 20), {from: 0, to: 15}, 'all of it when it fits');
+	t.deepEqual(reviewWindow(15, 15, 13), {from: 2, to: 15}, 'on Continue: the last answers');
+	t.deepEqual(reviewWindow(15, 0, 13), {from: 0, to: 13}, 'on the first answer: the first ones');
+	t.deepEqual(reviewWindow(15, 7, 5), {from: 3, to: 8});
 });
