@@ -118,7 +118,9 @@ async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string, runUnd
 				continue;
 			}
 			if (a.kind === 'wait') {
-				const outcome = yield* waitFor(o, step.id, a.records);
+				// A change whose check fails puts its files back, as a failed action does.
+				const rollback = o.scope === 'change' ? async () => ((await putBack(o, step, undo)) ? restoredHint(true, undo.touched, stamp) : undefined) : undefined;
+				const outcome = yield* waitFor(o, step.id, a.records, rollback);
 				if (outcome !== 'done') return outcome;
 				undo.waited = true;
 				continue;
@@ -231,7 +233,7 @@ async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, wha
 }
 
 /** The DNS wait: dns/wait.ts polls; the state keeps when it began and the last round's count. */
-async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedRecord[]): AsyncGenerator<Event, Outcome> {
+async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedRecord[], rollback?: () => Promise<string | undefined>): AsyncGenerator<Event, Outcome> {
 	o.state.update((d) => {
 		d.wait = {since: d.wait?.since ?? new Date().toISOString(), records};
 	});
@@ -246,7 +248,7 @@ async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedR
 			yield {type: 'wait', id, report, nextPollIn};
 		}
 	} catch (error) {
-		yield errorEvent(id, error);
+		yield errorEvent(id, error, await rollback?.());
 		return 'failed';
 	}
 	if (last?.complete) return 'done';

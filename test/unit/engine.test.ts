@@ -318,3 +318,17 @@ test('a day-two change that waits for its records saves its answers (it resumes)
 	t.is(state.data().wait, undefined);
 	t.is(state.data().finishedAt, undefined);
 });
+
+test('a day-two change whose DNS check fails is put back and not saved, like a failed action', async (t) => {
+	const root = scratchRoot();
+	const {state} = savedSetup(root);
+	const saved = JSON.stringify(state.data().answers);
+	const rec = {kind: 'mx', type: 'MX', host: '@', name: 'second.test', zone: 'second.test', ttl: 3600, value: '10 mail.example.test.', publishable: true} as const;
+	const waits: Step<null> = {id: 'w', title: 'wait', summary: '', waitsForDns: true, facts: async () => null, plan: () => [{kind: 'wait', domain: 'second.test', records: [rec], why: 'records'}]};
+	const broken = async () => Promise.reject(new Error('no resolver answers'));
+	const {outcome, events} = await drain(apply({steps: [tables, waits], ctx: ctxFor(root), answers: answers({extra_domains: ['second.test']}), state, wait: 'once', scope: 'change', checkDns: broken}));
+	t.is(outcome, 'failed');
+	t.is(JSON.stringify(state.data().answers), saved);
+	t.is(readFileSync(join(root, 'etc/t/users'), 'utf8'), 'alice\n', 'the tables stage of the change is put back');
+	t.regex((events.find((e) => e.type === 'error') as {message: string; hint: string}).hint, /restored .*The change was not saved/);
+});
