@@ -10,6 +10,7 @@ import {defaultIpv4} from './platform/host.ts';
 import {STEPS} from '../steps/index.ts';
 import {App, type Deps} from './ui/App.tsx';
 import {toAnswers} from './ui/form.ts';
+import {homedir} from 'node:os';
 
 export async function runTui(o: Options): Promise<ExitCode> {
 	restoreCiEnv();
@@ -30,7 +31,8 @@ export async function runTui(o: Options): Promise<ExitCode> {
 				steps: STEPS,
 				data: saved.data(),
 				stateFile: saved.file,
-				env: {root: o.root, defaultIpv4},
+				// The answers are saved at the end, by default in the operator's home directory.
+				env: {root: o.root, defaultIpv4, saveDir: process.env.HOME || homedir()},
 				canApply,
 				dryRun: o.dryRun,
 				answers: (form) => toAnswers(form, isRoot),
@@ -54,6 +56,10 @@ export async function runTui(o: Options): Promise<ExitCode> {
 					const rt = await makeRuntime(o, true);
 					const {plans} = await planAll(rt, answers);
 					return {plans, init: rt.profile.init};
+				},
+				async save(answers, path) {
+					const {saveAnswers} = await import('./run/save.ts');
+					return saveAnswers(o.root, answers, path);
 				},
 				onSignal(handler) {
 					signalHandler = handler;

@@ -64,7 +64,7 @@ export const preflight: Step<PreflightFacts> = {
 			if (!a.removeMta) {
 				throw new StepError(
 					`Another mail server is installed: ${f.otherMtas.join(', ')}. It holds port 25 and would fight OpenSMTPD.`,
-					'Nothing was changed. Remove it yourself, or let mailwizard remove it: answer "remove_mta: true" (answers file) or agree in the wizard.',
+					'Nothing was changed. Remove it yourself, or let mailwizard remove it: answer "remove_mta: true" (answers file) or, in the wizard, More options on the review: "Remove another MTA" yes.',
 				);
 			}
 			actions.push({

@@ -9,9 +9,10 @@ import {drive, interruptible} from '../run/drive.ts';
 import {startRun} from '../run/start.ts';
 import type {Runtime} from '../runtime.ts';
 
+/** With steps: a day-two change over those stages (saved only once it converged, rolled back on failure). */
 export async function applyPlain(o: Options, rt: Runtime, answers: Answers, steps?: readonly Step<any>[]): Promise<Outcome> {
 	const controller = new AbortController();
-	const started = startRun(rt, answers, {signal: controller.signal, wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll', ...(steps ? {steps} : {})});
+	const started = startRun(rt, answers, {signal: controller.signal, wait: o.noWait || !process.stdout.isTTY ? 'once' : 'poll', ...(steps ? {steps, scope: 'change' as const} : {})});
 	const {onSignal, race} = interruptible(controller);
 	process.on('SIGINT', onSignal);
 	process.on('SIGTERM', onSignal);

@@ -25,6 +25,13 @@ export type ApplyOptions = {
 	readonly signal?: AbortSignal;
 	/** Asked before each step that changes something (the TUI's plan review). */
 	readonly confirm?: (plan: StepPlan) => Promise<Decision>;
+	/**
+	 * setup (default): the wizard's run; the answers are saved first so a stopped run resumes them,
+	 * and finishing clears the DNS wait. change: a day-two command over some stages; the answers are
+	 * saved only once the change converged (done, or waiting for its records), a failure puts back
+	 * every file the run wrote, and the setup's pending DNS wait and finish time stay as they were.
+	 */
+	readonly scope?: 'setup' | 'change';
 };
 
 export type Outcome = 'done' | 'waiting' | 'failed' | 'interrupted' | 'quit';
@@ -50,9 +57,14 @@ function tailOf(text: string, n = 15): string {
 /** Applies every step in order. The return value is the outcome; the events say the rest. */
 export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 	const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-	o.state.update((d) => {
-		d.answers = publicAnswers(o.answers);
-	});
+	const change = o.scope === 'change';
+	const saveAnswers = () =>
+		o.state.update((d) => {
+			d.answers = publicAnswers(o.answers);
+		});
+	if (!change) saveAnswers();
+	// A change is one unit: its undo spans all its stages; the setup's is per stage (progress kept).
+	const runUndo: Undo | undefined = change ? {written: [], touched: [], waited: false} : undefined;
 	let changedTotal = 0;
 	for (const [index, step] of o.steps.entries()) {
 		if (o.signal?.aborted) return 'interrupted';
@@ -61,7 +73,8 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 		try {
 			plan = await planStep(step, o.ctx, o.answers, o.steps);
 		} catch (error) {
-			yield errorEvent(step.id, error);
+			const restored = runUndo?.written.length ? await putBack(o, step, runUndo) : false;
+			yield errorEvent(step.id, error, restored ? restoredHint(true, runUndo!.touched, stamp) : undefined);
 			return 'failed';
 		}
 		yield {type: 'plan', id: step.id, actions: plan.actions};
@@ -70,7 +83,8 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 			if (decision === 'quit') return 'quit';
 			if (decision === 'skip') continue;
 		}
-		const result = yield* applyStep(o, plan, stamp);
+		const result = yield* applyStep(o, plan, stamp, runUndo);
+		if (result === 'waiting' && change) saveAnswers();
 		if (result !== 'done') return result;
 		const changed = plan.changes;
 		changedTotal += changed;
@@ -79,21 +93,23 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 		});
 		yield {type: 'step-done', id: step.id, changed};
 	}
+	if (change) saveAnswers();
 	o.state.update((d) => {
-		d.finishedAt = new Date().toISOString();
-		delete d.wait;
+		if (!change) d.finishedAt = new Date().toISOString();
+		// A change that waited for the records and saw them all has satisfied any pending wait; else it stays.
+		if (!change || runUndo!.waited) delete d.wait;
 	});
 	yield {type: 'done', changed: changedTotal};
 	return 'done';
 }
 
 /** Where a failing step left the system: the files it replaced and the services it touched. */
-type Undo = {readonly written: Array<{path: string; backup?: string}>; readonly touched: string[]};
+type Undo = {readonly written: Array<{path: string; backup?: string; onChange?: readonly Cmd[]}>; readonly touched: string[]; waited: boolean};
 
 /** Runs one step's actions; on a failure, puts back the files it wrote and restarts its services on them. */
-async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string): AsyncGenerator<Event, Outcome> {
+async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string, runUndo?: Undo): AsyncGenerator<Event, Outcome> {
 	const {step} = plan;
-	const undo: Undo = {written: [], touched: []};
+	const undo: Undo = runUndo ?? {written: [], touched: [], waited: false};
 	try {
 		for (const a of plan.actions) {
 			if (o.signal?.aborted) return 'interrupted';
@@ -102,8 +118,11 @@ async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string): Async
 				continue;
 			}
 			if (a.kind === 'wait') {
-				const outcome = yield* waitFor(o, step.id, a.records);
+				// A change whose check fails puts its files back, as a failed action does.
+				const rollback = o.scope === 'change' ? async () => ((await putBack(o, step, undo)) ? restoredHint(true, undo.touched, stamp) : undefined) : undefined;
+				const outcome = yield* waitFor(o, step.id, a.records, rollback);
 				if (outcome !== 'done') return outcome;
+				undo.waited = true;
 				continue;
 			}
 			yield {type: 'action', id: step.id, action: a, status: 'start'};
@@ -113,20 +132,31 @@ async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string): Async
 		return 'done';
 	} catch (error) {
 		if (error instanceof Interrupted) return 'interrupted';
-		const {ctx} = o;
-		const {written, touched} = undo;
-		await restore(ctx.root, written).catch(() => undefined);
-		// A service restarted on the new files goes back to the restored ones.
-		if (written.length > 0) for (const name of touched) await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart', exeOf(step, name))).catch(() => undefined);
-		yield errorEvent(
-			step.id,
-			error,
-			written.length > 0
-				? `The files this step wrote were restored${touched.length ? ` and ${touched.join(', ')} restarted on them` : ''} (backups under /var/backups/mailwizard/${stamp}). Progress is kept: fix the cause and run mailwizard again.`
-				: undefined,
-		);
+		const restored = await putBack(o, step, undo);
+		yield errorEvent(step.id, error, restored ? restoredHint(o.scope === 'change', undo.touched, stamp) : o.scope === 'change' ? 'Nothing was changed and the change was not saved.' : undefined);
 		return 'failed';
 	}
+}
+
+/** Puts back the files written (and reloads or restarts what read them); false when there was nothing to put back. */
+async function putBack(o: ApplyOptions, step: Step<any>, undo: Undo): Promise<boolean> {
+	const {ctx} = o;
+	const {written, touched} = undo;
+	if (!written.length) return false;
+	await restore(ctx.root, written).catch(() => undefined);
+	// A table reloaded from a new file is reloaded from the restored one; a restarted service restarts on them.
+	for (const cmd of written.flatMap((w) => w.onChange ?? [])) await ctx.exec.run(cmd).catch(() => undefined);
+	for (const name of touched) {
+		const owner = [step, ...o.steps].find((s) => exeOf(s, name)) ?? step;
+		await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart', exeOf(owner, name))).catch(() => undefined);
+	}
+	return true;
+}
+
+function restoredHint(change: boolean, touched: readonly string[], stamp: string): string {
+	const restarted = touched.length ? ` and ${touched.join(', ')} restarted on them` : '';
+	const then = change ? 'The change was not saved: fix the cause and run the command again.' : 'Progress is kept: fix the cause and run mailwizard again.';
+	return `The files ${change ? 'this change' : 'this step'} wrote were restored${restarted} (backups under /var/backups/mailwizard/${stamp}). ${then}`;
 }
 
 type Change = Exclude<Resolved, {kind: 'notice'} | {kind: 'wait'}>;
@@ -140,7 +170,7 @@ async function* runAction(o: ApplyOptions, step: Step<any>, a: Change, stamp: st
 			if (error instanceof FileError) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail);
 			throw error;
 		});
-		undo.written.push({path: a.path, backup});
+		undo.written.push({path: a.path, backup, onChange: a.onChange});
 		for (const cmd of a.onChange ?? []) await runOrFail(ctx, cmd, ignore, undefined, o.signal);
 	} else if (a.kind === 'dir') {
 		await ensureDir(ctx.root, a.path, a.mode, a.owner, a.group);
@@ -203,7 +233,7 @@ async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, wha
 }
 
 /** The DNS wait: dns/wait.ts polls; the state keeps when it began and the last round's count. */
-async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedRecord[]): AsyncGenerator<Event, Outcome> {
+async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedRecord[], rollback?: () => Promise<string | undefined>): AsyncGenerator<Event, Outcome> {
 	o.state.update((d) => {
 		d.wait = {since: d.wait?.since ?? new Date().toISOString(), records};
 	});
@@ -218,7 +248,7 @@ async function* waitFor(o: ApplyOptions, id: string, records: readonly ExpectedR
 			yield {type: 'wait', id, report, nextPollIn};
 		}
 	} catch (error) {
-		yield errorEvent(id, error);
+		yield errorEvent(id, error, await rollback?.());
 		return 'failed';
 	}
 	if (last?.complete) return 'done';

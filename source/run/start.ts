@@ -20,6 +20,8 @@ export type StartOptions = {
 	readonly wait: 'once' | 'poll';
 	/** The stages to converge (a day-two command runs only the ones its change affects); default: all. */
 	readonly steps?: readonly Step<any>[];
+	/** "change": a day-two command (see ApplyOptions.scope); default "setup". */
+	readonly scope?: 'setup' | 'change';
 };
 
 /** Takes the state directory's lock and starts apply() with a writable runtime. */
@@ -34,6 +36,7 @@ export function startRun(rt: Runtime, answers: Answers, o: StartOptions): Starte
 		pollMs: rt.options.pollSeconds * 1000,
 		signal: o.signal,
 		confirm: o.confirm,
+		scope: o.scope,
 		checkDns: (records, signal) => checkRecords(records, {resolvers: rt.ctx.resolvers, signal}),
 	});
 	return {events, init: rt.profile.init, release};

@@ -98,7 +98,7 @@ function Screen({w, deps, rows, width}: {readonly w: Wizard; readonly deps: Deps
 				/>
 			);
 		case 'review':
-			return <Review form={form} note={phase.note} onQuit={w.quit} onContinue={w.proceed} onEdit={w.edit} />;
+			return <Review form={form} note={phase.note} env={deps.env} onQuit={w.quit} onContinue={w.proceed} onEdit={w.edit} />;
 		case 'notroot':
 			return <NotRoot onPreview={w.preview} onBack={() => w.backTo('review')} onQuit={w.refuse} />;
 		case 'preview': {

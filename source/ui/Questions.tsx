@@ -97,7 +97,8 @@ function useQuestions({form: start, fields, env, typed, onDone, onBack}: Questio
 			setShown(v);
 			return;
 		}
-		if (id.startsWith('password:')) return goTo(form, index + 1, {...pending, [Number(id.split(':')[1])]: v});
+		// A typed password waits in memory for its second typing; an empty one asks for a password file next.
+		if (id.startsWith('password:')) return goTo(setValue(id, form, v), index + 1, v ? {...pending, [Number(id.split(':')[1])]: v} : pending);
 		goTo(setValue(id, form, v), index + 1, pending);
 	};
 

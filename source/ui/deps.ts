@@ -30,6 +30,8 @@ export type Deps = {
 	readonly preview?: (answers: Answers) => Promise<{plans: StepPlan[]; init: InitSystem}>;
 	/** Signals (SIGINT, SIGTERM, SIGHUP) from outside: the wizard registers its handler. */
 	readonly onSignal?: (handler: () => void) => () => void;
+	/** Saves the answers (file form, no secret) to this path and the zone fragment beside it: the closing lines say where. */
+	readonly save?: (answers: Answers, path: string) => Promise<string[]>;
 	/** The wizard has ended with this code (the caller returns it to main()). */
 	readonly exit: (code: ExitCode) => void;
 	readonly now?: () => number;

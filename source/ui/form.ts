@@ -3,8 +3,11 @@
 // in toAnswers, password files), so the rules are tested without a terminal. The form
 // becomes the answers file form (toFile) and validateAnswers stays the one judge: a
 // field is checked by validating the whole form with placeholders for later fields.
-import {AnswersError, MIN_PASSWORD, readPasswordFiles, storedForm, validateAnswers, type Answers} from '../answers.ts';
+import {existsSync} from 'node:fs';
+import {dirname, isAbsolute, join} from 'node:path';
+import {AnswersError, MIN_PASSWORD, readPasswordFile, readPasswordFiles, storedForm, validateAnswers, type Answers} from '../answers.ts';
 import {onRoot} from '../engine/files.ts';
+import {isMore, MORE, moreDefault, moreOfKey, moreSpec, moreSummary, moreText, withMore, type MoreId} from './form-more.ts';
 import {MAX_CERT, UnsafeFileError, safeReadFile} from '../platform/safe-read.ts';
 import {checkTls} from '../platform/tls.ts';
 
@@ -29,9 +32,26 @@ export type Form = {
 	readonly selector: string;
 	readonly policy: string;
 	readonly rua: string;
-	/** Saved keys the wizard does not ask about (aliases, extra domains, dmarc.ruf ...), in the file form, kept as they were. */
+	/**
+	 * The other keys, in the file form: the optional answers (aliases, catch_all, extra_domains,
+	 * mta_sts, tlsrpt, remove_mta, autoconfig: asked through form-more.ts) and what the wizard
+	 * does not ask (dmarc.ruf ...), kept as they were.
+	 */
 	readonly extra: Readonly<Record<string, unknown>>;
+	/** With cert "acme": the ACME account's contact address. */
+	readonly acmeEmail?: string;
+	/** "yes" once the ACME server's terms are agreed to (an answers file with tls.acme is that agreement). */
+	readonly acmeAgree?: string;
+	/** tls.acme.directory and ca_bundle of a saved run (a private ACME server), kept as they were. */
+	readonly acme?: Readonly<{directory?: string; ca_bundle?: string}>;
+	/** Where the answers (and the zone fragment beside them) are saved at the end; "" for nowhere; unset: the default. */
+	readonly saveAs?: string;
 };
+
+/** cert typed as "acme": the certificate is obtained and renewed by ACME (certbot). */
+export const ACME = 'acme';
+export const isAcme = (form: Form): boolean => form.cert === ACME;
+const agreed = (form: Form): boolean => /^y(es)?$/i.test(form.acmeAgree ?? '');
 
 export const EMPTY_FORM: Form = {domain: '', hostname: '', ipv4: '', ipv6: '', cert: '', key: '', users: [], selector: '', policy: '', rua: '', extra: {}};
 
@@ -40,7 +60,8 @@ export type Check = {readonly error?: string; readonly warnings?: readonly strin
 /** The fields that are one string of the form each (users are lists). */
 const PLAIN = ['domain', 'hostname', 'ipv4', 'ipv6', 'cert', 'key', 'selector', 'policy', 'rua'] as const;
 type PlainId = (typeof PLAIN)[number];
-export type FieldId = PlainId | `user:${number}` | `password:${number}` | `again:${number}`;
+type OtherId = 'acmeEmail' | 'acmeAgree' | 'saveAs' | 'more' | MoreId;
+export type FieldId = PlainId | OtherId | `user:${number}` | `password:${number}` | `again:${number}` | `pwfile:${number}`;
 
 function isPlain(id: FieldId): id is PlainId {
 	return (PLAIN as readonly string[]).includes(id);
@@ -51,6 +72,8 @@ export type Env = {
 	readonly root: string;
 	readonly defaultIpv4: () => string | undefined;
 	readonly now?: Date;
+	/** Where the answers are saved unless the operator says otherwise (the working directory); none: not saved. */
+	readonly saveDir?: string;
 };
 
 /** Passwords typed at the second prompt, by user index, until both match. */
@@ -81,16 +104,21 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 		case 'ipv6':
 			return {id, label: 'Public IPv6 address', hint: 'optional: leave empty if the server has none', optional: true};
 		case 'cert':
-			return {id, label: 'TLS certificate (full chain, PEM)', hint: 'e.g. from certbot: /etc/letsencrypt/live/HOST/fullchain.pem', soft: true};
+			return {id, label: 'TLS certificate (full chain, PEM)', hint: 'e.g. /etc/letsencrypt/live/HOST/fullchain.pem, or: acme', soft: true};
 		case 'key':
 			return {id, label: 'TLS private key (PEM)', hint: 'the key of that certificate', soft: true};
 		case 'selector':
 			return {id, label: 'DKIM selector', hint: 'the name of the signing key in DNS: SELECTOR._domainkey'};
 		case 'policy':
-			return {id, label: 'DMARC policy', hint: 'none, quarantine or reject: what receivers do with mail that fails SPF and DKIM'};
+			return {
+				id,
+				label: 'DMARC policy',
+				hint: 'none, quarantine or reject: what receivers do with mail that fails SPF and DKIM. If other services (a shop, a newsletter) also send as this domain: none first (reports only), then quarantine, then reject',
+			};
 		case 'rua':
 			return {id, label: 'DMARC reports to', hint: 'optional: an address for aggregate reports', optional: true};
 	}
+	if (!id.includes(':')) return otherSpec(id as OtherId, form);
 	const i = userIndex(id);
 	if (id.startsWith('user:')) {
 		return i === 0
@@ -98,8 +126,36 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 			: {id, label: `Another mail user (${i + 1})`, hint: 'leave empty when there are no more users', optional: true};
 	}
 	const name = form.users[i]?.name ?? '';
-	if (id.startsWith('password:')) return {id, label: `Password for ${name}`, hint: `at least ${MIN_PASSWORD} characters; kept in memory only, never saved`, mask: true};
+	if (id.startsWith('password:'))
+		return {id, label: `Password for ${name}`, hint: `at least ${MIN_PASSWORD} characters; kept in memory only, never saved. Empty: read it from a root-only file instead`, mask: true};
+	if (id.startsWith('pwfile:')) return {id, label: `Password file for ${name}`, hint: 'a root-only file (chmod 600) holding the password on one line; read when the run starts, never copied'};
 	return {id, label: `The password for ${name} again`, mask: true};
+}
+
+function otherSpec(id: OtherId, form: Form): FieldSpec {
+	switch (id) {
+		case 'acmeEmail':
+			return {id, label: 'ACME account e-mail', hint: 'the contact for the certificate: expiry and problem notices from the ACME server go there'};
+		case 'acmeAgree':
+			return {id, label: "Agree to the ACME server's terms of service?", hint: "yes or no (Let's Encrypt: https://letsencrypt.org/repository/). No: Esc back and give certificate files"};
+		case 'saveAs':
+			return {id, label: 'Save the answers to', hint: 'a file that --answers accepts (no password is written; the DNS records go beside it as .zone); empty: do not save', optional: true};
+		case 'more':
+			return {id, label: 'More options', optional: true};
+		default:
+			return {id, ...moreSpec(id, form.domain, form.users[0]?.name ?? '')};
+	}
+}
+
+/** The questions of a user's password: typed twice, or (an empty first answer) a password file. */
+export function passwordFields(u: UserForm | undefined, i: number): FieldId[] {
+	return u?.passwordFile !== undefined && u.password === undefined ? [`password:${i}`, `pwfile:${i}`] : [`password:${i}`, `again:${i}`];
+}
+
+/** Where the answers go at the end: the operator's path, else mailwizard-DOMAIN.yaml in the working directory. */
+export function savePath(form: Form, env?: Pick<Env, 'saveDir'>): string {
+	if (form.saveAs !== undefined) return form.saveAs;
+	return env?.saveDir && form.domain ? join(env.saveDir, `mailwizard-${form.domain}.yaml`) : '';
 }
 
 /** The value a question starts with: the form's, else a default derived from earlier answers. */
@@ -121,21 +177,31 @@ export function initialValue(id: FieldId, form: Form, env: Env): string {
 			return 'reject';
 		case 'rua':
 			return form.domain ? `postmaster@${form.domain}` : '';
+		case 'acmeEmail':
+			return form.domain ? `postmaster@${form.domain}` : '';
+		case 'saveAs':
+			return savePath(form, env);
 		default:
-			return '';
+			return isMore(id) ? moreDefault(id, form.users[0]?.name ?? '') : '';
 	}
 }
 
 export function getValue(id: FieldId, form: Form): string {
 	if (isPlain(id)) return form[id];
+	if (id === 'acmeEmail' || id === 'acmeAgree' || id === 'saveAs') return form[id] ?? '';
+	if (isMore(id)) return moreText(id, form.extra);
 	const u = form.users[userIndex(id)];
 	if (id.startsWith('user:')) return u?.name ?? '';
+	if (id.startsWith('pwfile:')) return u?.passwordFile ?? '';
 	return '';
 }
 
 /** Sets one field. Users: an empty name removes that user and those after it are kept. */
 export function setValue(id: FieldId, form: Form, value: string): Form {
 	if (isPlain(id)) return {...form, [id]: normalize(id, value)};
+	if (id === 'acmeEmail' || id === 'acmeAgree' || id === 'saveAs') return {...form, [id]: value.trim()};
+	if (isMore(id)) return {...form, extra: withMore(id, form.extra, value)};
+	if (id === 'more') return form;
 	const i = userIndex(id);
 	const users = [...form.users];
 	if (id.startsWith('user:')) {
@@ -153,7 +219,10 @@ export function setValue(id: FieldId, form: Form, value: string): Form {
 		users[i] = {name: users[i]?.name ?? '', password: value};
 		return {...form, users};
 	}
-	return form;
+	// An empty password: a password file is asked next; a typed one is confirmed by again:.
+	if (id.startsWith('password:')) users[i] = value ? {name: users[i]?.name ?? ''} : {name: users[i]?.name ?? '', passwordFile: ''};
+	else users[i] = {name: users[i]?.name ?? '', passwordFile: value.trim()};
+	return {...form, users};
 }
 
 /** The spelling validateAnswers would store: lower case names, no trailing dot. */
@@ -174,13 +243,16 @@ export function toFile(form: Form, placeholders: boolean): Record<string, unknow
 	const {dmarc: savedDmarc, ...extra} = form.extra;
 	const dmarc: Record<string, unknown> = {...(savedDmarc as object | undefined), policy: or(form.policy, 'reject')};
 	if (form.rua) dmarc.rua = form.rua;
+	const tls = isAcme(form)
+		? {acme: {email: or(form.acmeEmail ?? '', `postmaster@${form.domain || 'placeholder.invalid'}`), ...form.acme}}
+		: {cert: or(form.cert, '/placeholder/cert.pem'), key: or(form.key, '/placeholder/key.pem')};
 	return {
 		...extra,
 		domain: or(form.domain, 'placeholder.invalid'),
 		hostname: or(form.hostname, 'mail.placeholder.invalid'),
 		ipv4: or(form.ipv4, form.ipv6 ? '' : '192.0.2.1') || undefined,
 		ipv6: form.ipv6 || undefined,
-		tls: {cert: or(form.cert, '/placeholder/cert.pem'), key: or(form.key, '/placeholder/key.pem')},
+		tls,
 		users: users.map((u: UserForm) => (u.passwordFile ? {name: u.name, password_file: u.passwordFile} : {name: u.name})),
 		dkim: {selector: or(form.selector, 'mail')},
 		dmarc,
@@ -189,6 +261,7 @@ export function toFile(form: Form, placeholders: boolean): Record<string, unknow
 
 /** The form validated as the answers it stands for: a password typed in the wizard is checked by its own question. */
 function validateForm(form: Form, placeholders: boolean): Answers {
+	if (!placeholders && isAcme(form) && !agreed(form)) throw new AnswersError('tls.acme', "ACME needs the ACME server's terms of service agreed to (yes), or give certificate files instead");
 	return validateAnswers(toFile(form, placeholders), {passwordOptional: true});
 }
 
@@ -199,6 +272,8 @@ const KEY_OF: Record<string, (key: string) => boolean> = {
 	ipv6: (k) => k === 'ipv6',
 	cert: (k) => k === 'tls.cert' || k === 'tls',
 	key: (k) => k === 'tls.key',
+	acmeAgree: (k) => k === 'tls.acme',
+	acmeEmail: (k) => k.startsWith('tls.acme.'),
 	selector: (k) => k === 'dkim.selector',
 	policy: (k) => k === 'dmarc.policy',
 	rua: (k) => k === 'dmarc.rua',
@@ -210,7 +285,7 @@ export function fieldOfKey(key: string): FieldId | undefined {
 	if (m) return `user:${Number(m[1])}`;
 	if (key === 'users') return 'user:0';
 	for (const [id, test] of Object.entries(KEY_OF)) if (test(key)) return id as FieldId;
-	return undefined;
+	return moreOfKey(key);
 }
 
 function readPem(root: string, path: string): {text?: string; error?: string; mode?: number} {
@@ -235,6 +310,8 @@ export function tlsCheck(form: Form, env: Env, which: 'cert' | 'key'): Check {
 	);
 	const prefix = which === 'cert' ? 'tls.cert' : 'tls.key';
 	const errors = v.errors.filter((e) => e.startsWith(prefix)).map((e) => e.replace(/^tls\.(cert|key): /, ''));
+	// No certificate yet: the other way is one word away.
+	if (which === 'cert' && c.error === 'ENOENT' && errors[0]) errors[0] += ' (no certificate yet? type acme: one is obtained and renewed for you)';
 	const warnings = v.warnings.filter((w) => (which === 'cert' ? !w.startsWith('tls.key') : true));
 	const info = [...v.info];
 	if (which === 'key' && errors.length === 0 && k.text !== undefined) info.push(`${form.key} is the key of this certificate`);
@@ -245,7 +322,10 @@ export function tlsCheck(form: Form, env: Env, which: 'cert' | 'key'): Check {
 /** Checks one answer in the context of the others (inline validation). */
 export function checkField(id: FieldId, form: Form, value: string, env: Env, pending: Pending = {}): Check {
 	const spec = fieldSpec(id, form);
+	const other = checkOther(id, form, value, env);
+	if (other) return other;
 	if (id.startsWith('password:')) {
+		if (value === '') return {info: ['no password typed: a password file is asked next']};
 		if (value.length < MIN_PASSWORD) return {error: `too short: at least ${MIN_PASSWORD} characters (${value.length} typed)`};
 		if (/[\0\r\n]/.test(value)) return {error: 'must be a single line'};
 		return {};
@@ -257,20 +337,45 @@ export function checkField(id: FieldId, form: Form, value: string, env: Env, pen
 		if (spec.optional) return {};
 		return {error: 'an answer is needed here'};
 	}
-	const next = setValue(id, form, value);
 	if (id === 'policy' && !['none', 'quarantine', 'reject'].includes(value.trim().toLowerCase())) return {error: 'must be none, quarantine or reject'};
+	let next = form;
 	try {
+		next = setValue(id, form, value);
 		validateForm(next, true);
 	} catch (error) {
 		if (!(error instanceof AnswersError)) throw error;
 		if (fieldOfKey(error.key) === id) return {error: error.message.slice(error.key.length + 2)};
 	}
+	if (id === 'cert' && isAcme(next)) return {info: [`ACME: a certificate for ${next.hostname || 'the host name'} is obtained once its name points here (port 80 must be open) and renewed by itself`]};
 	if (id === 'cert' || id === 'key') return tlsCheck(next, env, id);
 	if (id === 'ipv4' || id === 'ipv6') {
 		const special = specialRange(value.trim());
 		if (special) return {warnings: [`${value.trim()} is in a ${special} range: fine for a lab, but the internet cannot reach it`]};
 	}
 	return {};
+}
+
+/** The questions whose answer is not validated through the answers (agreement, files to read or write); undefined: go on. */
+function checkOther(id: FieldId, form: Form, value: string, env: Env): Check | undefined {
+	const v = value.trim();
+	if (id === 'acmeAgree') return /^y(es)?$/i.test(v) ? {} : {error: 'ACME needs the agreement to the terms (yes): else Esc back and type a certificate path instead of acme'};
+	if (id === 'saveAs') {
+		if (!v) return {};
+		if (!isAbsolute(v)) return {error: `must be an absolute path, e.g. /root/mailwizard-${form.domain || 'example.com'}.yaml`};
+		if (!existsSync(onRoot(env.root, dirname(v)))) return {error: `${dirname(v)} does not exist`};
+		return existsSync(onRoot(env.root, v)) ? {warnings: [`${v} exists: it will be replaced`]} : {};
+	}
+	if (!id.startsWith('pwfile:')) return undefined;
+	if (!isAbsolute(v)) return {error: 'must be an absolute path (e.g. /root/alice.pass)'};
+	if (!existsSync(onRoot(env.root, v))) return {error: `${v} does not exist`};
+	try {
+		readPasswordFile(onRoot(env.root, v), 'password file');
+	} catch (error) {
+		if (error instanceof AnswersError) return {error: error.message.replace(/^password file: /, '')};
+		// Not readable by this user (a preview without root): the run reads it as root.
+		return {warnings: [`${v} cannot be read by this user (${(error as NodeJS.ErrnoException).code ?? String(error)}): the run as root reads it`]};
+	}
+	return {info: [`${v}: a private file with a password of ${MIN_PASSWORD} or more characters`]};
 }
 
 function specialRange(ip: string): string | undefined {
@@ -289,10 +394,20 @@ export function needsPassword(u: UserForm, passwordSteps: boolean): boolean {
 
 /** The questions in order for a first run. Users are asked one by one until a name is left empty. */
 export function firstRunFields(form: Form): FieldId[] {
-	const ids: FieldId[] = ['domain', 'hostname', 'ipv4', 'ipv6', 'cert', 'key'];
-	form.users.forEach((_u, i) => ids.push(`user:${i}`, `password:${i}`, `again:${i}`));
+	const ids: FieldId[] = ['domain', 'hostname', 'ipv4', 'ipv6', ...tlsFields(form)];
+	form.users.forEach((u, i) => ids.push(`user:${i}`, ...passwordFields(u, i)));
 	ids.push(`user:${form.users.length}`, 'selector', 'policy', 'rua');
 	return ids;
+}
+
+/** The certificate's questions: own files (cert, key), or acme and its account (contact, terms, autoconfig). */
+export function tlsFields(form: Form): FieldId[] {
+	return isAcme(form) ? ['cert', 'acmeEmail', 'acmeAgree', 'autoconfig'] : ['cert', 'key'];
+}
+
+/** The optional section, asked from the review ("More options"): skipped, the defaults apply. */
+export function moreFields(): FieldId[] {
+	return [...MORE];
 }
 
 /**
@@ -330,8 +445,7 @@ export function fromSaved(saved: Readonly<Record<string, unknown>> | undefined):
 		hostname: text(hostname),
 		ipv4: text(ipv4),
 		ipv6: text(ipv6),
-		cert: text(field(tls, 'cert')),
-		key: text(field(tls, 'key')),
+		...tlsOf(tls),
 		users: (Array.isArray(users) ? users : []).map((u) => {
 			const file = field(u, 'password_file');
 			return typeof file === 'string' ? {name: text(field(u, 'name')), passwordFile: file} : {name: text(field(u, 'name'))};
@@ -343,21 +457,54 @@ export function fromSaved(saved: Readonly<Record<string, unknown>> | undefined):
 	};
 }
 
+/** The saved tls: own files, or ACME (its account, agreed to by the file; directory and bundle kept). */
+function tlsOf(tls: unknown): Pick<Form, 'cert' | 'key' | 'acmeEmail' | 'acmeAgree' | 'acme'> {
+	const acme = field(tls, 'acme');
+	if (acme === undefined) return {cert: text(field(tls, 'cert')), key: text(field(tls, 'key'))};
+	const kept: {directory?: string; ca_bundle?: string} = {};
+	for (const k of ['directory', 'ca_bundle'] as const) if (typeof field(acme, k) === 'string') kept[k] = text(field(acme, k));
+	return {cert: ACME, key: '', acmeEmail: text(field(acme, 'email')), acmeAgree: 'yes', ...(Object.keys(kept).length ? {acme: kept} : {})};
+}
+
+type Row = {id: FieldId; label: string; value: string};
+
+function tlsRows(form: Form): Row[] {
+	if (!isAcme(form)) {
+		return [
+			{id: 'cert', label: 'TLS certificate', value: form.cert},
+			{id: 'key', label: 'TLS key', value: form.key},
+		];
+	}
+	const where = form.acme?.directory ?? "Let's Encrypt";
+	const autoconfig = moreText('autoconfig', form.extra) === 'no' ? 'no client autoconfig' : 'client autoconfig served';
+	return [
+		{id: 'cert', label: 'TLS certificate', value: `ACME (${where}): obtained and renewed for ${form.hostname}`},
+		{id: 'acmeEmail', label: 'ACME account', value: `${form.acmeEmail ?? ''}${agreed(form) ? ' · terms agreed' : ' · terms NOT agreed'} · ${autoconfig}`},
+	];
+}
+
 /** The rows of the review screen: label, shown value, the question that edits it. */
-export function reviewRows(form: Form): Array<{id: FieldId; label: string; value: string}> {
-	const rows: Array<{id: FieldId; label: string; value: string}> = [
+export function reviewRows(form: Form, env?: Pick<Env, 'saveDir'>): Row[] {
+	const rows: Row[] = [
 		{id: 'domain', label: 'Mail domain', value: form.domain},
 		{id: 'hostname', label: 'Host name', value: form.hostname},
 		{id: 'ipv4', label: 'IPv4', value: form.ipv4 || '(none)'},
 		{id: 'ipv6', label: 'IPv6', value: form.ipv6 || '(none)'},
-		{id: 'cert', label: 'TLS certificate', value: form.cert},
-		{id: 'key', label: 'TLS key', value: form.key},
+		...tlsRows(form),
 	];
 	form.users.forEach((u, i) => {
-		const pw = u.password !== undefined ? 'password typed (in memory only)' : u.passwordFile ? `password from ${u.passwordFile}` : 'password kept from the earlier run';
+		const pw =
+			u.password !== undefined
+				? 'password typed (in memory only)'
+				: u.passwordFile
+					? `password from ${u.passwordFile}`
+					: u.passwordFile === ''
+						? 'password file not given yet'
+						: 'password kept from the earlier run';
 		rows.push({id: `user:${i}`, label: `User ${i + 1}`, value: `${u.name}@${form.domain}  · ${pw}`});
 	});
 	rows.push({id: `user:${form.users.length}`, label: 'Add a user', value: ''});
+	rows.push({id: 'more', label: 'More options', value: moreSummary(form.extra)}, {id: 'saveAs', label: 'Save answers to', value: savePath(form, env) || '(not saved)'});
 	rows.push(
 		{id: 'selector', label: 'DKIM selector', value: form.selector},
 		{id: 'policy', label: 'DMARC policy', value: form.policy},

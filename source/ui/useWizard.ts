@@ -1,7 +1,7 @@
 // The wizard's state machine: welcome → questions → review → (preview | not root | running)
 // → finished. The screens (App.tsx) only render what this hook holds and call its actions.
 import {useApp} from 'ink';
-import {useCallback, useEffect, useState} from 'react';
+import {useCallback, useEffect, useRef, useState} from 'react';
 import type {Answers} from '../answers.ts';
 import type {Decision} from '../engine/apply.ts';
 import type {StepPlan} from '../engine/plan.ts';
@@ -9,7 +9,7 @@ import type {StateData} from '../engine/state.ts';
 import {exitCode, type Ending, type ExitCode} from '../exit.ts';
 import type {InitSystem} from '../platform/profile.ts';
 import type {Deps} from './deps.ts';
-import {EMPTY_FORM, firstRunFields, fromSaved, needsPassword, type FieldId, type Form} from './form.ts';
+import {EMPTY_FORM, firstRunFields, fromSaved, isAcme, moreFields, needsPassword, passwordFields, savePath, tlsFields, type FieldId, type Form} from './form.ts';
 import {useRun, type Finish} from './useRun.ts';
 import {startCommand} from '../invocation.ts';
 
@@ -28,11 +28,14 @@ export function passwordStepsPending(steps: Deps['steps'], data: StateData): boo
 }
 
 function editFields(id: FieldId): (f: Form) => FieldId[] {
+	if (id === 'more') return moreFields;
+	// Own files keep the key unless it is missing; acme asks its account too.
+	if (id === 'cert') return (f) => (isAcme(f) ? tlsFields(f) : f.key ? ['cert'] : ['cert', 'key']);
 	if (!id.startsWith('user:')) return () => [id];
 	const i = Number(id.split(':')[1]);
 	return (f) => {
 		const u = f.users[i];
-		return u && needsPassword(u, true) ? [id, `password:${i}`, `again:${i}`] : [id];
+		return u && (needsPassword(u, true) || u.passwordFile === '') ? [id, ...passwordFields(u, i)] : [id];
 	};
 }
 
@@ -71,25 +74,47 @@ function useLeave(phase: Phase, deps: Deps): void {
 	}, [phase, deps, inkExit]);
 }
 
+/**
+ * The end of the wizard: once answers were accepted (a run, a preview, a dry run), they are
+ * saved as an answers file (never a secret) with the zone fragment beside it, and the closing
+ * lines say where.
+ */
+function useFinish(deps: Deps, setPhase: (p: Phase) => void) {
+	const accepted = useRef<{answers: Answers; path: string} | undefined>(undefined);
+	const finish = useCallback<Finish>(
+		(ending: Ending, lines: string[]) => {
+			const done = (more: string[]) => setPhase({name: 'finished', code: exitCode(ending), lines: [...lines, ...more]});
+			const a = accepted.current;
+			if (!a || !a.path || !deps.save) return done([]);
+			deps.save(a.answers, a.path).then(done, (error: unknown) => done([`The answers were not saved to ${a.path}: ${(error as Error).message}`]));
+		},
+		[deps, setPhase],
+	);
+	const accept = (answers: Answers, form: Form) => (accepted.current = {answers, path: savePath(form, deps.env)});
+	return {finish, accept};
+}
+
 export function useWizard(deps: Deps) {
 	const [phase, setPhase] = useState<Phase>({name: 'welcome'});
 	const [form, setForm] = useState<Form>(() => (deps.data.answers !== undefined ? fromSaved(deps.data.answers) : EMPTY_FORM));
 	const dnsNow = useRecheck(deps);
-	const finish = useCallback<Finish>((ending: Ending, lines: string[]) => setPhase({name: 'finished', code: exitCode(ending), lines}), []);
+	const {finish, accept} = useFinish(deps, setPhase);
 	useLeave(phase, deps);
 	const run = useRun(deps, phase.name === 'running', finish);
-	return {phase, form, dnsNow, ...run, ...wizardActions(deps, phase, form, {setPhase, setForm, finish, run: run.run})};
+	return {phase, form, dnsNow, ...run, ...wizardActions(deps, phase, form, {setPhase, setForm, finish, accept, run: run.run})};
 }
 
 type Setters = {
 	readonly setPhase: (p: Phase) => void;
 	readonly setForm: (f: Form) => void;
 	readonly finish: Finish;
+	/** The answers the operator went on with: saved at the end. */
+	readonly accept: (answers: Answers, form: Form) => void;
 	readonly run: (answers: Answers) => Promise<void>;
 };
 
 /** What the screens can do, as transitions of the state machine. */
-function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm, finish, run}: Setters) {
+function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm, finish, accept, run}: Setters) {
 	const toReview = (f: Form, note?: string) => {
 		setForm(f);
 		setPhase({name: 'review', note});
@@ -102,8 +127,10 @@ function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm,
 		begin(typed?: string) {
 			if (deps.data.answers === undefined) return setPhase({name: 'questions', fields: firstRunFields, title: 'mailwizard · questions', back: 'welcome', typed});
 			const pw = passwordStepsPending(deps.steps, deps.data);
-			const ask = form.users.flatMap((u, i) => (needsPassword(u, pw) ? ([`password:${i}`, `again:${i}`] as FieldId[]) : []));
-			if (ask.length) setPhase({name: 'questions', fields: () => ask, title: 'Passwords (never saved, so asked again)', back: 'welcome'});
+			// The users asked for stay asked for: each types a password twice or gives a password file.
+			const need = form.users.flatMap((u, i) => (needsPassword(u, pw) ? [i] : []));
+			const ask = (f: Form) => need.flatMap((i) => passwordFields(f.users[i], i));
+			if (need.length) setPhase({name: 'questions', fields: ask, title: 'Passwords (never saved, so asked again)', back: 'welcome'});
 			else toReview(form);
 		},
 		edit: (id: FieldId) => setPhase({name: 'questions', fields: editFields(id), title: 'Change an answer', back: 'review'}),
@@ -116,6 +143,7 @@ function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm,
 			} catch (error) {
 				return setPhase({name: 'review', note: (error as Error).message});
 			}
+			accept(answers, form);
 			if (deps.dryRun && deps.preview) {
 				// Planning takes a second or two: say so at once (issue 15.7).
 				setPhase({name: 'review', note: 'Planning every stage against this machine (read-only)…'});

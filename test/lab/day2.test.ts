@@ -1,8 +1,9 @@
 // Day two on a live server (issue 17): user add / passwd / remove and alias add through the
-// commands, each converging only the mail tables; no daemon's master process changes.
+// commands, each converging only the mail tables; no daemon's master process changes. Then
+// domain add: its records printed, published, its mail accepted and DKIM-signed for it.
 import test from 'ava';
-import {DIST, STATE, makeLane, tag} from './assertions.ts';
-import {Lab, labUnavailable} from './lab.ts';
+import {DIST, STATE, WIZARD_TIMEOUT_MS, makeLane, tag} from './assertions.ts';
+import {Lab, NET, labUnavailable} from './lab.ts';
 
 const unavailable = await labUnavailable();
 
@@ -120,6 +121,61 @@ if (unavailable) {
 		const s = await lane.inbound(['carol@example.test'], tag());
 		t.is(s.rcpts[0]?.[0], 550, JSON.stringify(s));
 		t.is((await l.exec('mx', ['test', '-d', '/var/vmail/carol/Maildir'])).exitCode, 0, 'the mailbox is still on disk');
+	});
+
+	test.serial('day2: domain add — its records are printed and waited for (75); once published, mail to it is accepted and mail from it is DKIM-signed for it', async (t) => {
+		t.timeout(WIZARD_TIMEOUT_MS + 120_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// Inside the lab's example.test zone (which NSD serves): its records can be published there.
+		const DOMAIN = 'shop.example.test';
+		const add = mw('domain', 'add', DOMAIN, '--yes', '--no-wait', '--resolver', NET.dns);
+		const first = await lane.wizard(t, add, 'domain add');
+		lane.logRun(t, first, 60);
+		t.is(first.exitCode, 75, 'the records are not published yet: it waits, resumable');
+		t.regex(first.stdout, /MX +@ +shop\.example\.test\. +\d+ +10 mail\.example\.test\./, 'the MX record to publish is printed');
+		t.regex(first.stdout, /mail\._domainkey\.shop\.example\.test\. +\d+ +v=DKIM1; k=rsa;.*p=[A-Za-z0-9+/]{20}/, 'the DKIM record with its key is printed');
+		const z = await lane.wizard(t, mw('dns', '--zone', '--resolver', NET.dns), 'dns --zone (new domain)');
+		t.is(z.exitCode, 0, z.stderr);
+		const fragment = z.stdout
+			.split(/^(?=; zone )/m)
+			.filter((part) => part.startsWith(`; zone ${DOMAIN}:`))
+			.join('');
+		t.regex(fragment, /_domainkey\.shop\.example\.test\.\s+\d*\s*IN\s+TXT\s+\(?\s*"v=DKIM1;/);
+		await l.appendZone(fragment);
+		t.deepEqual(await l.dig(DOMAIN, 'MX'), ['10 mail.example.test.']);
+		const again = await lane.wizard(t, add, 'domain add (published)');
+		lane.logRun(t, again, 30);
+		t.is(again.exitCode, 0, 'the records are seen: the domain is set up');
+		t.regex(again.stdout, /DNS: (\d+)\/\1 records/);
+
+		const token = tag();
+		const s = await lane.inbound([`alice@${DOMAIN}`], token);
+		t.is(s.rcpts[0]?.[0], 250, JSON.stringify(s));
+		const hits = await lane.maildirHits(token);
+		t.true(hits.length === 1 && /^\/?alice\//.test(hits[0]!), `delivered to alice: ${hits.join(', ') || '(nothing)'}`);
+
+		const out = tag();
+		const sent = await l.client<{ok: boolean}>('submit', {
+			port: 587,
+			mode: 'starttls',
+			user: 'alice@example.test',
+			password: lane.PASSWORDS.alice,
+			from: `alice@${DOMAIN}`,
+			to: ['bob@remote.test'],
+			subject: `day2 domain ${out}`,
+			token: out,
+		});
+		t.true(sent.ok, JSON.stringify(sent));
+		const m = await l.waitSink((x) => x.data.includes(out));
+		if (!m) {
+			await lane.queueEvidence(t);
+			return t.fail('nothing arrived at remote.test within 30 s');
+		}
+		const v = await l.client<{dkim_pass: boolean; dkim_d: string[]; dkim_error?: string}>('verify', {file: m.file});
+		t.log(`at remote: DKIM ${v.dkim_pass ? 'pass' : 'FAIL'} d=${v.dkim_d?.join(',')}${v.dkim_error ? ` (${v.dkim_error})` : ''}`);
+		t.true(v.dkim_pass, 'the signature verifies against the published record');
+		t.true(v.dkim_d.includes(DOMAIN), `signed for d=${DOMAIN}`);
 	});
 
 	lane.cleanup();

@@ -187,3 +187,17 @@ test('the files a user or alias change writes are reloaded in place: no daemon r
 	}
 	for (const path of tables) t.regex(JSON.stringify(files.find((x) => x.path === path)!.onChange), /smtpctl.*update.*table/, path);
 });
+
+test('a user add whose apply fails leaves the user out of the saved answers (run it again after fixing the cause)', (t) => {
+	const {root, state} = setUp();
+	const before = readFileSync(state, 'utf8');
+	const file = join(root, 'carol.pw');
+	writeFileSync(file, 'a long enough secret\n', {mode: 0o600});
+	// alice's password is not known on this run: the users file cannot be written, the apply fails.
+	const r = run(['--root', root, 'user', 'add', 'carol', '--password-file', file, '--yes']);
+	t.is(r.code, 1, r.out + r.err);
+	t.regex(r.out, /ERROR in step dovecot/);
+	t.regex(r.out, /the change was not saved/);
+	t.is(readFileSync(state, 'utf8'), before);
+	t.false(JSON.stringify(JSON.parse(readFileSync(state, 'utf8'))).includes('carol'));
+});

@@ -9,7 +9,7 @@ import {printPlan} from '../../source/engine/print.ts';
 import {openState} from '../../source/engine/state.ts';
 import type {Ctx, Event, FileAction, Step} from '../../source/engine/types.ts';
 import type {Exec} from '../../source/engine/exec.ts';
-import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';
+import {DEBIAN12, HOST, RAW, answers, scratchRoot} from '../helpers/fixtures.ts';
 
 function ctxFor(root: string, exec: Exec = fakeExec()): Ctx {
 	return {root, exec, profile: DEBIAN12, readOnly: false, resolvers: [], host: HOST};
@@ -236,4 +236,99 @@ test('a restart waits for the old daemon to go before starting (sysv); systemd r
 	t.true(took >= 900 && took < 5000, `waited for the daemon to go, not for the 15 s limit (${took} ms)`);
 	t.false(await serviceRunning(ctx, 'opensmtpd', daemon), 'gone, although its "status" says 0');
 	t.false(await serviceRunning(ctx, 'opensmtpd', join(dir, 'never-started')));
+});
+
+// Issue 17: a day-two change (scope "change") is one unit: saved only once it converged.
+const tables: Step<null> = {id: 'tables', title: 'tables', summary: '', facts: async () => null, plan: () => [file('/etc/t/users', 'alice\ncarol\n', {onChange: [{argv: ['reload-users']}]})]};
+const failing: Step<null> = {id: 'failing', title: 'failing', summary: '', facts: async () => null, plan: () => [file('/etc/t/other', 'carol\n'), {kind: 'run', cmd: {argv: ['false']}, why: 'fails'}]};
+const pending = {since: '2026-01-01T00:00:00.000Z', records: [], lastCheck: {at: '2026-01-01T00:00:00.000Z', ok: 1, total: 5}};
+
+function savedSetup(root: string) {
+	mkdirSync(join(root, 'etc/t'), {recursive: true});
+	writeFileSync(join(root, 'etc/t/users'), 'alice\n');
+	writeFileSync(join(root, 'etc/t/other'), 'old\n');
+	const state = openState(join(root, 'state'), false);
+	const before = answers({users: [{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'}]});
+	state.update((d) => {
+		d.answers = {...RAW, users: [{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'}]};
+		d.wait = pending;
+	});
+	return {state, before};
+}
+
+test('a failed day-two change is not saved: the answers stay, every file of the change is put back and its tables reloaded from them', async (t) => {
+	const root = scratchRoot();
+	const {state} = savedSetup(root);
+	const saved = JSON.stringify(state.data().answers);
+	const exec = fakeExec([{match: (a) => a[0] === 'false', result: {exitCode: 1, stdout: '', stderr: 'broke\n'}}]);
+	const {outcome, events} = await drain(
+		apply({steps: [tables, failing], ctx: ctxFor(root, exec), answers: answers(), state, wait: 'once', scope: 'change', checkDns: async () => Promise.reject(new Error('unused'))}),
+	);
+	t.is(outcome, 'failed');
+	t.is(JSON.stringify(state.data().answers), saved, 'the user added by the change is not in the saved answers');
+	t.is(readFileSync(join(root, 'etc/t/users'), 'utf8'), 'alice\n', 'the earlier stage of the change is put back too');
+	t.is(readFileSync(join(root, 'etc/t/other'), 'utf8'), 'old\n');
+	t.deepEqual(
+		exec.calls.map((c) => c.argv[0]),
+		['reload-users', 'false', 'reload-users'],
+		'the table is reloaded from the restored file',
+	);
+	t.regex((events.find((e) => e.type === 'error') as {hint: string}).hint, /restored .*The change was not saved/);
+	t.deepEqual(state.data().wait, pending, "the setup's DNS wait stays");
+});
+
+test('a day-two change saves its answers once it converged and keeps the setup pending at the DNS wait; a setup run clears it', async (t) => {
+	const root = scratchRoot();
+	const {state} = savedSetup(root);
+	const carol = answers({
+		users: [
+			{name: 'alice', password_hash: '{CRYPT}$y$j9T$abc$def'},
+			{name: 'carol', password_hash: '{CRYPT}$y$j9T$x$y'},
+		],
+	});
+	const {outcome} = await drain(apply({steps: [tables], ctx: ctxFor(root), answers: carol, state, wait: 'once', scope: 'change', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'done');
+	t.deepEqual(
+		(state.data().answers!.users as Array<{name: string}>).map((u) => u.name),
+		['alice', 'carol'],
+	);
+	t.deepEqual(state.data().wait, pending, 'a user add does not end the wait for the records');
+	t.is(state.data().finishedAt, undefined, 'nor does it mark the setup finished');
+	t.is(readFileSync(join(root, 'etc/t/users'), 'utf8'), 'alice\ncarol\n');
+	// The setup run itself (scope setup) still ends the wait when it finishes.
+	await drain(apply({steps: [tables], ctx: ctxFor(root), answers: carol, state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(state.data().wait, undefined);
+	t.truthy(state.data().finishedAt);
+});
+
+test('a day-two change that waits for its records saves its answers (it resumes) and one whose records are all seen ends the wait', async (t) => {
+	const root = scratchRoot();
+	const {state} = savedSetup(root);
+	const rec = {kind: 'mx', type: 'MX', host: '@', name: 'second.test', zone: 'second.test', ttl: 3600, value: '10 mail.example.test.', publishable: true} as const;
+	const waits: Step<null> = {id: 'w', title: 'wait', summary: '', waitsForDns: true, facts: async () => null, plan: () => [{kind: 'wait', domain: 'second.test', records: [rec], why: 'records'}]};
+	const second = answers({extra_domains: ['second.test']});
+	const missing = async () => ({complete: false, checks: [{record: rec, state: 'missing'}]}) as never;
+	const waiting = await drain(apply({steps: [tables, waits], ctx: ctxFor(root), answers: second, state, wait: 'once', scope: 'change', checkDns: missing}));
+	t.is(waiting.outcome, 'waiting');
+	t.deepEqual(state.data().answers!.extra_domains, ['second.test']);
+	t.truthy(state.data().wait);
+	const seen = async () => ({complete: true, checks: [{record: rec, state: 'ok'}]}) as never;
+	const done = await drain(apply({steps: [tables, waits], ctx: ctxFor(root), answers: second, state, wait: 'once', scope: 'change', checkDns: seen}));
+	t.is(done.outcome, 'done');
+	t.is(state.data().wait, undefined);
+	t.is(state.data().finishedAt, undefined);
+});
+
+test('a day-two change whose DNS check fails is put back and not saved, like a failed action', async (t) => {
+	const root = scratchRoot();
+	const {state} = savedSetup(root);
+	const saved = JSON.stringify(state.data().answers);
+	const rec = {kind: 'mx', type: 'MX', host: '@', name: 'second.test', zone: 'second.test', ttl: 3600, value: '10 mail.example.test.', publishable: true} as const;
+	const waits: Step<null> = {id: 'w', title: 'wait', summary: '', waitsForDns: true, facts: async () => null, plan: () => [{kind: 'wait', domain: 'second.test', records: [rec], why: 'records'}]};
+	const broken = async () => Promise.reject(new Error('no resolver answers'));
+	const {outcome, events} = await drain(apply({steps: [tables, waits], ctx: ctxFor(root), answers: answers({extra_domains: ['second.test']}), state, wait: 'once', scope: 'change', checkDns: broken}));
+	t.is(outcome, 'failed');
+	t.is(JSON.stringify(state.data().answers), saved);
+	t.is(readFileSync(join(root, 'etc/t/users'), 'utf8'), 'alice\n', 'the tables stage of the change is put back');
+	t.regex((events.find((e) => e.type === 'error') as {message: string; hint: string}).hint, /restored .*The change was not saved/);
 });
