@@ -182,6 +182,11 @@ if (unavailable) {
 			}
 			times.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${line}`);
 			if (s[before] !== 0) return t.fail(`"${line}" exited ${s[before]}:\n${shell.history(60)}`);
+			if (/^npm ci\b/.test(line)) {
+				t.log(`npm ci, the end of its output:\n${shell.history(12)}`);
+				const dist = await l.exec('mx', ['sh', '-c', 'cd /root/mailwizard && git ls-files dist && test -s dist/mailwizard.js && echo built']);
+				t.is(dist.stdout.trim(), 'built', 'dist/ is not in the clone: "prepare" built it');
+			}
 			if (i === 1) {
 				const head = (await l.exec('mx', ['git', '-C', '/root/mailwizard', 'rev-parse', 'HEAD'])).stdout.trim();
 				t.is(head, execFileSync('git', ['-C', REPO, 'rev-parse', 'HEAD'], {encoding: 'utf8'}).trim(), 'the clone is the committed HEAD');
