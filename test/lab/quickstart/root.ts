@@ -1,16 +1,16 @@
-// The lab's stand-in for "a fresh Debian 12 server" in the README's quick start (issue 15):
-// the bare Debian 12 root of test/lab/fresh/root.ts, without the node it carries for the
+// The lab's stand-in for "a fresh Debian 12 (or 13) server" in the README's quick start (issue 15):
+// the bare root of test/lab/fresh/root.ts, without the node it carries for the
 // other lanes (purged: a fresh Debian has no node), plus what stands in for the internet:
 //   - an apt recording of the quick start's own `apt install` line (apt-proxy.py, recorded
 //     from the real mirror in a throwaway overlay of this root, replayed inside the lab);
 //   - an npm cache in /root/.npm holding every package (and packument) the committed
 //     package-lock.json needs, with /root/.npmrc `offline=true`: npm then answers from it
 //     alone, as a registry that holds exactly the lockfile would.
-// The build checks the cache with Debian 12's own npm (`npm ci --ignore-scripts`, offline)
+// The build checks the cache with that Debian's own npm (`npm ci --ignore-scripts`, offline)
 // in that overlay, so a lockfile npm cannot install offline is reported here, by name.
 // Rebuilt when README's apt line or the committed package-lock.json changes.
 //
-//   npx tsx test/lab/quickstart/root.ts   (build or reuse, print the path and what it holds)
+//   npx tsx test/lab/quickstart/root.ts [bookworm|trixie]   (build or reuse, print the path and what it holds)
 import {spawn, spawnSync} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
@@ -19,7 +19,7 @@ import {homedir, tmpdir} from 'node:os';
 import {basename, dirname, join} from 'node:path';
 import {alive} from '../lab.ts';
 import {readVersions, removeTree, run, must} from '../debian13/root.ts';
-import {APT_PROXY, DEFAULT_BARE_ROOTS, ensureBareRoot, RECORDING_IN_ROOT, recorded, REPO} from '../fresh/root.ts';
+import {APT_PROXY, DEFAULT_BARE_ROOTS, ensureBareRoot, RECORDING_IN_ROOT, recorded, REPO, type Codename} from '../fresh/root.ts';
 
 /** Where the quick start's apt answers are kept inside the root (no Debian package uses it). */
 export const QUICKSTART_RECORDING = '/var/cache/mailwizard-quickstart-apt';
@@ -37,12 +37,12 @@ export type QuickstartMeta = {
 	readonly buildSeconds: number;
 };
 
-export function quickstartRootPath(): string {
-	return join(process.env.MAILWIZARD_BARE_ROOTS || DEFAULT_BARE_ROOTS, 'bookworm-quickstart-root');
+export function quickstartRootPath(codename: Codename): string {
+	return join(process.env.MAILWIZARD_BARE_ROOTS || DEFAULT_BARE_ROOTS, `${codename}-quickstart-root`);
 }
 
 /** The README's quick start: the lines of the first ```sh block under "## Quick start", exactly as written. */
-export function readmeQuickstart(readme = readFileSync(join(REPO, 'README.md'), 'utf8')): string[] {
+export function readmeQuickstart(readme = committed('README.md')): string[] {
 	const section = readme.split(/^## /m).find((s) => s.startsWith('Quick start'));
 	const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
 	if (!block) throw new Error('README.md has no ```sh block under "## Quick start"');
@@ -165,9 +165,9 @@ async function fillNpmCache(cache: string, lockDir: string, log: (l: string) => 
 	await rm(join(cache, '_logs'), {recursive: true, force: true});
 }
 
-async function build(target: string, log: (l: string) => void): Promise<QuickstartMeta> {
+async function build(codename: Codename, target: string, log: (l: string) => void): Promise<QuickstartMeta> {
 	const started = Date.now();
-	const bare = await ensureBareRoot('bookworm', {log});
+	const bare = await ensureBareRoot(codename, {log});
 	const tmp = await mkdtemp(join(dirname(target), `${basename(target)}.tmp-`));
 	const base = await mkdtemp(join(tmpdir(), 'mw-quickstart-'));
 	const lockDir = await mkdtemp(join(tmpdir(), 'mw-quickstart-lock-'));
@@ -250,10 +250,10 @@ async function locked<T>(target: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** The cached quick-start root, built (with its recording and npm cache) when missing or stale. */
-export async function ensureQuickstartRoot(opts: {log?: (l: string) => void} = {}): Promise<string> {
-	const log = opts.log ?? ((l: string) => console.error(`[quickstart-root] ${l}`));
+export async function ensureQuickstartRoot(codename: Codename, opts: {log?: (l: string) => void} = {}): Promise<string> {
+	const log = opts.log ?? ((l: string) => console.error(`[${codename}-quickstart-root] ${l}`));
 	if (process.getuid?.() !== 0) throw new Error('building the quick-start root needs root (chroot, mount)');
-	const target = quickstartRootPath();
+	const target = quickstartRootPath(codename);
 	const why = stale(target);
 	if (!why) return target;
 	if (readMeta(target)) log(`cached root ${target} is stale (${why}): rebuilding`);
@@ -262,7 +262,7 @@ export async function ensureQuickstartRoot(opts: {log?: (l: string) => void} = {
 		if (!stale(target)) return target;
 		if (existsSync(target)) await removeTree(target);
 		for (const f of readdirSync(dirname(target))) if (f.startsWith(`${basename(target)}.tmp-`)) await removeTree(join(dirname(target), f));
-		const m = await build(target, log);
+		const m = await build(codename, target, log);
 		log(`cold build of ${target} took ${m.buildSeconds} s (npm ${m.npm}, node ${m.node})`);
 		return target;
 	});
@@ -270,7 +270,7 @@ export async function ensureQuickstartRoot(opts: {log?: (l: string) => void} = {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
 	const t0 = Date.now();
-	ensureQuickstartRoot()
+	ensureQuickstartRoot((process.argv[2] ?? 'bookworm') as Codename)
 		.then((dir) => {
 			console.log(dir);
 			console.log(JSON.stringify(readMeta(dir), null, 2));
