@@ -1,6 +1,7 @@
 // Issue 19 on a real server: `mailwizard check` is all ok on a server the wizard set up, and
 // each fault, injected one at a time and then undone, turns exactly its rows. Run by the
 // Debian 12 lane after its other tests, before the cleanup.
+import {generateKeyPairSync} from 'node:crypto';
 import test, {type ExecutionContext} from 'ava';
 import {LAB_DNSBL, MX_TLS, NET} from './lab.ts';
 import {DIST, STATE, tail, type Lane} from './assertions.ts';
@@ -101,5 +102,53 @@ export function doctor(lane: Lane): void {
 		const {code, report} = await check(t, [LAB_DNSBL, 'refusing.example.test']);
 		t.deepEqual(notOk(report), [`dnsbl:refusing.example.test:${NET.mx}=unknown`]);
 		t.is(code, 3);
+	});
+
+	test.serial('doctor: SPF needing 11 DNS lookups through includes fails with its chain; the record itself differs too', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// 2 (mx, include) + 5 (a, mx, ptr, exists, include) + 4 (a, mx, ptr, exists) = 11
+		const chain = ['s1.example.test. IN TXT "v=spf1 a mx ptr exists:x.example.test include:s2.example.test ~all"', 's2.example.test. IN TXT "v=spf1 a mx ptr exists:y.example.test ?all"'].join('\n');
+		await l.editZone((z) => `${z.replace('"v=spf1 mx -all"', '"v=spf1 mx include:s1.example.test -all"')}\n${chain}`);
+		try {
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['dns:spf:example.test=fail', 'spf:lookups:example.test=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'spf:lookups:example.test')!;
+			t.regex(row.detail, /needs 11 DNS lookups, over the limit of 10.*example\.test \(2\) -> s1\.example\.test \(5\) -> s2\.example\.test \(4\)/);
+			t.is(row.who, 'dns');
+		} finally {
+			await l.editZone();
+		}
+		const after = await check(t);
+		t.deepEqual(notOk(after.report), []);
+		t.regex(after.report.rows.find((x) => x.id === 'spf:lookups:example.test')!.detail, /needs 1 of 10/);
+	});
+
+	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row to fail', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		const other = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'der'}).toString('base64');
+		const strings = other.match(/.{1,200}/g)!.map((c) => `"${c}"`);
+		const record = `mail._domainkey.example.test. 60 IN TXT "v=DKIM1; k=rsa; p=" ${strings.join(' ')}`;
+		await l.editZone((z) => {
+			const lines = z.split('\n');
+			const at = lines.findIndex((x) => x.startsWith('mail._domainkey.example.test.'));
+			if (at < 0) throw new Error(`no DKIM record in the lab zone:\n${z}`);
+			// The published record may continue over lines in parentheses: replace up to its end.
+			const end = lines[at]!.includes('(') ? lines.findIndex((x, i) => i >= at && x.includes(')')) : at;
+			return [...lines.slice(0, at), record, ...lines.slice(end + 1)].join('\n');
+		});
+		try {
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['dns:dkim:mail._domainkey.example.test=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'dns:dkim:mail._domainkey.example.test')!;
+			t.regex(row.detail, /DKIM record for another key/);
+			t.regex(row.fix!, /the key Rspamd signs with/);
+		} finally {
+			await l.editZone();
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
 	});
 }
