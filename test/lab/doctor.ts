@@ -30,6 +30,73 @@ export function doctor(lane: Lane): void {
 			.map((x) => `${x.id}=${x.status}`)
 			.sort();
 
+	const JOB = '/usr/local/lib/mailwizard/daily-check';
+	const runJob = () => lane.lab().exec('mx', [JOB], {timeoutMs: 90_000});
+	/** The notify mails in postmaster's (alice's) Maildir: their file names. */
+	const notifyMails = async (wait = 20_000) => (await lane.maildirHits('Subject: mailwizard check on mail.example.test', wait)).sort();
+	/** A DKIM record for a key Rspamd does not sign with, in place of the published one. */
+	function otherDkim(z: string): string {
+		const other = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'der'}).toString('base64');
+		const record = `mail._domainkey.example.test. 60 IN TXT "v=DKIM1; k=rsa; p=" ${other
+			.match(/.{1,200}/g)!
+			.map((c) => `"${c}"`)
+			.join(' ')}`;
+		const lines = z.split('\n');
+		const at = lines.findIndex((x) => x.startsWith('mail._domainkey.example.test.'));
+		if (at < 0) throw new Error(`no DKIM record in the lab zone:\n${z}`);
+		// The published record continues over lines in parentheses: replaced up to its end.
+		const end = lines[at]!.includes('(') ? lines.findIndex((x, i) => i >= at && x.includes(')')) : at;
+		return [...lines.slice(0, at), record, ...lines.slice(end + 1)].join('\n');
+	}
+
+	test.serial('schedule: the wizard installed a daily cron job (no systemd) running the installed mailwizard; cron runs; the job runs (exit 0 or 3)', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		const cron = await l.readFile('mx', '/etc/cron.d/mailwizard');
+		t.regex(cron, new RegExp(`^\\d{1,2} 6 \\* \\* \\* root ${JOB} `, 'm'));
+		t.regex(await l.readFile('mx', JOB), /^exec \/usr\/local\/sbin\/mailwizard check --notify --resolver 10\.77\.0\.53 --dnsbl bl\.remote\.test --probe 10\.77\.0\.30:25$/m);
+		t.regex(await l.readFile('mx', '/usr/local/sbin/mailwizard'), /^exec \/usr\/bin\/node \/usr\/local\/lib\/mailwizard\/mailwizard\.js "\$@"$/m);
+		// The installed copy is the bundle under test, not a link to the checkout.
+		t.is((await l.exec('mx', ['cmp', DIST, '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 0);
+		t.is((await l.exec('mx', ['test', '-L', '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 1);
+		t.is((await l.exec('mx', ['sh', '-c', 'service cron status'])).exitCode, 0, 'cron is running');
+		const r = await runJob();
+		t.log(`${JOB}: exit ${r.exitCode}\n${tail(r.stdout)}\n${r.stderr}`);
+		t.true(r.exitCode === 0 || r.exitCode === 3, `exit ${r.exitCode}`);
+		t.regex(r.stdout, /\d+ ok, \d+ warn, 0 fail, \d+ unknown/);
+	});
+
+	test.serial('schedule: a row that changes mails postmaster exactly once (it arrives in the Maildir); no mail while nothing changes; one when it is back to ok', async (t) => {
+		t.timeout(300_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		t.is((await runJob()).exitCode === 1, false, 'all ok or warnings before the fault');
+		const before = await notifyMails(1);
+		await l.editZone(otherDkim);
+		try {
+			const first = await runJob();
+			t.is(first.exitCode, 1);
+			t.regex(first.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+			const mails = await notifyMails();
+			t.is(mails.length, before.length + 1, `one new notify mail: ${mails.join(', ')}`);
+			const text = await l.readFile('mx', `/var/vmail${mails.find((m) => !before.includes(m)) ?? mails.at(-1)}`);
+			t.regex(text, /dns:dkim:mail\._domainkey\.example\.test: ok -> fail/);
+			t.regex(text, /fix: publish mail\._domainkey\.example\.test TXT with the key Rspamd signs with/);
+			t.regex(text, /See every check: mailwizard check/);
+			const again = await runJob();
+			t.is(again.exitCode, 1);
+			t.notRegex(again.stderr, /mailed postmaster/);
+			await new Promise((r) => setTimeout(r, 5000));
+			t.is((await notifyMails(1)).length, before.length + 1, 'no mail when nothing changed');
+		} finally {
+			await l.editZone();
+		}
+		const back = await runJob();
+		t.regex(back.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+		for (let i = 0; i < 40 && (await notifyMails(1)).length < before.length + 2; i++) await new Promise((r) => setTimeout(r, 500));
+		t.is((await notifyMails(1)).length, before.length + 2, 'one mail when the row is back to ok');
+	});
+
 	test.serial('doctor: check on the set-up server is all ok, exit 0, and every area has rows', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const {code, report} = await check(t);
@@ -128,17 +195,7 @@ export function doctor(lane: Lane): void {
 	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row to fail', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
-		const other = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'der'}).toString('base64');
-		const strings = other.match(/.{1,200}/g)!.map((c) => `"${c}"`);
-		const record = `mail._domainkey.example.test. 60 IN TXT "v=DKIM1; k=rsa; p=" ${strings.join(' ')}`;
-		await l.editZone((z) => {
-			const lines = z.split('\n');
-			const at = lines.findIndex((x) => x.startsWith('mail._domainkey.example.test.'));
-			if (at < 0) throw new Error(`no DKIM record in the lab zone:\n${z}`);
-			// The published record may continue over lines in parentheses: replace up to its end.
-			const end = lines[at]!.includes('(') ? lines.findIndex((x, i) => i >= at && x.includes(')')) : at;
-			return [...lines.slice(0, at), record, ...lines.slice(end + 1)].join('\n');
-		});
+		await l.editZone(otherDkim);
 		try {
 			const {code, report} = await check(t);
 			t.deepEqual(notOk(report), ['dns:dkim:mail._domainkey.example.test=fail']);
