@@ -2,8 +2,10 @@
 // each fault, injected one at a time and then undone, turns exactly its rows. Run by the
 // Debian 12 lane after its other tests, before the cleanup.
 import {generateKeyPairSync} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
 import test, {type ExecutionContext} from 'ava';
-import {LAB_DNSBL, MX_TLS, NET} from './lab.ts';
+import {join} from 'node:path';
+import {LAB_DNSBL, MX_TLS, NET, run} from './lab.ts';
 import {DIST, STATE, tail, type Lane} from './assertions.ts';
 
 type Row = {id: string; area: string; status: 'ok' | 'warn' | 'fail' | 'unknown'; detail: string; fix?: string; who?: string};
@@ -205,6 +207,76 @@ export function doctor(lane: Lane): void {
 			t.regex(row.fix!, /the key Rspamd signs with/);
 		} finally {
 			await l.editZone();
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: a message stuck for a destination that refuses turns exactly its queue row to warn, with the last error (exit 3)', async (t) => {
+		t.timeout(180_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// other.test's MX is an address where nothing answers: smtpd defers and retries.
+		const sent = await l.exec('mx', ['sh', '-c', "printf 'Subject: stuck\\n\\nstuck\\n' | /usr/sbin/sendmail -f postmaster@example.test nobody@other.test"]);
+		t.is(sent.exitCode, 0, sent.stderr);
+		const stuckIds = async () =>
+			(await l.exec('mx', ['smtpctl', 'show', 'queue'])).stdout
+				.split('\n')
+				.map((x) => x.split('|'))
+				.filter((f) => f[6]?.endsWith('@other.test') && Number(f[10]) > 0)
+				.map((f) => f[0]!);
+		for (let i = 0; i < 120 && (await stuckIds()).length === 0; i++) await new Promise((r) => setTimeout(r, 500));
+		try {
+			t.not((await stuckIds()).length, 0, 'smtpd tried and deferred it');
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['queue:other.test=warn']);
+			t.is(code, 3);
+			const row = report.rows.find((x) => x.id === 'queue:other.test')!;
+			t.regex(row.detail, /1 message\(s\) to other\.test not delivered, oldest 0 h, 1 deferred; last error: .+/);
+			t.regex(row.fix!, /smtpctl show queue/);
+		} finally {
+			for (const id of await stuckIds()) await l.exec('mx', ['smtpctl', 'remove', id]);
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: a certificate with 3 days left, served after a restart, turns exactly the certificate rows to fail with the days and the renewal fix', async (t) => {
+		t.timeout(240_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		const ca = join(l.base, 'ca');
+		const original = await l.readFile('mx', MX_TLS.cert);
+		// The same key, the lab CA, 3 days: only the expiry differs from the certificate served now.
+		const csr = await run(['openssl', 'req', '-new', '-key', l.hostPath('mx', MX_TLS.key), '-subj', '/CN=mail.example.test', '-out', join(ca, 'short.csr')]);
+		t.is(csr.exitCode, 0, csr.stderr);
+		const signed = await run(['openssl', 'x509', '-req', '-in', 'short.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3', '-extfile', 'leaf.ext', '-out', 'short.pem'], {
+			cwd: ca,
+		});
+		t.is(signed.exitCode, 0, signed.stderr);
+		const chain = original
+			.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)!
+			.slice(1)
+			.join('');
+		const reload = async () => {
+			const r = await l.exec('mx', [
+				'sh',
+				'-c',
+				'service opensmtpd stop >/dev/null 2>&1; i=0; while pidof -q smtpd && [ $i -lt 40 ]; do sleep 0.25; i=$((i+1)); done; service opensmtpd start >/dev/null 2>&1 </dev/null; service dovecot reload >/dev/null 2>&1 </dev/null',
+			]);
+			for (let i = 0; i < 40 && (await l.exec('mx', ['bash', '-c', `exec 3<>/dev/tcp/${NET.mx}/25`])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 250));
+			return r;
+		};
+		await l.writeFile('mx', MX_TLS.cert, (await readFile(join(ca, 'short.pem'), 'utf8')) + chain);
+		try {
+			await reload();
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['tls:25=fail', 'tls:465=fail', 'tls:587=fail', 'tls:993=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'tls:465')!;
+			t.regex(row.detail, /the certificate expires in [23] days/);
+			t.regex(row.fix!, /^renew .* now$/);
+		} finally {
+			await l.writeFile('mx', MX_TLS.cert, original);
+			await reload();
 		}
 		t.deepEqual(notOk((await check(t)).report), []);
 	});
