@@ -7,6 +7,7 @@ import {labUnavailable, NET} from './lab.ts';
 import {ANSWERS, DIST, STATE, makeLane, tail} from './assertions.ts';
 import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lane.ts';
 import {security} from './security.ts';
+import {doctor} from './doctor.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -82,5 +83,6 @@ if (unavailable) {
 	lane.receive();
 	lane.refuse();
 	security(lane);
+	doctor(lane);
 	lane.cleanup();
 }

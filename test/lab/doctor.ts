@@ -57,7 +57,8 @@ export function doctor(lane: Lane): void {
 		const cron = await l.readFile('mx', '/etc/cron.d/mailwizard');
 		t.regex(cron, new RegExp(`^\\d{1,2} 6 \\* \\* \\* root ${JOB} `, 'm'));
 		t.regex(await l.readFile('mx', JOB), /^exec \/usr\/local\/sbin\/mailwizard check --notify --resolver 10\.77\.0\.53 --dnsbl bl\.remote\.test --probe 10\.77\.0\.30:25$/m);
-		t.regex(await l.readFile('mx', '/usr/local/sbin/mailwizard'), /^exec \/usr\/bin\/node \/usr\/local\/lib\/mailwizard\/mailwizard\.js "\$@"$/m);
+		// The node that ran the wizard, by its absolute path (cron's PATH need not hold it).
+		t.is((await l.readFile('mx', '/usr/local/sbin/mailwizard')).split('\n').at(-2), `exec ${lane.NODE} /usr/local/lib/mailwizard/mailwizard.js "$@"`);
 		// The installed copy is the bundle under test, not a link to the checkout.
 		t.is((await l.exec('mx', ['cmp', DIST, '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 0);
 		t.is((await l.exec('mx', ['test', '-L', '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 1);
@@ -163,6 +164,18 @@ export function doctor(lane: Lane): void {
 			await l.writeFile('mx', MX_TLS.cert, original);
 		}
 		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: the mx listed in a lab blocklist turns exactly its row to fail, for the list operator (exit 1)', async (t) => {
+		if (!lane.needWizard(t)) return;
+		await lane.lab().appendZone(`${NET.mx.split('.').reverse().join('.')}.listed IN A 127.0.0.2`);
+		const {code, report} = await check(t, [LAB_DNSBL, 'listed.example.test']);
+		t.deepEqual(notOk(report), [`dnsbl:listed.example.test:${NET.mx}=fail`]);
+		t.is(code, 1);
+		t.like(
+			report.rows.find((x) => x.id === `dnsbl:listed.example.test:${NET.mx}`),
+			{who: 'list'},
+		);
 	});
 
 	test.serial('doctor: a blocklist that answers 127.255.255.254 is unknown (exit 3), not ok and not listed', async (t) => {
