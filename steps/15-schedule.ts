@@ -7,17 +7,8 @@ import {createHash} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import {onRoot} from '../source/engine/files.ts';
 import type {Action, Step} from '../source/engine/types.ts';
+import {SCHEDULE_PATHS, TIMER} from '../source/platform/schedule.ts';
 import {runningBundle} from '../source/platform/self.ts';
-
-export const SCHEDULE_PATHS = {
-	bundle: '/usr/local/lib/mailwizard/mailwizard.js',
-	command: '/usr/local/sbin/mailwizard',
-	job: '/usr/local/lib/mailwizard/daily-check',
-	cron: '/etc/cron.d/mailwizard',
-	service: '/etc/systemd/system/mailwizard-check.service',
-	timer: '/etc/systemd/system/mailwizard-check.timer',
-} as const;
-export const TIMER = 'mailwizard-check.timer';
 
 export type ScheduleFacts = {
 	/** The bundle this run runs from (undefined: from the sources, nothing to install). */

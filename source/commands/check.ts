@@ -15,6 +15,7 @@ import {daemonRows, MAIL_PORTS, portRows} from '../doctor/daemons.ts';
 import {diskRows} from '../doctor/disk.ts';
 import {dnsRows} from '../doctor/dns.ts';
 import {resolverTxt, spfRows} from '../doctor/spf.ts';
+import {scheduleRow} from '../doctor/schedule.ts';
 import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
@@ -33,6 +34,7 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const daemons = STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => s.daemons ?? []);
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
+		bounded('schedule', 'daemons', LIMIT_MS, async () => [await scheduleRow(rt.ctx)]),
 		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),
 		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
 		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),

@@ -110,6 +110,7 @@ export function doctor(lane: Lane): void {
 			'daemon:dovecot',
 			'daemon:rspamd',
 			'daemon:opensmtpd',
+			'schedule',
 			'port:25',
 			'port:993',
 			'tls:25',

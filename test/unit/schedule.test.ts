@@ -8,7 +8,9 @@ import type {Action, FileAction} from '../../source/engine/types.ts';
 import {checkArgs} from '../../source/runtime.ts';
 import {needsOf} from '../../steps/02-packages.ts';
 import {STEPS} from '../../steps/index.ts';
-import {dailyMinute, schedule, SCHEDULE_PATHS, TIMER, type ScheduleFacts} from '../../steps/15-schedule.ts';
+import {dailyMinute, schedule, type ScheduleFacts} from '../../steps/15-schedule.ts';
+import {SCHEDULE_PATHS, TIMER} from '../../source/platform/schedule.ts';
+import {scheduleRow} from '../../source/doctor/schedule.ts';
 import {DEBIAN12, DEBIAN13, answers} from '../helpers/fixtures.ts';
 
 const FACTS: ScheduleFacts = {bundle: '/opt/mw/dist/mailwizard.js', installed: false, node: '/usr/bin/node', checkArgs: ['--resolver', '10.0.0.53', '--dnsbl', 'bl.example.test']};
@@ -97,4 +99,28 @@ test('schedule facts: the installed copy is compared byte for byte; the run opti
 	]);
 	const quoted = schedule.plan(answers(), {...FACTS, checkArgs: ['--state-dir', '/srv/mw state']}, DEBIAN12);
 	t.regex(String(file(quoted, SCHEDULE_PATHS.job)!.content), /--state-dir '\/srv\/mw state'$/m);
+});
+
+test("check's schedule row: the job and its timer or cron line in place and running is ok; missing or stopped fails with the fix", async (t) => {
+	const root = mkdtempSync(join(tmpdir(), 'mw-schedule-row-'));
+	const put = (p: string) => (mkdirSync(join(root, p, '..'), {recursive: true}), writeFileSync(join(root, p), 'x'));
+	const exec = (code: number) => ({run: async () => ({exitCode: code, stdout: '', stderr: ''})});
+	const sysv = (code: number) => ({root, profile: DEBIAN12, exec: exec(code)}) as never;
+	const systemd = (code: number) => ({root, profile: SYSTEMD, exec: exec(code)}) as never;
+	t.like(await scheduleRow(sysv(0)), {
+		id: 'schedule',
+		area: 'daemons',
+		status: 'fail',
+		detail: `no daily check: ${SCHEDULE_PATHS.job} is missing`,
+		fix: 'run mailwizard again: its schedule stage installs the daily check',
+	});
+	put(SCHEDULE_PATHS.job);
+	t.like(await scheduleRow(sysv(0)), {status: 'fail', detail: `no daily check: ${SCHEDULE_PATHS.cron} is missing`});
+	put(SCHEDULE_PATHS.cron);
+	t.like(await scheduleRow(sysv(0)), {status: 'ok', detail: `cron runs ${SCHEDULE_PATHS.job} daily (${SCHEDULE_PATHS.cron})`});
+	t.like(await scheduleRow(sysv(1)), {status: 'fail', detail: 'cron is not running: the daily check does not run'});
+	t.like(await scheduleRow(systemd(0)), {status: 'fail', detail: `no daily check: ${SCHEDULE_PATHS.timer} is missing`});
+	put(SCHEDULE_PATHS.timer);
+	t.like(await scheduleRow(systemd(0)), {status: 'ok'});
+	t.like(await scheduleRow(systemd(3)), {status: 'fail', fix: `systemctl enable --now ${TIMER}`});
 });
