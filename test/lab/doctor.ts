@@ -169,7 +169,8 @@ export function doctor(lane: Lane): void {
 
 	test.serial('doctor: the mx listed in a lab blocklist turns exactly its row to fail, for the list operator (exit 1)', async (t) => {
 		if (!lane.needWizard(t)) return;
-		await lane.lab().appendZone(`${NET.mx.split('.').reverse().join('.')}.listed IN A 127.0.0.2`);
+		// Listed as a real list answers: 127.0.0.2 for the address, and for the test entry every list must list.
+		await lane.lab().appendZone(`${NET.mx.split('.').reverse().join('.')}.listed IN A 127.0.0.2\n2.0.0.127.listed IN A 127.0.0.2`);
 		const {code, report} = await check(t, [LAB_DNSBL, 'listed.example.test']);
 		t.deepEqual(notOk(report), [`dnsbl:listed.example.test:${NET.mx}=fail`]);
 		t.is(code, 1);
