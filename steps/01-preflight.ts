@@ -3,7 +3,7 @@ import {dpkgVersions} from '../source/engine/facts.ts';
 import {readText} from '../source/engine/files.ts';
 import {StepError, type Action, type Step} from '../source/engine/types.ts';
 import {describe, type Profile} from '../source/platform/profile.ts';
-import {addressWarnings} from '../source/platform/addresses.ts';
+import {addressWarnings, publicIpv6, unansweredIpv6} from '../source/platform/addresses.ts';
 import {passwordScheme} from '../source/platform/passwords.ts';
 import {problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 
@@ -13,6 +13,8 @@ export type PreflightFacts = {
 	readonly memBytes: number;
 	readonly systemHostname: string;
 	readonly otherMtas: readonly string[];
+	/** Public IPv6 addresses the interfaces hold (absent: none looked for). */
+	readonly ipv6Held?: readonly string[];
 	/** On a real run: reverse DNS, blocklists and outbound port 25, checked before anything (see finish). */
 	readonly outside?: readonly Finding[];
 };
@@ -26,7 +28,7 @@ export const preflight: Step<PreflightFacts> = {
 		const outside = runFindings(ctx, a);
 		const installed = await dpkgVersions(ctx, OTHER_MTAS);
 		const hn = (await readText(ctx.root, '/etc/hostname'))?.trim() || ctx.host.hostname;
-		return {memBytes: ctx.host.memBytes, systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), outside: await outside};
+		return {memBytes: ctx.host.memBytes, systemHostname: hn, otherMtas: OTHER_MTAS.filter((p) => installed[p] !== undefined), ipv6Held: publicIpv6(ctx.host.interfaces), outside: await outside};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		if (!profile.supported) {
@@ -43,7 +45,7 @@ export const preflight: Step<PreflightFacts> = {
 			title: 'This system',
 			lines: [describe(profile), `${(f.memBytes / 2 ** 30).toFixed(1)} GiB of memory: passwords are hashed with ${scheme}${scheme === 'SHA512-CRYPT' ? ' (ARGON2ID needs at least 1 GiB)' : ''}`],
 		});
-		const warnings = addressWarnings(a);
+		const warnings = [...addressWarnings(a), ...unansweredIpv6(a, f.ipv6Held ?? [])];
 		if (f.systemHostname !== a.hostname && f.systemHostname.split('.')[0] !== a.hostname.split('.')[0]) {
 			warnings.push(
 				`This system calls itself "${f.systemHostname}", the mail host is "${a.hostname}". Mail uses ${a.hostname} (in /etc/mailname and the SMTP greeting); consider "hostnamectl set-hostname ${a.hostname}".`,

@@ -3,7 +3,7 @@ import {readDkimKey, recordsFor, type DkimKey} from '../source/mail/dkim.ts';
 
 export const dnsWait: Step<Pick<DkimKey, 'publicKeyDer' | 'also'>> = {
 	id: 'dns-wait',
-	title: 'Waiting for the DNS records on every authoritative server',
+	title: 'Waiting for DNS: the records on every authoritative server',
 	summary: 'checks every record on every authoritative server until all agree',
 	waitsForDns: true,
 	// The same records as dns-records, from the DKIM key on disk.

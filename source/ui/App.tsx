@@ -14,6 +14,7 @@ import {stagesFrom} from './StepList.tsx';
 import {tone} from './theme.ts';
 import {useWizard} from './useWizard.ts';
 import {Welcome} from './Welcome.tsx';
+import {Fit} from './Fit.tsx';
 
 export type {Deps, Started} from './deps.ts';
 export {passwordStepsPending} from './useWizard.ts';
@@ -66,6 +67,19 @@ export function App({deps}: {readonly deps: Deps}) {
 	const {stdout} = useStdout();
 	const rows = stdout.rows || 24;
 	const w = useWizard(deps);
+	const {phase} = w;
+	// Screens that wait for a key never grow past the terminal: a taller frame would leave
+	// lines above it that no later frame erases (the running log and the closing lines are exempt).
+	if (phase.name === 'running' || phase.name === 'finished') return <RunScreen w={w} rows={rows} width={stdout.columns || 80} />;
+	// A question keeps its input, checks and keys in view: what does not fit goes from the top.
+	return (
+		<Fit rows={rows} keep={phase.name === 'questions' ? 'bottom' : 'top'}>
+			<Screen w={w} deps={deps} rows={rows} width={stdout.columns || 80} />
+		</Fit>
+	);
+}
+
+function Screen({w, deps, rows, width}: {readonly w: Wizard; readonly deps: Deps; readonly rows: number; readonly width: number}) {
 	const {phase, form} = w;
 	switch (phase.name) {
 		case 'welcome':
@@ -78,6 +92,7 @@ export function App({deps}: {readonly deps: Deps}) {
 					fields={phase.fields}
 					env={deps.env}
 					title={phase.title}
+					typed={phase.typed}
 					onDone={(f) => w.toReview(f)}
 					onBack={() => w.backTo(phase.back)}
 				/>
@@ -88,9 +103,9 @@ export function App({deps}: {readonly deps: Deps}) {
 			return <NotRoot onPreview={w.preview} onBack={() => w.backTo('review')} onQuit={w.refuse} />;
 		case 'preview': {
 			const {plans, index} = phase;
-			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} width={stdout.columns || 80} preview onDecision={w.previewed} />;
+			return <PlanReview key={index} plan={plans[index]!} init={phase.init} index={index} total={plans.length} height={rows - 6} width={width} preview onDecision={w.previewed} />;
 		}
 		default:
-			return <RunScreen w={w} rows={rows} width={stdout.columns || 80} />;
+			return null;
 	}
 }

@@ -1,5 +1,5 @@
 // The questions, one at a time, checked as they are answered (TLS paths as they are typed).
-import {Box, Text, useInput} from 'ink';
+import {Box, Text, useInput, useStdout} from 'ink';
 import TextInput from 'ink-text-input';
 import {useMemo, useRef, useState} from 'react';
 import {checkField, fieldSpec, getValue, initialValue, setValue, type Check, type Env, type FieldId, type Form, type Pending} from './form.ts';
@@ -11,10 +11,17 @@ export type QuestionsProps = {
 	readonly fields: (form: Form) => readonly FieldId[];
 	readonly env: Env;
 	readonly title?: string;
+	/** A line typed ahead of the first frame: the first question's value (never a password's). */
+	readonly typed?: string;
 	readonly onDone: (form: Form) => void;
 	/** Esc on the first question. */
 	readonly onBack?: () => void;
 };
+
+/** How many earlier answers a screen of this height shows above the question (6 from 24 rows, 2 at 20). */
+function answeredRows(rows: number | undefined): number {
+	return Math.max(0, Math.min(6, (rows || 24) - 18));
+}
 
 export function CheckLines({check}: {readonly check: Check}) {
 	return (
@@ -35,13 +42,13 @@ export function CheckLines({check}: {readonly check: Check}) {
 }
 
 /** The state of the questions: which one is asked, its value, its check; Enter, Esc and Ctrl-U. */
-function useQuestions({form: start, fields, env, onDone, onBack}: QuestionsProps) {
+function useQuestions({form: start, fields, env, typed, onDone, onBack}: QuestionsProps) {
 	const [form, setForm] = useState(start);
 	const [index, setIndex] = useState(0);
 	const [pending, setPending] = useState<Pending>({});
 	const list = fields(form);
 	const id = list[index]!;
-	const [value, setValueState] = useState(() => initialValue(id, form, env));
+	const [value, setValueState] = useState(() => (typed && !fieldSpec(id, form).mask ? typed.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim() : initialValue(id, form, env)));
 	const [check, setCheck] = useState<Check>({});
 	/** A soft error (TLS) shown for this exact value: Enter again keeps it. */
 	const [shown, setShown] = useState<string | undefined>();
@@ -94,8 +101,13 @@ function useQuestions({form: start, fields, env, onDone, onBack}: QuestionsProps
 		goTo(setValue(id, form, v), index + 1, pending);
 	};
 
-	const change = (v: string) => {
+	const change = (typed: string) => {
+		// The "u" the input adds for Ctrl-U (same key event); the next key is kept.
 		if (clearing.current) return;
+		// Ctrl-U and text in one chunk (a paste, a slow link): the line starts after the last clear.
+		const cut = typed.lastIndexOf('\u0015');
+		const v = cut >= 0 ? typed.slice(cut + 1) : typed;
+		if (cut >= 0) setGeneration((g) => g + 1);
 		// Pasted text with its newline arrives as one chunk: the line is the answer.
 		const nl = /[\r\n]/.exec(v);
 		if (nl) {
@@ -125,7 +137,7 @@ export function Questions(props: QuestionsProps) {
 					({index + 1} of {list.length})
 				</Text>
 			</Text>
-			{answered.slice(-6).map((f) => (
+			{answered.slice(-answeredRows(useStdout().stdout.rows)).map((f) => (
 				<Text key={f} color={tone('dim')} wrap="truncate-end">
 					{'  '}
 					{fieldSpec(f, form).label}: {getValue(f, form) || '(none)'}

@@ -24,8 +24,17 @@ export function shortTitle(title: string): string {
 	return title.split(/[:(]/)[0]!.trim();
 }
 
-function clip(s: string, n: number): string {
-	return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
+/**
+ * A title in n columns: whole if it fits, else its name (before the colon), else cut at a
+ * word with an ellipsis. A narrow terminal (60 columns) still reads every stage's name.
+ */
+export function fitTitle(title: string, n: number): string {
+	if (title.length <= n) return title;
+	const name = shortTitle(title);
+	if (name.length <= n) return name;
+	const cut = name.slice(0, Math.max(1, n - 1));
+	const word = cut.lastIndexOf(' ');
+	return `${word > n / 2 ? cut.slice(0, word) : cut}…`;
 }
 
 export function StepList({stages, width = 80}: {readonly stages: readonly Stage[]; readonly width?: number}) {
@@ -35,7 +44,7 @@ export function StepList({stages, width = 80}: {readonly stages: readonly Stage[
 				<Text key={s.id} wrap="truncate-end">
 					<Text color={tone(TONE[s.state])}>{` ${SYMBOL[s.state]} `}</Text>
 					{`${String(i + 1).padStart(2)}. `}
-					{clip(s.title, width - 7 - (LABEL[s.state] ? LABEL[s.state].length + 2 : 0))}
+					{fitTitle(s.title, width - 7 - (LABEL[s.state] ? LABEL[s.state].length + 2 : 0))}
 					{LABEL[s.state] ? <Text color={tone(TONE[s.state])}>{`  ${LABEL[s.state]}`}</Text> : null}
 				</Text>
 			))}

@@ -11,7 +11,8 @@ export type WelcomeProps = {
 	readonly stateFile: string;
 	/** A live check of the saved DNS wait's records (resumed runs): what changed since. */
 	readonly dnsNow?: string;
-	readonly onStart: () => void;
+	/** typed: a line typed ahead of the first frame, for the first question. */
+	readonly onStart: (typed?: string) => void;
 	readonly onQuit: () => void;
 };
 
@@ -31,19 +32,24 @@ export function resumeLines(stages: readonly Stage[], data: StateData): string[]
 
 export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: WelcomeProps) {
 	useInput((input, key) => {
-		if (isEnter(input, key)) onStart();
+		if (isEnter(input, key)) return onStart();
+		// A line typed before the first frame (the domain and Enter) arrives as one chunk: it
+		// starts, and its text waits in the first question instead of being lost.
+		const line = /^([^\r\n]*)[\r\n]/.exec(input);
+		if (line) onStart(line[1]);
 		else if (input === 'q') onQuit();
 	});
 	const resume = resumeLines(stages, data);
 	// A short terminal (60x20) keeps the title and the stages: the two lines of prose go.
-	const roomy = (useStdout().stdout.rows || 24) >= 24;
+	const {stdout} = useStdout();
+	const roomy = (stdout.rows || 24) >= 24;
 	return (
 		<Box flexDirection="column">
 			<Text bold>mailwizard — your own mail server on this machine</Text>
 			{roomy ? <Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text> : null}
 			{roomy ? <Text>Each command and file change is shown before it runs; stop and resume any time.</Text> : null}
 			<Box marginTop={1} flexDirection="column">
-				<StepList stages={stages} />
+				<StepList stages={stages} width={stdout.columns || 80} />
 			</Box>
 			{resume.length > 0 ? (
 				<Box marginTop={1} flexDirection="column">

@@ -15,7 +15,7 @@ import {startCommand} from '../invocation.ts';
 
 export type Phase =
 	| {name: 'welcome'}
-	| {name: 'questions'; fields: (f: Form) => readonly FieldId[]; title: string; back: 'welcome' | 'review'}
+	| {name: 'questions'; fields: (f: Form) => readonly FieldId[]; title: string; back: 'welcome' | 'review'; typed?: string}
 	| {name: 'review'; note?: string}
 	| {name: 'notroot'}
 	| {name: 'preview'; plans: StepPlan[]; init: InitSystem; index: number}
@@ -99,8 +99,8 @@ function wizardActions(deps: Deps, phase: Phase, form: Form, {setPhase, setForm,
 		toReview,
 		quit: () => finish('quit', ['Nothing was changed.']),
 		/** Enter on the welcome screen: the questions, or on a resumed run the passwords still needed. */
-		begin() {
-			if (deps.data.answers === undefined) return setPhase({name: 'questions', fields: firstRunFields, title: 'mailwizard · questions', back: 'welcome'});
+		begin(typed?: string) {
+			if (deps.data.answers === undefined) return setPhase({name: 'questions', fields: firstRunFields, title: 'mailwizard · questions', back: 'welcome', typed});
 			const pw = passwordStepsPending(deps.steps, deps.data);
 			const ask = form.users.flatMap((u, i) => (needsPassword(u, pw) ? ([`password:${i}`, `again:${i}`] as FieldId[]) : []));
 			if (ask.length) setPhase({name: 'questions', fields: () => ask, title: 'Passwords (never saved, so asked again)', back: 'welcome'});

@@ -20,6 +20,17 @@ import time
 args = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
 HOST = args.get('host', 'mail.example.test')
 
+# args.family 6 (or 4): every connection by name uses only that address family, as a client
+# on an IPv6-only (or IPv4-only) network would; TLS still verifies the name.
+if args.get('family') in (4, 6):
+    _family = socket.AF_INET6 if args['family'] == 6 else socket.AF_INET
+    _getaddrinfo = socket.getaddrinfo
+
+    def _only_family(host, port, family=0, *rest, **kw):
+        return [ai for ai in _getaddrinfo(host, port, family, *rest, **kw) if ai[0] == _family]
+
+    socket.getaddrinfo = _only_family
+
 
 def tls_context():
     ctx = ssl.create_default_context(cafile=args['ca'])

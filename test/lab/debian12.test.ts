@@ -7,6 +7,7 @@ import test from 'ava';
 import {Lab, labUnavailable} from './lab.ts';
 import {makeLane} from './assertions.ts';
 import {security} from './security.ts';
+import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 
 const unavailable = await labUnavailable();
@@ -27,6 +28,7 @@ if (unavailable) {
 	lane.send();
 	lane.receive();
 	lane.refuse();
+	ipv6(lane);
 	security(lane);
 	doctor(lane);
 	lane.cleanup();

@@ -7,6 +7,7 @@ import {labUnavailable, NET} from './lab.ts';
 import {ANSWERS, DIST, STATE, makeLane, tail} from './assertions.ts';
 import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lane.ts';
 import {security} from './security.ts';
+import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 
 const unavailable = await labUnavailable();
@@ -82,6 +83,7 @@ if (unavailable) {
 	lane.send();
 	lane.receive();
 	lane.refuse();
+	ipv6(lane);
 	security(lane);
 	doctor(lane);
 	lane.cleanup();

@@ -1,11 +1,11 @@
 // Issue 19 on a real server: `mailwizard check` is all ok on a server the wizard set up, and
 // each fault, injected one at a time and then undone, turns exactly its rows. Run by the
-// Debian 12 lane after its other tests, before the cleanup.
+// Debian 12 and 13 lanes after their other tests, before the cleanup.
 import {generateKeyPairSync} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import test, {type ExecutionContext} from 'ava';
 import {join} from 'node:path';
-import {LAB_DNSBL, MX_TLS, NET, run} from './lab.ts';
+import {LAB_DNSBL, MX_TLS, NET, NET6, run} from './lab.ts';
 import {DIST, STATE, tail, type Lane} from './assertions.ts';
 
 type Row = {id: string; area: string; status: 'ok' | 'warn' | 'fail' | 'unknown'; detail: string; fix?: string; who?: string};
@@ -119,6 +119,8 @@ export function doctor(lane: Lane): void {
 			'tls:993',
 			'dns:dkim:mail._domainkey.example.test',
 			`ptr:${NET.mx}`,
+			`ptr:${NET6.mx}`,
+			'dns:aaaa:mail.example.test',
 			`dnsbl:${LAB_DNSBL}:${NET.mx}`,
 			'port25-out',
 			'disk:/var/vmail',
@@ -184,7 +186,8 @@ export function doctor(lane: Lane): void {
 		if (!lane.needWizard(t)) return;
 		await lane.lab().appendZone('2.0.0.127.refusing IN A 127.255.255.254');
 		const {code, report} = await check(t, [LAB_DNSBL, 'refusing.example.test']);
-		t.deepEqual(notOk(report), [`dnsbl:refusing.example.test:${NET.mx}=unknown`]);
+		// Asked for each address the server publishes (IPv4 and IPv6).
+		t.deepEqual(notOk(report), [`dnsbl:refusing.example.test:${NET.mx}=unknown`, `dnsbl:refusing.example.test:${NET6.mx}=unknown`]);
 		t.is(code, 3);
 	});
 

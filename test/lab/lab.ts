@@ -11,6 +11,10 @@
 //             every message with its envelope as JSON) and the test clients;
 //             10.77.0.31 is a second address on it WITHOUT a PTR record.
 //
+// The links also carry IPv6 (2001:db8:77::/64, no DAD): dns ::53, mx ::25, remote ::30 and
+// ::31 (no PTR), with AAAA records and the ip6.arpa reverse zone; six.remote.test's MX has only
+// an IPv6 address, so mail to it must leave the mx over IPv6.
+//
 // No default route anywhere, only .test names, nothing but these namespaces is contacted.
 // Everything is started by PID and stopped by PID (every process whose network namespace is
 // one of the lab's); down() deletes the namespaces (and with them the bridge and veths), and
@@ -28,7 +32,7 @@ import {alive, CLOSE_FDS, killAll, LAB_DIR, namedNetInode, PATH, processesIn, PY
 import {SINK_GREETING, sinkArgv, sinkMessages, waitSink, type SinkMessage} from './lab/remote.ts';
 
 // What the lab's users import from here (the pieces live in ./lab/, one concern each).
-export {LAB_DNSBL, NET, NETNS, type HostName} from './lab/net.ts';
+export {LAB_DNSBL, NET, NET6, NETNS, reverse6Label, type HostName} from './lab/net.ts';
 export {cleanupStale, LAB_LOCK_WAIT_MS, labUnavailable} from './lab/lock.ts';
 export {MX_TLS, RSPAMD_CACHE, type MxRootOptions} from './lab/mx.ts';
 export {alive, LAB_DIR, pidofHere, PYTHON, REPO_ROOT, run, type ExecOptions, type ExecResult} from './lab/proc.ts';

@@ -1,5 +1,5 @@
 # The remote host's SMTP sink (mx.remote.test): accepts every message and stores it with its
-# envelope as JSON. Usage: python3 sink.py OUT_DIR LISTEN_ADDRESS (test/lab/lab/remote.ts).
+# envelope as JSON. Usage: python3 sink.py OUT_DIR LISTEN_ADDRESS... (test/lab/lab/remote.ts).
 import asyncio, json, os, sys, time
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -18,7 +18,9 @@ class Sink:
         with open(tmp, 'w') as f: json.dump(rec, f)
         os.rename(tmp, os.path.join(out, name))
         return '250 2.0.0 stored as ' + name
-c = Controller(Sink(), hostname=sys.argv[2], port=25, server_hostname='mx.remote.test', decode_data=False)
-c.start()
+# One listener per address (IPv4 and IPv6), one store.
+sink = Sink()
+for address in sys.argv[2:]:
+    Controller(sink, hostname=address, port=25, server_hostname='mx.remote.test', decode_data=False).start()
 print('ready', flush=True)
 while True: time.sleep(3600)

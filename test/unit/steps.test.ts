@@ -13,6 +13,7 @@ import {dovecot} from '../../steps/07-dovecot.ts';
 import {opensmtpd} from '../../steps/09-opensmtpd.ts';
 import {STEPS} from '../../steps/index.ts';
 import {recipients, virtuals} from '../../source/mail/addresses.ts';
+import {publicIpv6} from '../../source/platform/addresses.ts';
 import {lint24} from '../../templates/dovecot.ts';
 import {DEBIAN12, DEBIAN13, HOST, answers} from '../helpers/fixtures.ts';
 
@@ -350,4 +351,14 @@ test('issue 15.5: an IPv6 address no interface holds (NAT) is served: smtpd also
 		t.regex(text, new RegExp(`^listen on :: port ${port} `, 'm'));
 	}
 	t.regex(conf?.kind === 'file' ? conf.why : '', /every IPv4 and IPv6 \(::\) address: no interface holds 192\.0\.2\.10, 2001:db8::10/);
+});
+
+test('preflight: a public IPv6 address the server holds but nobody answered is a warning that says what receivers will do', (t) => {
+	const facts = {memBytes: 2 * GiB, systemHostname: 'mail', otherMtas: [], ipv6Held: publicIpv6({eth0: [{address: '2a01:4f8:c0c:1::25'}, {address: 'fe80::1'}], lo: [{address: '::1'}]})};
+	t.deepEqual(facts.ipv6Held, ['2a01:4f8:c0c:1::25'], 'link-local and loopback are not public');
+	const plain = JSON.stringify(preflight.plan(answers(), facts, DEBIAN12));
+	t.regex(plain, /holds the public IPv6 address 2a01:4f8:c0c:1::25, but no ipv6 is answered/);
+	t.regex(plain, /Answer \\"ipv6: 2a01:4f8:c0c:1::25\\"/);
+	t.notRegex(JSON.stringify(preflight.plan(answers({ipv6: '2a01:4f8:c0c:1::25'}), facts, DEBIAN12)), /no ipv6 is answered/);
+	t.deepEqual(publicIpv6({eth0: [{address: '2001:db8:77::25'}, {address: 'fd00::5'}, {address: '192.0.2.1'}]}), [], 'documentation, ULA and IPv4 are not');
 });

@@ -1,7 +1,8 @@
 import test from 'ava';
 import {render} from 'ink-testing-library';
 import {KEY, press, tick, until} from '../helpers/ink.ts';
-import {StepList, stagesFrom} from '../../source/ui/StepList.tsx';
+import {fitTitle, shortTitle, StepList, stagesFrom} from '../../source/ui/StepList.tsx';
+import {STEPS as REGISTRY} from '../../steps/index.ts';
 import {resumeLines, Welcome} from '../../source/ui/Welcome.tsx';
 import {Questions} from '../../source/ui/Questions.tsx';
 import {PlanReview} from '../../source/ui/PlanReview.tsx';
@@ -232,4 +233,40 @@ test('records to publish: relative host and FQDN, the DKIM value whole and as 25
 	t.is(lines[1], `      ${long}`, 'the whole value on one line, for copying');
 	t.regex(lines[2]!, /as 2 strings: "v=DKIM1; k=rsa; p=A+" "A+"/);
 	t.true(lines.includes('PTR   7.113.0.203.in-addr.arpa.  ->  mail.example.com.'));
+});
+
+test('issue 15.7: Ctrl-U followed at once by typed or pasted text clears the line and keeps the new text', async (t) => {
+	const {lastFrame, stdin} = render(<Questions form={EMPTY_FORM} fields={firstRunFields} env={{root: '/', defaultIpv4: () => undefined}} onDone={() => {}} />);
+	await until(lastFrame, /Mail domain/);
+	await tick(50);
+	stdin.write('old.test');
+	await until(lastFrame, /> old\.test/);
+	// A slow SSH link or a paste: the clear and the new text in one chunk.
+	stdin.write('\u0015new.test');
+	await tick(50);
+	t.regex(lastFrame()!, /> new\.test/);
+	t.notRegex(lastFrame()!, /old|\u0015/);
+	// Typed at once after the clear: separate reads, nothing drawn in between.
+	const nextRead = () => new Promise((r) => setImmediate(r));
+	stdin.write('\u0015');
+	await nextRead();
+	stdin.write('b');
+	await nextRead();
+	stdin.write('c');
+	await tick(50);
+	t.regex(lastFrame()!, /> bc/);
+	t.notRegex(lastFrame()!, /new\.test/);
+});
+
+test('issue 15.2: at 60 columns every stage of the registry is named on one line, never cut mid-word', (t) => {
+	const data: StateData = {version: 1, steps: {}};
+	const {lastFrame} = render(<StepList stages={stagesFrom(REGISTRY, data)} width={60} />);
+	const lines = lastFrame()!.split('\n');
+	t.is(lines.length, REGISTRY.length);
+	for (const [i, line] of lines.entries()) {
+		t.true(line.length <= 60, line);
+		t.true(line.includes(shortTitle(REGISTRY[i]!.title)), `${line} names ${shortTitle(REGISTRY[i]!.title)}`);
+	}
+	t.is(fitTitle('Waiting for the DNS records on every authoritative server', 30), 'Waiting for the DNS records…');
+	t.is(fitTitle('DKIM key: generated once', 80), 'DKIM key: generated once');
 });

@@ -2,7 +2,7 @@
 // reverse zone) and NSD's configuration.
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {NET} from './net.ts';
+import {NET, NET6, reverse6Label} from './net.ts';
 
 const SOA = (serial: number) => `$TTL 60
 @ IN SOA ns1.example.test. hostmaster.example.test. ( ${serial} 60 30 3600 30 )
@@ -16,6 +16,7 @@ example IN NS ns1.example.test.
 remote IN NS ns1.example.test.
 other IN NS ns1.example.test.
 ns1.example IN A ${NET.dns}
+ns1.example IN AAAA ${NET6.dns}
 `,
 		'example.test': `$ORIGIN example.test.
 ${SOA(serial)}@ IN NS ns1.example.test.
@@ -25,8 +26,12 @@ mail IN A ${NET.mx}
 		'remote.test': `$ORIGIN remote.test.
 ${SOA(serial)}@ IN NS ns1.example.test.
 @ IN MX 10 mx.remote.test.
-@ IN TXT "v=spf1 ip4:${NET.remote} -all"
+@ IN TXT "v=spf1 ip4:${NET.remote} ip6:${NET6.remote} -all"
 mx IN A ${NET.remote}
+mx IN AAAA ${NET6.remote}
+; six.remote.test: its MX has only an IPv6 address (delivery to it must go over IPv6)
+six IN MX 10 mx6.remote.test.
+mx6 IN AAAA ${NET6.remote}
 ; a blocklist in the lab (its test entry listed, as real DNSBLs do; the mx is not listed)
 2.0.0.127.bl IN A 127.0.0.2
 `,
@@ -40,6 +45,12 @@ ${SOA(serial)}@ IN NS ns1.example.test.
 ${NET.dns.split('.')[3]} IN PTR ns1.example.test.
 ${NET.mx.split('.')[3]} IN PTR mail.example.test.
 ${NET.remote.split('.')[3]} IN PTR mx.remote.test.
+`,
+		[NET6.reverseZone]: `$ORIGIN ${NET6.reverseZone}.
+${SOA(serial)}@ IN NS ns1.example.test.
+${reverse6Label(NET6.dns)} IN PTR ns1.example.test.
+${reverse6Label(NET6.mx)} IN PTR mail.example.test.
+${reverse6Label(NET6.remote)} IN PTR mx.remote.test.
 `,
 	};
 }

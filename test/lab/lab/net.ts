@@ -16,6 +16,27 @@ export const NET = {
 	reverseZone: '0.77.10.in-addr.arpa',
 } as const;
 
+/**
+ * IPv6 on the same links (issue 20): the documentation prefix, one /64. The mx and the remote
+ * host have AAAA and ip6.arpa PTR records; remoteNoPtr has none, like its IPv4 twin.
+ */
+export const NET6 = {
+	prefix: '2001:db8:77::',
+	len: 64,
+	dns: '2001:db8:77::53',
+	mx: '2001:db8:77::25',
+	remote: '2001:db8:77::30',
+	remoteNoPtr: '2001:db8:77::31',
+	/** 2001:0db8:0077:0000::/64, nibbles reversed. */
+	reverseZone: '0.0.0.0.7.7.0.0.8.b.d.0.1.0.0.2.ip6.arpa',
+} as const;
+
+/** The owner name of an address of NET6 in its reverse zone, relative to the zone (the 16 host nibbles). */
+export function reverse6Label(address: string): string {
+	const host = address.slice(NET6.prefix.length).padStart(4, '0');
+	return host.padStart(16, '0').split('').reverse().join('.');
+}
+
 export type HostName = 'dns' | 'mx' | 'remote';
 /** The lab's blocklist zone (served by the lab DNS): the wizard asks it instead of the public lists. */
 export const LAB_DNSBL = 'bl.remote.test';
@@ -24,6 +45,7 @@ export const NETNS = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremo
 export const HOSTS: readonly HostName[] = ['dns', 'mx', 'remote'];
 export const HOSTNAMES: Record<HostName, string> = {dns: 'ns1.example.test', mx: 'mail.example.test', remote: 'mx.remote.test'};
 export const ADDRS: Record<HostName, string[]> = {dns: [NET.dns], mx: [NET.mx], remote: [NET.remote, NET.remoteNoPtr]};
+export const ADDRS6: Record<HostName, string[]> = {dns: [NET6.dns], mx: [NET6.mx], remote: [NET6.remote, NET6.remoteNoPtr]};
 
 /** resolv.conf of every lab host: the lab DNS only. */
 export const RESOLV_CONF = `nameserver ${NET.dns}\noptions timeout:2 attempts:2\n`;
@@ -46,6 +68,8 @@ export async function createNetwork(netInodes: Set<string>): Promise<void> {
 		await must(['ip', '-n', b, 'link', 'add', `v${h}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
 		await must(['ip', '-n', b, 'link', 'set', `v${h}`, 'master', 'mwbr0', 'up']);
 		for (const a of ADDRS[h]) await must(['ip', '-n', ns, 'addr', 'add', `${a}/${NET.len}`, 'dev', 'eth0']);
+		// nodad: the address is usable at once (a tentative address cannot be bound).
+		for (const a of ADDRS6[h]) await must(['ip', '-n', ns, '-6', 'addr', 'add', `${a}/${NET6.len}`, 'dev', 'eth0', 'nodad']);
 		await must(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
 	}
 }
