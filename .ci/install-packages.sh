@@ -28,12 +28,12 @@ apt-get install -y -qq --no-install-recommends \
   dovecot-imapd dovecot-lmtpd rspamd nsd knot-dnsutils swaks tmux openssl iproute2 \
   ca-certificates python3 python3-dkim python3-dnspython python3-spf python3-aiosmtpd util-linux procps \
   debootstrap systemd-container curl >/dev/null
-# The daemons of the later stages (ACME, defence) run only inside the lab: none may start on
+# The daemons of the later stages (ACME, defence, the daily check's cron) run only inside the lab: none may start on
 # this machine when installed (nginx would take port 80, rsyslog /dev/log).
 had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
 [ $had_policy = 1 ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; }
 apt-get install -y -qq --no-install-recommends \
-  certbot nginx pebble redis-server dovecot-sieve fail2ban python3-systemd nftables rsyslog >/dev/null
+  certbot nginx pebble redis-server dovecot-sieve fail2ban python3-systemd nftables rsyslog cron >/dev/null
 [ $had_policy = 1 ] || rm -f /usr/sbin/policy-rc.d
 
 if ! dpkg-query -W -f '${Version}' opensmtpd-filter-rspamd 2>/dev/null | grep -q '^0\.1\.[89]'; then

@@ -20,6 +20,15 @@ export function systemResolvers(root: string): string[] {
 	}
 }
 
+/** The options a check repeats (the scheduled one), only those the operator gave. */
+export function checkArgs(o: Pick<Options, 'resolvers' | 'dnsbls' | 'probe' | 'stateDir'>): string[] {
+	const out = o.resolvers.flatMap((r) => ['--resolver', r]);
+	if (o.dnsbls) out.push(...(o.dnsbls.length ? o.dnsbls.flatMap((z) => ['--dnsbl', z]) : ['--dnsbl', 'none']));
+	if (o.probe !== undefined) out.push('--probe', o.probe);
+	if (o.stateDir !== '/var/lib/mailwizard') out.push('--state-dir', o.stateDir);
+	return out;
+}
+
 export type Runtime = {
 	readonly options: Options;
 	readonly exec: Exec;
@@ -34,7 +43,7 @@ export async function makeRuntime(options: Options, readOnly: boolean, exec: Exe
 	const host = await detectProfile(options.root, exec);
 	const profile = options.target ? targetProfile(options.target, host)! : host;
 	const resolvers = options.resolvers.length ? options.resolvers : systemResolvers(options.root);
-	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers, host: thisHost(), reputation: reputationOptions(options)};
+	const ctx: Ctx = {root: options.root, exec, profile, readOnly, resolvers, host: thisHost(), reputation: reputationOptions(options), checkArgs: checkArgs(options)};
 	return {
 		options,
 		exec,

@@ -14,10 +14,15 @@ export type Need = Exclude<PackageNeed, string> & {readonly label: string};
 
 const need = (p: PackageNeed): Need => (typeof p === 'string' ? {name: p, label: p} : {...p, label: p.label ?? p.name});
 
-/** What the stages need on a Debian release, in walk order, each package once (a stage not used by these answers: none). */
-export function needsOf(stages: readonly Pick<Step, 'packages' | 'usedWhen'>[], version: string, a?: Answers): Need[] {
+/**
+ * What the stages need on a Debian release, in walk order, each package once (a stage not used by
+ * these answers: none; a package for another init system: none; without `init`, every one).
+ */
+export function needsOf(stages: readonly Pick<Step, 'packages' | 'usedWhen'>[], version: string, a?: Answers, init?: Profile['init']): Need[] {
 	const out = new Map<string, Need>();
-	for (const s of stages) if (!s.usedWhen || (a && s.usedWhen(a))) for (const p of s.packages?.[version] ?? []) if (!out.has(need(p).name)) out.set(need(p).name, need(p));
+	for (const s of stages)
+		if (!s.usedWhen || (a && s.usedWhen(a)))
+			for (const p of s.packages?.[version] ?? []) if (!out.has(need(p).name) && (!init || !need(p).init || need(p).init === init)) out.set(need(p).name, need(p));
 	return [...out.values()];
 }
 
@@ -176,7 +181,7 @@ export const packages: Step<PackageFacts> = {
 	title: 'Packages: OpenSMTPD, Dovecot, Rspamd',
 	summary: 'installs the mail server packages that work on this release',
 	async facts(ctx, a, stages) {
-		const wanted = needsOf(stages, ctx.profile.version, a);
+		const wanted = needsOf(stages, ctx.profile.version, a, ctx.profile.init);
 		const pinned = heldOnSomeRelease(stages);
 		// A --target preview is of a fresh system of that release: this machine's packages say nothing about it.
 		if (ctx.profile.source === 'target') return {wanted, pinned, versions: {}, backports: false, mirror: 'http://deb.debian.org/debian', held: []};

@@ -12,6 +12,7 @@ import {dovecot} from './07-dovecot.ts';
 import {rspamd} from './08-rspamd.ts';
 import {opensmtpd} from './09-opensmtpd.ts';
 import {dnsWait} from './10-dns-wait.ts';
+import {schedule} from './15-schedule.ts';
 import {finish} from './11-finish.ts';
 
-export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, acme, tls, dkim, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, finish];
+export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, acme, tls, dkim, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, schedule, finish];

@@ -1,6 +1,6 @@
 // mailwizard check: the server's doctor. Every row (daemons, ports, certificates, DNS on the
-// authoritative servers, reverse DNS, blocklists, outbound port 25, the mail queue, disk) checked in parallel,
-// each in bounded time; a table or --json; exit 0 all ok, 1 any fail, 3 only warn/unknown.
+// authoritative servers, SPF's DNS-lookup count through its includes, reverse DNS, blocklists,
+// outbound port 25, the mail queue, disk) checked in parallel, each in bounded time; a table or --json; exit 0 all ok, 1 any fail, 3 only warn/unknown.
 import type {ExitCode} from '../exit.ts';
 import type {Answers} from '../answers.ts';
 import {readRegular} from '../engine/files.ts';
@@ -14,6 +14,8 @@ import {bounded, rowsExit, rowsJson, rowsTable, type Row} from '../doctor/row.ts
 import {daemonRows, MAIL_PORTS, portRows} from '../doctor/daemons.ts';
 import {diskRows} from '../doctor/disk.ts';
 import {dnsRows} from '../doctor/dns.ts';
+import {resolverTxt, spfRows} from '../doctor/spf.ts';
+import {scheduleRow} from '../doctor/schedule.ts';
 import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
@@ -32,9 +34,11 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const daemons = STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => s.daemons ?? []);
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
+		bounded('schedule', 'daemons', LIMIT_MS, async () => [await scheduleRow(rt.ctx)]),
 		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),
 		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
 		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),
+		bounded('spf', 'dns', LIMIT_MS, () => spfRows([answers.domain, ...answers.extraDomains], resolverTxt(rt.ctx.resolvers))),
 		bounded('reputation', 'reputation', LIMIT_MS, () => outsideRows(rt.ctx.resolvers, {hostname: answers.hostname, ips, ...reputationOptions(o)})),
 		bounded('queue', 'queue', LIMIT_MS, () => smtpdQueueRows(rt.ctx)),
 		bounded('disk', 'disk', LIMIT_MS, () => diskRows(rt.ctx.root)),

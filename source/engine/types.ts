@@ -111,6 +111,11 @@ export type Ctx = {
 	 * (never a dry run): blocklists to ask, where to test outbound port 25. Absent: nothing.
 	 */
 	readonly reputation?: {readonly dnsbls: readonly string[]; readonly probe?: string};
+	/**
+	 * The options of this run that the scheduled check repeats, as the operator gave them
+	 * (--resolver, --dnsbl, --probe, --state-dir): the daily check asks what this run asked.
+	 */
+	readonly checkArgs?: readonly string[];
 };
 
 /**
@@ -126,6 +131,8 @@ export type PackageNeed =
 			readonly label?: string;
 			readonly min?: string;
 			readonly from?: 'backports' | 'next';
+			/** Only on hosts with this init (cron where there is no systemd timer). */
+			readonly init?: import('../platform/profile.ts').InitSystem;
 			/** Why the release's own package will not do (shown before the install). */
 			readonly why?: string;
 			/** debconf answers given ahead so the install asks nothing; `what` names the question. */

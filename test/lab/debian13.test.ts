@@ -8,6 +8,7 @@ import {ANSWERS, DIST, STATE, makeLane, tail} from './assertions.ts';
 import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lane.ts';
 import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
+import {doctor} from './doctor.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -84,5 +85,6 @@ if (unavailable) {
 	lane.refuse();
 	ipv6(lane);
 	security(lane);
+	doctor(lane);
 	lane.cleanup();
 }

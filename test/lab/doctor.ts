@@ -1,8 +1,11 @@
 // Issue 19 on a real server: `mailwizard check` is all ok on a server the wizard set up, and
 // each fault, injected one at a time and then undone, turns exactly its rows. Run by the
-// Debian 12 lane after its other tests, before the cleanup.
+// Debian 12 and 13 lanes after their other tests, before the cleanup.
+import {generateKeyPairSync} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
 import test, {type ExecutionContext} from 'ava';
-import {LAB_DNSBL, MX_TLS, NET, NET6} from './lab.ts';
+import {join} from 'node:path';
+import {LAB_DNSBL, MX_TLS, NET, NET6, run} from './lab.ts';
 import {DIST, STATE, tail, type Lane} from './assertions.ts';
 
 type Row = {id: string; area: string; status: 'ok' | 'warn' | 'fail' | 'unknown'; detail: string; fix?: string; who?: string};
@@ -29,6 +32,74 @@ export function doctor(lane: Lane): void {
 			.map((x) => `${x.id}=${x.status}`)
 			.sort();
 
+	const JOB = '/usr/local/lib/mailwizard/daily-check';
+	const runJob = () => lane.lab().exec('mx', [JOB], {timeoutMs: 90_000});
+	/** The notify mails in postmaster's (alice's) Maildir: their file names. */
+	const notifyMails = async (wait = 20_000) => (await lane.maildirHits('Subject: mailwizard check on mail.example.test', wait)).sort();
+	/** A DKIM record for a key Rspamd does not sign with, in place of the published one. */
+	function otherDkim(z: string): string {
+		const other = generateKeyPairSync('rsa', {modulusLength: 2048}).publicKey.export({type: 'spki', format: 'der'}).toString('base64');
+		const record = `mail._domainkey.example.test. 60 IN TXT "v=DKIM1; k=rsa; p=" ${other
+			.match(/.{1,200}/g)!
+			.map((c) => `"${c}"`)
+			.join(' ')}`;
+		const lines = z.split('\n');
+		const at = lines.findIndex((x) => x.startsWith('mail._domainkey.example.test.'));
+		if (at < 0) throw new Error(`no DKIM record in the lab zone:\n${z}`);
+		// The published record continues over lines in parentheses: replaced up to its end.
+		const end = lines[at]!.includes('(') ? lines.findIndex((x, i) => i >= at && x.includes(')')) : at;
+		return [...lines.slice(0, at), record, ...lines.slice(end + 1)].join('\n');
+	}
+
+	test.serial('schedule: the wizard installed a daily cron job (no systemd) running the installed mailwizard; cron runs; the job runs (exit 0 or 3)', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		const cron = await l.readFile('mx', '/etc/cron.d/mailwizard');
+		t.regex(cron, new RegExp(`^\\d{1,2} 6 \\* \\* \\* root ${JOB} `, 'm'));
+		t.regex(await l.readFile('mx', JOB), /^exec \/usr\/local\/sbin\/mailwizard check --notify --resolver 10\.77\.0\.53 --dnsbl bl\.remote\.test --probe 10\.77\.0\.30:25$/m);
+		// The node that ran the wizard, by its absolute path (cron's PATH need not hold it).
+		t.is((await l.readFile('mx', '/usr/local/sbin/mailwizard')).split('\n').at(-2), `exec ${lane.NODE} /usr/local/lib/mailwizard/mailwizard.js "$@"`);
+		// The installed copy is the bundle under test, not a link to the checkout.
+		t.is((await l.exec('mx', ['cmp', DIST, '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 0);
+		t.is((await l.exec('mx', ['test', '-L', '/usr/local/lib/mailwizard/mailwizard.js'])).exitCode, 1);
+		t.is((await l.exec('mx', ['sh', '-c', 'service cron status'])).exitCode, 0, 'cron is running');
+		const r = await runJob();
+		t.log(`${JOB}: exit ${r.exitCode}\n${tail(r.stdout)}\n${r.stderr}`);
+		t.true(r.exitCode === 0 || r.exitCode === 3, `exit ${r.exitCode}`);
+		t.regex(r.stdout, /\d+ ok, \d+ warn, 0 fail, \d+ unknown/);
+	});
+
+	test.serial('schedule: a row that changes mails postmaster exactly once (it arrives in the Maildir); no mail while nothing changes; one when it is back to ok', async (t) => {
+		t.timeout(300_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		t.is((await runJob()).exitCode === 1, false, 'all ok or warnings before the fault');
+		const before = await notifyMails(1);
+		await l.editZone(otherDkim);
+		try {
+			const first = await runJob();
+			t.is(first.exitCode, 1);
+			t.regex(first.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+			const mails = await notifyMails();
+			t.is(mails.length, before.length + 1, `one new notify mail: ${mails.join(', ')}`);
+			const text = await l.readFile('mx', `/var/vmail${mails.find((m) => !before.includes(m)) ?? mails.at(-1)}`);
+			t.regex(text, /dns:dkim:mail\._domainkey\.example\.test: ok -> fail/);
+			t.regex(text, /fix: publish mail\._domainkey\.example\.test TXT with the key Rspamd signs with/);
+			t.regex(text, /See every check: mailwizard check/);
+			const again = await runJob();
+			t.is(again.exitCode, 1);
+			t.notRegex(again.stderr, /mailed postmaster/);
+			await new Promise((r) => setTimeout(r, 5000));
+			t.is((await notifyMails(1)).length, before.length + 1, 'no mail when nothing changed');
+		} finally {
+			await l.editZone();
+		}
+		const back = await runJob();
+		t.regex(back.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+		for (let i = 0; i < 40 && (await notifyMails(1)).length < before.length + 2; i++) await new Promise((r) => setTimeout(r, 500));
+		t.is((await notifyMails(1)).length, before.length + 2, 'one mail when the row is back to ok');
+	});
+
 	test.serial('doctor: check on the set-up server is all ok, exit 0, and every area has rows', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const {code, report} = await check(t);
@@ -39,6 +110,7 @@ export function doctor(lane: Lane): void {
 			'daemon:dovecot',
 			'daemon:rspamd',
 			'daemon:opensmtpd',
+			'schedule',
 			'port:25',
 			'port:993',
 			'tls:25',
@@ -97,6 +169,19 @@ export function doctor(lane: Lane): void {
 		t.deepEqual(notOk((await check(t)).report), []);
 	});
 
+	test.serial('doctor: the mx listed in a lab blocklist turns exactly its row to fail, for the list operator (exit 1)', async (t) => {
+		if (!lane.needWizard(t)) return;
+		// Listed as a real list answers: 127.0.0.2 for the address, and for the test entry every list must list.
+		await lane.lab().appendZone(`${NET.mx.split('.').reverse().join('.')}.listed IN A 127.0.0.2\n2.0.0.127.listed IN A 127.0.0.2`);
+		const {code, report} = await check(t, [LAB_DNSBL, 'listed.example.test']);
+		t.deepEqual(notOk(report), [`dnsbl:listed.example.test:${NET.mx}=fail`]);
+		t.is(code, 1);
+		t.like(
+			report.rows.find((x) => x.id === `dnsbl:listed.example.test:${NET.mx}`),
+			{who: 'list'},
+		);
+	});
+
 	test.serial('doctor: a blocklist that answers 127.255.255.254 is unknown (exit 3), not ok and not listed', async (t) => {
 		if (!lane.needWizard(t)) return;
 		await lane.lab().appendZone('2.0.0.127.refusing IN A 127.255.255.254');
@@ -104,5 +189,113 @@ export function doctor(lane: Lane): void {
 		// Asked for each address the server publishes (IPv4 and IPv6).
 		t.deepEqual(notOk(report), [`dnsbl:refusing.example.test:${NET.mx}=unknown`, `dnsbl:refusing.example.test:${NET6.mx}=unknown`]);
 		t.is(code, 3);
+	});
+
+	test.serial('doctor: SPF needing 11 DNS lookups through includes fails with its chain; the record itself differs too', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// 2 (mx, include) + 5 (a, mx, ptr, exists, include) + 4 (a, mx, ptr, exists) = 11
+		const chain = ['s1.example.test. IN TXT "v=spf1 a mx ptr exists:x.example.test include:s2.example.test ~all"', 's2.example.test. IN TXT "v=spf1 a mx ptr exists:y.example.test ?all"'].join('\n');
+		await l.editZone((z) => `${z.replace('"v=spf1 mx -all"', '"v=spf1 mx include:s1.example.test -all"')}\n${chain}`);
+		try {
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['dns:spf:example.test=fail', 'spf:lookups:example.test=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'spf:lookups:example.test')!;
+			t.regex(row.detail, /needs 11 DNS lookups, over the limit of 10.*example\.test \(2\) -> s1\.example\.test \(5\) -> s2\.example\.test \(4\)/);
+			t.is(row.who, 'dns');
+		} finally {
+			await l.editZone();
+		}
+		const after = await check(t);
+		t.deepEqual(notOk(after.report), []);
+		t.regex(after.report.rows.find((x) => x.id === 'spf:lookups:example.test')!.detail, /needs 1 of 10/);
+	});
+
+	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row to fail', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		await l.editZone(otherDkim);
+		try {
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['dns:dkim:mail._domainkey.example.test=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'dns:dkim:mail._domainkey.example.test')!;
+			t.regex(row.detail, /DKIM record for another key/);
+			t.regex(row.fix!, /the key Rspamd signs with/);
+		} finally {
+			await l.editZone();
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: a message stuck for a destination that refuses turns exactly its queue row to warn, with the last error (exit 3)', async (t) => {
+		t.timeout(180_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// other.test's MX is an address where nothing answers: smtpd defers and retries.
+		const sent = await l.exec('mx', ['sh', '-c', "printf 'Subject: stuck\\n\\nstuck\\n' | /usr/sbin/sendmail -f postmaster@example.test nobody@other.test"]);
+		t.is(sent.exitCode, 0, sent.stderr);
+		const stuckIds = async () =>
+			(await l.exec('mx', ['smtpctl', 'show', 'queue'])).stdout
+				.split('\n')
+				.map((x) => x.split('|'))
+				.filter((f) => f[6]?.endsWith('@other.test') && Number(f[10]) > 0)
+				.map((f) => f[0]!);
+		for (let i = 0; i < 120 && (await stuckIds()).length === 0; i++) await new Promise((r) => setTimeout(r, 500));
+		try {
+			t.not((await stuckIds()).length, 0, 'smtpd tried and deferred it');
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['queue:other.test=warn']);
+			t.is(code, 3);
+			const row = report.rows.find((x) => x.id === 'queue:other.test')!;
+			t.regex(row.detail, /1 message\(s\) to other\.test not delivered, oldest 0 h, 1 deferred; last error: .+/);
+			t.regex(row.fix!, /smtpctl show queue/);
+		} finally {
+			for (const id of await stuckIds()) await l.exec('mx', ['smtpctl', 'remove', id]);
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: a certificate with 3 days left, served after a restart, turns exactly the certificate rows to fail with the days and the renewal fix', async (t) => {
+		t.timeout(240_000);
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		const ca = join(l.base, 'ca');
+		const original = await l.readFile('mx', MX_TLS.cert);
+		// The same key, the lab CA, 3 days: only the expiry differs from the certificate served now.
+		const csr = await run(['openssl', 'req', '-new', '-key', l.hostPath('mx', MX_TLS.key), '-subj', '/CN=mail.example.test', '-out', join(ca, 'short.csr')]);
+		t.is(csr.exitCode, 0, csr.stderr);
+		const signed = await run(['openssl', 'x509', '-req', '-in', 'short.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3', '-extfile', 'leaf.ext', '-out', 'short.pem'], {
+			cwd: ca,
+		});
+		t.is(signed.exitCode, 0, signed.stderr);
+		const chain = original
+			.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)!
+			.slice(1)
+			.join('');
+		const reload = async () => {
+			const r = await l.exec('mx', [
+				'sh',
+				'-c',
+				'service opensmtpd stop >/dev/null 2>&1; i=0; while pidof -q smtpd && [ $i -lt 40 ]; do sleep 0.25; i=$((i+1)); done; service opensmtpd start >/dev/null 2>&1 </dev/null; service dovecot reload >/dev/null 2>&1 </dev/null',
+			]);
+			for (let i = 0; i < 40 && (await l.exec('mx', ['bash', '-c', `exec 3<>/dev/tcp/${NET.mx}/25`])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 250));
+			return r;
+		};
+		await l.writeFile('mx', MX_TLS.cert, (await readFile(join(ca, 'short.pem'), 'utf8')) + chain);
+		try {
+			await reload();
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['tls:25=fail', 'tls:465=fail', 'tls:587=fail', 'tls:993=fail']);
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'tls:465')!;
+			t.regex(row.detail, /the certificate expires in [23] days/);
+			t.regex(row.fix!, /^renew .* now$/);
+		} finally {
+			await l.writeFile('mx', MX_TLS.cert, original);
+			await reload();
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
 	});
 }

@@ -46,6 +46,7 @@ export class Lab {
 	private started: number[] = [];
 	private serial = 2026010100;
 	private fragments: string[] = [];
+	private edit: ((appended: string) => string) | undefined;
 	private closed = false;
 	readonly timings: Timings = {};
 
@@ -186,7 +187,8 @@ export class Lab {
 	// ------------------------------------------------------------ dns
 
 	private writeZones(): Promise<void> {
-		return writeZones(this.nsdDir, this.serial, this.fragments);
+		const appended = this.edit ? [this.edit(this.fragments.join('\n'))] : this.fragments;
+		return writeZones(this.nsdDir, this.serial, appended);
 	}
 
 	private async startDns(): Promise<void> {
@@ -217,6 +219,20 @@ export class Lab {
 	 */
 	async appendZone(fragment: string): Promise<void> {
 		this.fragments.push(fragment.replace(/^\$ORIGIN.*$/gm, (l) => `; (lab: ignored) ${l}`).trimEnd());
+		await this.reloadZones();
+	}
+
+	/**
+	 * Serves example.test with its appended records passed through `edit` (a fault injected:
+	 * a record changed as someone at the registrar would); editZone() without it serves them as
+	 * appended again.
+	 */
+	async editZone(edit?: (appended: string) => string): Promise<void> {
+		this.edit = edit;
+		await this.reloadZones();
+	}
+
+	private async reloadZones(): Promise<void> {
 		this.serial += 1;
 		await this.writeZones();
 		const r = await this.exec('dns', ['nsd-control', '-c', join(this.nsdDir, 'nsd.conf'), 'reload'], {timeoutMs: 15_000});

@@ -15,7 +15,7 @@ import {alive} from '../lab.ts';
 export const DEFAULT_TRIXIE_ROOT = '/var/cache/mailwizard-test/trixie-root';
 
 /** What the wizard installs on Debian 13, plus what the tests need (openssl, python3, node). */
-export const TRIXIE_PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'ca-certificates', 'python3', 'nodejs'] as const;
+export const TRIXIE_PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'ca-certificates', 'python3', 'nodejs', 'cron'] as const;
 
 /** Packages whose versions are recorded in versions.json. */
 const VERSIONED = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'nodejs', 'python3'] as const;
@@ -146,7 +146,14 @@ export type RootSpec = {
 	readonly finish?: (dir: string, log: (l: string) => void) => Promise<void>;
 };
 
-export const TRIXIE_SPEC = (): RootSpec => ({codename: 'trixie', target: trixieRootPath(), packages: TRIXIE_PACKAGES, versioned: VERSIONED});
+export const TRIXIE_SPEC = (): RootSpec => ({
+	codename: 'trixie',
+	target: trixieRootPath(),
+	packages: TRIXIE_PACKAGES,
+	versioned: VERSIONED,
+	// A root built before the daily check's stage (issue 19): the wizard would fetch cron, offline.
+	stale: (dir) => (existsSync(join(dir, 'usr/sbin/cron')) ? undefined : 'built without cron (the daily check needs it without systemd)'),
+});
 
 async function build(spec: RootSpec, log: (l: string) => void): Promise<TrixieVersions> {
 	const {target, codename} = spec;

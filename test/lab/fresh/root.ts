@@ -50,6 +50,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['opensmtpd-filter-rspamd from trixie', /\/pool\/main\/o\/opensmtpd-filter-rspamd\/opensmtpd-filter-rspamd_0\.1\.8[^/]*\.deb$/],
 		['dovecot-imapd 2.4', /\/dovecot-imapd_2\.4[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
+		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
 	],
 	bookworm: [
 		['bookworm InRelease', /\/dists\/bookworm\/InRelease$/],
@@ -59,6 +60,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['opensmtpd-filter-rspamd from trixie', /\/pool\/main\/o\/opensmtpd-filter-rspamd\/opensmtpd-filter-rspamd_0\.1\.8[^/]*\.deb$/],
 		['dovecot-imapd', /\/dovecot-imapd_2\.3[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
+		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
 	],
 };
 
@@ -166,6 +168,8 @@ export function expiredRecording(root: string): string | undefined {
 	} catch {
 		return 'no apt recording';
 	}
+	// Recorded before the daily check's stage (issue 19) existed: the replay would lack cron.
+	if (!entries.some((e) => e.status === 200 && /\/cron_[^/]*\.deb$/.test(e.url))) return 'the apt recording has no cron (the daily check installs it since issue 19)';
 	for (const f of readdirSync(dir)) {
 		if (!f.endsWith('.body')) continue;
 		const head = readFileSync(join(dir, f), 'latin1').slice(0, 4096);

@@ -49,6 +49,7 @@ R="\${3:-}"
 if [ -n "$R" ]; then mkdir -p /etc/.mwlab-repo; mount --bind "$R" /etc/.mwlab-repo; mount -o remount,bind,ro /etc/.mwlab-repo; fi
 mount --bind "$B/var" /var
 mount --bind "$B/home" /home
+mount --bind "$B/usr-local" /usr/local
 mount --bind "$B/root" /root
 mount -t tmpfs -o mode=0755,size=64m mwlab-run /run
 mkdir -m 1777 /run/lock; : > /run/utmp
@@ -169,6 +170,8 @@ export async function copyMachineRoot(base: string, log: (l: string) => void): P
 	mkdirSync(join(m, 'dev'));
 	await must(['cp', '-a', '/etc', join(m, 'etc')]);
 	await must(['cp', '-a', '/home', join(m, 'home')]);
+	// The wizard installs its daily check under /usr/local: the mx's own, not the machine's.
+	await must(['cp', '-a', '/usr/local', join(m, 'usr-local')]);
 	mkdirSync(join(m, 'root'), {mode: 0o700});
 	for (const f of ['.bashrc', '.profile']) if (existsSync(join('/root', f))) await cp(join('/root', f), join(m, 'root', f));
 	// /var without caches: /var/cache keeps only what dpkg/debconf need, each other entry an empty directory.
