@@ -1,11 +1,11 @@
 // Issue 20: never a broken server. A daemon that refuses its new configuration is brought back
 // on the previous files; writes are durable; one mailwizard at a time; a full disk.
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
-import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {replaceFile} from '../../source/engine/durable.ts';
+import {DiskFullError, replaceFile} from '../../source/engine/durable.ts';
 import {apply} from '../../source/engine/apply.ts';
 import {fakeExec} from '../../source/engine/exec.ts';
 import {openState} from '../../source/engine/state.ts';
@@ -165,8 +165,8 @@ const root = process.getuid?.() === 0;
 
 /**
  * A host where every command mailwizard runs is a recorder first in PATH: it fails at once,
- * except in the process started with MW_TEST_BLOCK, which it holds (sleeps) once that lock file
- * exists. The first mailwizard thus sits inside its run, holding the lock, having changed nothing.
+ * except for a mailwizard started with MW_TEST_BLOCK once it holds that lock (the file holds its
+ * pid): then it sleeps. That mailwizard sits inside its run, holding the lock, having changed nothing.
  */
 function blockingHost() {
 	const dir = mkdtempSync(join(tmpdir(), 'mw-two-'));
@@ -194,7 +194,9 @@ function blockingHost() {
 		'getent',
 		'id',
 	]) {
-		writeFileSync(join(bin, c), `#!/bin/sh\necho "$$ ${c} $*" >> ${log}\nif [ -n "$MW_TEST_BLOCK" ] && [ -e "$MW_TEST_BLOCK" ]; then exec sleep 30; fi\nexit 1\n`, {mode: 0o755});
+		writeFileSync(join(bin, c), `#!/bin/sh\necho "$$ ${c} $*" >> ${log}\nif [ -n "$MW_TEST_BLOCK" ] && [ "$(cat "$MW_TEST_BLOCK" 2>/dev/null)" = "$PPID" ]; then exec sleep 30; fi\nexit 1\n`, {
+			mode: 0o755,
+		});
 	}
 	const answers = join(dir, 'a.yaml');
 	writeFileSync(
@@ -289,3 +291,91 @@ function stop(child: ChildProcess): void {
 	t.is(winner.exitCode, null, 'the other runs on');
 	t.is(readFileSync(join(h.state, 'lock'), 'utf8'), `${winner.pid}\n`);
 });
+
+// ------------------------------------------------------------------ 20.5: a full disk
+
+/** A small tmpfs of our own (root only), unmounted after the test. */
+function smallDisk(t: ExecutionContext, kib: number): string | undefined {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-full-'));
+	const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${kib}k,mode=0755`, 'mw-full', dir], {encoding: 'utf8'});
+	if (r.status !== 0) return undefined;
+	t.teardown(() => void spawnSync('umount', [dir]));
+	return dir;
+}
+
+/** Fills the filesystem of dir with a filler file until a write fails; returns its path. */
+function fill(dir: string, name: string): string {
+	const filler = join(dir, name);
+	const fd = openSync(filler, 'a');
+	try {
+		for (;;) writeSync(fd, Buffer.alloc(4096, 1));
+	} catch {
+		// ENOSPC: full
+	} finally {
+		closeSync(fd);
+	}
+	return filler;
+}
+
+function tempFiles(dir: string): string[] {
+	return readdirSync(dir, {recursive: true, encoding: 'utf8'}).filter((f) => /\.tmp$/.test(f));
+}
+
+const bigStep: Step<null> = {
+	id: 'cfg',
+	title: 'two configuration files',
+	summary: '',
+	facts: async () => null,
+	plan: () => [
+		{kind: 'file', path: '/etc/mw/a.conf', content: 'a new\n', mode: 0o644, why: 'small'},
+		{kind: 'file', path: '/etc/mw/b.conf', content: `${'b'.repeat(120 * 1024)}\n`, mode: 0o644, why: 'large'},
+	],
+};
+
+(root ? test.serial : test.skip)(
+	'20.5: a full disk while writing a configuration file: nothing half-written, the step rolled back, the state readable, a clear message; after freeing space the re-run finishes',
+	async (t) => {
+		const disk = smallDisk(t, 256);
+		if (!disk) return t.fail('mount -t tmpfs failed (root without CAP_SYS_ADMIN?)');
+		const rootDir = join(disk, 'root');
+		mkdirSync(join(rootDir, 'etc/mw'), {recursive: true});
+		writeFileSync(join(rootDir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+		writeFileSync(join(rootDir, 'etc/group'), 'root:x:0:\n');
+		writeFileSync(join(rootDir, 'etc/mw/b.conf'), 'b old\n');
+		const stateDir = join(disk, 'state');
+		const state = openState(stateDir, false);
+		state.update((d) => (d.finishedAt = 'before'));
+		const filler = fill(disk, 'filler');
+		// ~64 KiB free: a.conf fits, b.conf (120 KiB) does not.
+		spawnSync('truncate', ['-s', `-${64 * 1024}`, filler]);
+		const run = () => drain(apply({steps: [bigStep], ctx: ctxFor(rootDir, fakeExec()), answers: answers(), state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+		const first = await run().catch((error: unknown) => ({outcome: 'threw', events: [] as Event[], error}));
+		t.is(first.outcome, 'failed', JSON.stringify(first));
+		const error = first.events.find((e) => e.type === 'error') as Extract<Event, {type: 'error'}> | undefined;
+		t.regex(
+			error?.message ?? '',
+			/^no space left on the filesystem of .*\/etc\/mw while writing .*\/etc\/mw\/b\.conf \(ENOSPC\): the previous .* is unchanged and nothing was left half-written\. Free some space \(df -h .*\), then run mailwizard again\.$/,
+		);
+		t.is(readFileSync(join(rootDir, 'etc/mw/b.conf'), 'utf8'), 'b old\n', 'the old file is intact');
+		t.false(existsSync(join(rootDir, 'etc/mw/a.conf')), 'the file written before it in the step is rolled back');
+		t.deepEqual(tempFiles(disk), [], 'no temporary file anywhere');
+		t.is(openState(stateDir, false).data().finishedAt, 'before', 'the state is readable');
+		t.is(openState(stateDir, false).data().steps.cfg, undefined);
+
+		// The state itself cannot be written: it keeps its previous content.
+		const rest = fill(disk, 'the rest');
+		const e = t.throws(() => state.update((d) => (d.answers = {padding: 'x'.repeat(64 * 1024)})), {instanceOf: DiskFullError});
+		t.regex(e!.message, /while writing .*state\.json \(ENOSPC\)/);
+		t.is(openState(stateDir, false).data().finishedAt, 'before');
+		t.is(openState(stateDir, false).data().answers?.padding, undefined, 'the update that did not fit is not half there');
+		t.deepEqual(tempFiles(disk), []);
+
+		rmSync(filler);
+		rmSync(rest);
+		t.deepEqual(readdirSync(disk).sort(), ['root', 'state']);
+		const again = await run();
+		t.is(again.outcome, 'done');
+		t.is(readFileSync(join(rootDir, 'etc/mw/b.conf'), 'utf8').length, 120 * 1024 + 1);
+		t.true(openState(stateDir, false).data().steps.cfg?.done);
+	},
+);
