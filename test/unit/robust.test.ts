@@ -149,7 +149,7 @@ test('20: the state is written durably: state.json 0600, no temporary file, noth
 });
 
 test('20: every writer goes through durable.ts (no other writeFile/rename in the engine, the state or the run)', (t) => {
-	for (const f of ['source/engine/files.ts', 'source/engine/state.ts', 'source/engine/apply.ts', 'source/engine/rollback.ts', 'source/run/lock.ts']) {
+	for (const f of ['source/engine/files.ts', 'source/engine/state.ts', 'source/engine/apply.ts', 'source/engine/rollback.ts', 'source/run/lock.ts', 'source/run/save.ts']) {
 		const text = readFileSync(f, 'utf8');
 		t.notRegex(text, /\b(writeFile(Sync)?|appendFile(Sync)?)\(/, f);
 		if (!f.endsWith('lock.ts')) t.notRegex(text, /\brename(Sync)?\(/, f); // the lock moves a stale lock aside
