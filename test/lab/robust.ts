@@ -30,7 +30,8 @@ export function robust(lane: Lane): void {
 		const l = lane.lab();
 		const conf = () => l.readFile('mx', '/etc/smtpd.conf');
 		const before = await conf();
-		await l.writeFile('mx', V6_ANSWERS, `${answersText('test/lab/robust.ts')}ipv6: ${V6}\n`, 0o600);
+		const text = answersText('test/lab/robust.ts');
+		await l.writeFile('mx', V6_ANSWERS, /^ipv6: /m.test(text) ? text.replace(/^ipv6: .*$/m, `ipv6: ${V6}`) : `${text}ipv6: ${V6}\n`, 0o600);
 		const log = join(l.base, 'holder-587.log');
 		const holder = l.spawnDaemon('mx', [PYTHON, '-c', HOLDER], log);
 		for (let i = 0; i < 50 && !readFileSync(log, 'utf8').includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
