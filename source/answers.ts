@@ -10,6 +10,7 @@ export {AnswersError, type Answers, type DmarcPolicy, type FileForm, type FileUs
 export {isDomainName} from './answers/fields.ts';
 export {validateAnswers} from './answers/validate.ts';
 export {loadAnswersFile, loadSavedAnswers, parseAnswersText, storedForm, toFileForm} from './answers/file-form.ts';
+export {certFileProblems, checkCertFiles} from './answers/cert-files.ts';
 export {MIN_PASSWORD, checkPasswordFiles, readPasswordFile, readPasswordFiles} from './answers/passwords.ts';
 
 /** The answers as saved in the state and shown in status: the file form, never a password or a hash. */

@@ -1,6 +1,6 @@
 // The runtime of a command: host profile, context, state, answers.
 import {readFileSync} from 'node:fs';
-import {AnswersError, loadAnswersFile, loadSavedAnswers, readPasswordFiles, type Answers} from './answers.ts';
+import {AnswersError, checkCertFiles, loadAnswersFile, loadSavedAnswers, readPasswordFiles, type Answers} from './answers.ts';
 import type {Options} from './options.ts';
 import {realExec, type Exec} from './engine/exec.ts';
 import {openState, type State} from './engine/state.ts';
@@ -69,7 +69,9 @@ export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
 	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
 	// A rotation's selectors come from the state: a re-run with the old answers file keeps them.
 	const rotated = withDkimRotation(answers, rt.state.data().rotation?.dkim);
-	return readPasswords ? readPasswordFiles(rotated) : rotated;
+	if (!readPasswords) return rotated;
+	checkCertFiles(rotated, rt.options.root);
+	return readPasswordFiles(rotated);
 }
 
 function savedOrExplain(rt: Runtime): Readonly<Record<string, unknown>> {

@@ -66,10 +66,13 @@ export function address(v: unknown, key: string): string {
 	return s;
 }
 
-export function obj(v: unknown, key: string): Record<string, unknown> {
+export function obj(v: unknown, key: string, keys?: readonly string[]): Record<string, unknown> {
 	if (v === undefined || v === null) return {};
 	if (typeof v !== 'object' || Array.isArray(v)) throw new AnswersError(key, 'must be a mapping');
-	return v as Record<string, unknown>;
+	const m = v as Record<string, unknown>;
+	// A misspelt or made-up key is refused, never ignored (dmarc: {pct: 0} would be silently dropped).
+	if (keys) for (const k of Object.keys(m)) if (!keys.includes(k)) throw new AnswersError(`${key}.${k}`, `unknown key (known: ${keys.join(', ')})`);
+	return m;
 }
 
 /** One of a few words, lower case. */

@@ -70,11 +70,20 @@ export function loadSavedAnswers(saved: Readonly<Record<string, unknown>>, optio
 	return validateAnswers(storedForm(saved), {...options, passwordOptional: true});
 }
 
+/** A key given twice: named (the YAML error only says where), since a second value would silently win elsewhere. */
+function duplicateKey(error: unknown, text: string, file: string): AnswersError | undefined {
+	const e = error as {code?: string; linePos?: ReadonlyArray<{line: number}>};
+	const line = e.linePos?.[0]?.line;
+	if (e.code !== 'DUPLICATE_KEY' || line === undefined) return undefined;
+	const key = /^\s*(?:-\s+)?(["']?)([^"':#]+)\1\s*:/.exec(text.split('\n')[line - 1] ?? '')?.[2]?.trim();
+	return key ? new AnswersError(key, `is given twice (again on line ${line} of ${file}): give each key once`) : undefined;
+}
+
 export function parseAnswersText(text: string, file: string): unknown {
 	try {
 		return parseYaml(text, {strict: true, uniqueKeys: true});
 	} catch (error) {
-		throw new AnswersError('(file)', `${file} is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+		throw duplicateKey(error, text, file) ?? new AnswersError('(file)', `${file} is not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
 	}
 }
 

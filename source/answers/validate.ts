@@ -56,15 +56,15 @@ type Policies = Pick<Answers, 'catchAll' | 'dkim' | 'dmarc' | 'mtaSts' | 'tlsrpt
 function policies(r: Record<string, unknown>, users: readonly string[]): Policies {
 	const catchAll = str(r.catch_all, 'catch_all', false)?.trim().toLowerCase();
 	if (catchAll !== undefined && !users.includes(catchAll)) throw new AnswersError('catch_all', `"${clip(catchAll)}" is not one of the users (${users.join(', ')})`);
-	const dkim = obj(r.dkim, 'dkim');
+	const dkim = obj(r.dkim, 'dkim', ['selector']);
 	const selector = (str(dkim.selector, 'dkim.selector', false) ?? 'mail').trim().toLowerCase();
 	if (!SELECTOR.test(selector)) throw new AnswersError('dkim.selector', `"${clip(selector)}" is not a valid selector (letters, digits, hyphens; at most 63)`);
-	const dmarc = obj(r.dmarc, 'dmarc');
+	const dmarc = obj(r.dmarc, 'dmarc', ['policy', 'rua', 'ruf']);
 	const policy = oneOf<DmarcPolicy>(dmarc.policy, 'dmarc.policy', ['none', 'quarantine', 'reject'], 'reject');
 	const rua = dmarc.rua === undefined ? undefined : address(dmarc.rua, 'dmarc.rua');
 	const ruf = dmarc.ruf === undefined ? undefined : address(dmarc.ruf, 'dmarc.ruf');
-	const mtaSts = r.mta_sts === undefined ? undefined : {mode: oneOf<MtaStsMode>(obj(r.mta_sts, 'mta_sts').mode, 'mta_sts.mode', ['testing', 'enforce', 'none'], 'testing')};
-	const tlsrpt = r.tlsrpt === undefined ? undefined : {rua: address(obj(r.tlsrpt, 'tlsrpt').rua, 'tlsrpt.rua')};
+	const mtaSts = r.mta_sts === undefined ? undefined : {mode: oneOf<MtaStsMode>(obj(r.mta_sts, 'mta_sts', ['mode']).mode, 'mta_sts.mode', ['testing', 'enforce', 'none'], 'testing')};
+	const tlsrpt = r.tlsrpt === undefined ? undefined : {rua: address(obj(r.tlsrpt, 'tlsrpt', ['rua']).rua, 'tlsrpt.rua')};
 	const removeMta = r.remove_mta ?? false;
 	if (typeof removeMta !== 'boolean') throw new AnswersError('remove_mta', 'must be true or false');
 	return {catchAll, dkim: {selector}, dmarc: {policy, rua, ruf}, mtaSts, tlsrpt, removeMta};

@@ -8,7 +8,8 @@ import {planStep, type StepPlan} from '../engine/plan.ts';
 import {printPlan} from '../engine/print.ts';
 import type {Step} from '../engine/types.ts';
 import {exitCode, UsageError, type ExitCode} from '../exit.ts';
-import type {Options} from '../options.ts';
+import {stateDirOf, type Options} from '../options.ts';
+import {refuseIfLocked} from '../run/lock.ts';
 import {applyPlain} from './apply-plain.ts';
 import {makeRuntime, writable, type Runtime} from '../runtime.ts';
 import {STEPS} from '../../steps/index.ts';
@@ -62,6 +63,7 @@ async function changedAnswers(o: Options, rt: Runtime, c: Change): Promise<{edit
 
 export async function converge(o: Options, c: Change): Promise<ExitCode> {
 	if (!o.dryRun && o.root === '/' && process.getuid?.() !== 0) throw new UsageError('this changes the mail system and must run as root (sudo). To preview without root: --dry-run');
+	if (!o.dryRun) refuseIfLocked(stateDirOf(o));
 	const probe = await makeRuntime(o, true);
 	const {edit, answers} = await changedAnswers(o, probe, c);
 	const steps = stagesOf(c.stages);

@@ -1,5 +1,5 @@
 // --dry-run: every stage's plan as a reviewable script. Needs no root; writes nothing.
-import {checkPasswordFiles} from '../answers.ts';
+import {certFileProblems, checkPasswordFiles} from '../answers.ts';
 import {EXIT, type ExitCode} from '../exit.ts';
 import {printPlan} from '../engine/print.ts';
 import type {Options} from '../options.ts';
@@ -14,6 +14,7 @@ export async function dryRun(o: Options): Promise<ExitCode> {
 	const answers = loadAnswers(rt, false);
 	const {plans, refused} = await planAll(rt, answers);
 	const passwords = checkPasswordFiles(answers);
+	passwords.problems.unshift(...certFileProblems(answers, o.root));
 	process.stdout.write(`# mailwizard dry run for ${answers.domain} on ${rt.profile.source === 'target' ? `--target ${o.target}` : 'this machine'} — nothing is changed\n\n`);
 	process.stdout.write(printPlan(plans, rt.profile.init));
 	return verdict(refused, passwords);

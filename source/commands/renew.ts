@@ -3,12 +3,23 @@
 // daemons only when a certificate was issued). Without --force only when it is due.
 import {certInfo, expiryLine} from '../acme/certificate.ts';
 import {EXIT, type ExitCode} from '../exit.ts';
-import type {Options} from '../options.ts';
-import {loadAnswers, makeRuntime} from '../runtime.ts';
+import {stateDirOf, type Options} from '../options.ts';
+import {lock} from '../run/lock.ts';
+import {loadAnswers, makeRuntime, type Runtime} from '../runtime.ts';
 import {certbotEnv, certbotRenewArgv} from '../../templates/acme.ts';
 
 export async function renew(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, false);
+	// One mailwizard at a time: a run in its ACME stage may be ordering this certificate now.
+	const release = lock(stateDirOf(o));
+	try {
+		return await renewLocked(o, rt);
+	} finally {
+		release();
+	}
+}
+
+async function renewLocked(o: Options, rt: Runtime): Promise<ExitCode> {
 	const a = loadAnswers(rt, false);
 	if (!a.tls.acme) {
 		rt.err(`${a.hostname} uses its own certificate files (tls.cert, tls.key): renew them yourself, then run mailwizard again. "renew" is for tls.acme.`);

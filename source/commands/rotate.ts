@@ -14,7 +14,7 @@ import {plainReporter} from '../report/plain.ts';
 import {defaultSelector, finishRefusal, oldKeyReminder, startRefusal, withDkimRotation, type DkimRotation} from '../rotate/dkim.ts';
 import {finishStep, newKeyStep, switchStep} from '../rotate/dkim-steps.ts';
 import {drive, interruptible} from '../run/drive.ts';
-import {lock} from '../run/lock.ts';
+import {lock, refuseIfLocked} from '../run/lock.ts';
 import {makeRuntime, writable, type Runtime} from '../runtime.ts';
 import {dkimKeyPath} from '../../templates/rspamd.ts';
 import {answersOfSetup} from './saved.ts';
@@ -22,6 +22,7 @@ import {answersOfSetup} from './saved.ts';
 export async function rotate(o: Options): Promise<ExitCode> {
 	if (!o.dryRun && o.root === '/' && process.getuid?.() !== 0) throw new UsageError('rotate changes keys and must run as root (sudo). To preview without root: --dry-run');
 	if (o.rotate?.what === 'srs') throw new UsageError('rotate srs is not available yet');
+	if (!o.dryRun) refuseIfLocked(stateDirOf(o));
 	const probe = await makeRuntime(o, true);
 	answersOfSetup(probe); // nothing set up: say so before anything
 	const rt = o.dryRun ? probe : writable(probe);

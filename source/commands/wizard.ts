@@ -1,13 +1,16 @@
 // The wizard: in a terminal without answers, the Ink screens (app.tsx); otherwise the
 // answers file applied with one line per event (confirmed on the terminal unless --yes).
 import {exitCode, UsageError, type ExitCode} from '../exit.ts';
-import type {Options} from '../options.ts';
+import {stateDirOf, type Options} from '../options.ts';
+import {refuseIfLocked} from '../run/lock.ts';
 import {applyPlain} from './apply-plain.ts';
 import {loadAnswers, makeRuntime, writable} from '../runtime.ts';
 import {confirmOnTerminal} from './confirm.ts';
 
 export async function wizard(o: Options): Promise<ExitCode> {
 	const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+	// A second mailwizard on the same state is refused before it asks or reads anything.
+	refuseIfLocked(stateDirOf(o));
 	if (!o.answers && !o.yes && interactive) return (await import('../app.tsx')).runTui(o);
 	if (process.getuid?.() !== 0) throw new UsageError('the wizard changes the system and must run as root (sudo). To preview without root: --dry-run');
 	// Answers are loaded and validated before anything is written, even the state.

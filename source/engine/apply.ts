@@ -5,9 +5,11 @@ import {publicAnswers} from '../answers.ts';
 import type {CheckReport, ExpectedRecord} from '../dns/types.ts';
 import {pollRecords} from '../dns/wait.ts';
 import {showCmd} from './exec.ts';
-import {ensureDir, FileError, restore, writeFileAction} from './files.ts';
+import {ensureDir, FileError, writeFileAction} from './files.ts';
 import {planStep, type Resolved, type StepPlan} from './plan.ts';
-import {exeOf, READY_SECONDS, readyCmd, serviceCmd} from './services.ts';
+import {putBack, restoredHint, type Undo} from './rollback.ts';
+import {daemonLogCmd, exeOf, READY_SECONDS, readyCmd, serviceCmd} from './services.ts';
+import {printable} from '../text/safe.ts';
 import type {State} from './state.ts';
 import {StepError, type Cmd, type Ctx, type Event, type Step} from './types.ts';
 
@@ -73,8 +75,8 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 		try {
 			plan = await planStep(step, o.ctx, o.answers, o.steps);
 		} catch (error) {
-			const restored = runUndo?.written.length ? await putBack(o, step, runUndo) : false;
-			yield errorEvent(step.id, error, restored ? restoredHint(true, runUndo!.touched, stamp) : undefined);
+			const restored = runUndo ? await putBack(o.ctx, runUndo) : undefined;
+			yield errorEvent(step.id, error, restored ? restoredHint(o.ctx, true, restored, stamp) : undefined);
 			return 'failed';
 		}
 		yield {type: 'plan', id: step.id, actions: plan.actions};
@@ -103,9 +105,6 @@ export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 	return 'done';
 }
 
-/** Where a failing step left the system: the files it replaced and the services it touched. */
-type Undo = {readonly written: Array<{path: string; backup?: string; onChange?: readonly Cmd[]}>; readonly touched: string[]; waited: boolean};
-
 /** Runs one step's actions; on a failure, puts back the files it wrote and restarts its services on them. */
 async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string, runUndo?: Undo): AsyncGenerator<Event, Outcome> {
 	const {step} = plan;
@@ -119,7 +118,13 @@ async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string, runUnd
 			}
 			if (a.kind === 'wait') {
 				// A change whose check fails puts its files back, as a failed action does.
-				const rollback = o.scope === 'change' ? async () => ((await putBack(o, step, undo)) ? restoredHint(true, undo.touched, stamp) : undefined) : undefined;
+				const rollback =
+					o.scope === 'change'
+						? async () => {
+								const restored = await putBack(o.ctx, undo);
+								return restored ? restoredHint(o.ctx, true, restored, stamp) : undefined;
+							}
+						: undefined;
 				const outcome = yield* waitFor(o, step.id, a.records, rollback);
 				if (outcome !== 'done') return outcome;
 				undo.waited = true;
@@ -132,31 +137,10 @@ async function* applyStep(o: ApplyOptions, plan: StepPlan, stamp: string, runUnd
 		return 'done';
 	} catch (error) {
 		if (error instanceof Interrupted) return 'interrupted';
-		const restored = await putBack(o, step, undo);
-		yield errorEvent(step.id, error, restored ? restoredHint(o.scope === 'change', undo.touched, stamp) : o.scope === 'change' ? 'Nothing was changed and the change was not saved.' : undefined);
+		const restored = await putBack(o.ctx, undo);
+		yield errorEvent(step.id, error, restored ? restoredHint(o.ctx, o.scope === 'change', restored, stamp) : o.scope === 'change' ? 'Nothing was changed and the change was not saved.' : undefined);
 		return 'failed';
 	}
-}
-
-/** Puts back the files written (and reloads or restarts what read them); false when there was nothing to put back. */
-async function putBack(o: ApplyOptions, step: Step<any>, undo: Undo): Promise<boolean> {
-	const {ctx} = o;
-	const {written, touched} = undo;
-	if (!written.length) return false;
-	await restore(ctx.root, written).catch(() => undefined);
-	// A table reloaded from a new file is reloaded from the restored one; a restarted service restarts on them.
-	for (const cmd of written.flatMap((w) => w.onChange ?? [])) await ctx.exec.run(cmd).catch(() => undefined);
-	for (const name of touched) {
-		const owner = [step, ...o.steps].find((s) => exeOf(s, name)) ?? step;
-		await ctx.exec.run(serviceCmd(ctx.profile.init, name, 'restart', exeOf(owner, name))).catch(() => undefined);
-	}
-	return true;
-}
-
-function restoredHint(change: boolean, touched: readonly string[], stamp: string): string {
-	const restarted = touched.length ? ` and ${touched.join(', ')} restarted on them` : '';
-	const then = change ? 'The change was not saved: fix the cause and run the command again.' : 'Progress is kept: fix the cause and run mailwizard again.';
-	return `The files ${change ? 'this change' : 'this step'} wrote were restored${restarted} (backups under /var/backups/mailwizard/${stamp}). ${then}`;
 }
 
 type Change = Exclude<Resolved, {kind: 'notice'} | {kind: 'wait'}>;
@@ -177,8 +161,11 @@ async function* runAction(o: ApplyOptions, step: Step<any>, a: Change, stamp: st
 	} else if (a.kind === 'run') {
 		yield* streamRun(o, step.id, a.cmd);
 	} else {
-		undo.touched.push(a.name);
-		await serviceOp(o, a, exeOf(step, a.name), a.op === 'stop' ? undefined : readyCmd(step, a.name));
+		const exe = exeOf(step, a.name);
+		const ready = a.op === 'stop' ? undefined : readyCmd(step, a.name);
+		// A daemon stopped on purpose stays stopped; one (re)started on the new files comes back on the old.
+		if (a.op !== 'stop') undo.touched.push({name: a.name, exe, checks: [...(ready ? [ready] : []), ...(a.verify ?? [])]});
+		await serviceOp(o, a, exe, ready);
 	}
 }
 
@@ -219,9 +206,25 @@ async function serviceOp(o: ApplyOptions, a: Change & {kind: 'service'}, exe: st
 		if (ready) await runOrFail(ctx, ready, ignore, `${a.name} ${a.op}ed, but does not answer after ${READY_SECONDS} s`, o.signal);
 		for (const v of a.verify ?? []) await runOrFail(ctx, v, ignore, `${a.name} ${a.op}ed, but the check after it failed`, o.signal);
 	} catch (error) {
-		if (error instanceof ActionFailure) throw new ActionFailure(error.message, error.command, error.exitCode, error.tail, `Why ${a.name} failed is in ${log}.`);
-		throw error;
+		if (!(error instanceof ActionFailure)) throw error;
+		const own = await daemonLog(ctx, a.name, exe);
+		const why = [...own].reverse().find((l) => SAYS_WHY.test(l)) ?? own.at(-1);
+		const message = why ? `${error.message}: ${why.slice(0, 300)}` : error.message;
+		const tail = own.length ? `${error.tail ?? ''}\n${a.name}'s log:\n${own.join('\n')}`.trim() : error.tail;
+		throw new ActionFailure(message, error.command, error.exitCode, tail, `Why ${a.name} failed is in ${log}.`);
 	}
+}
+
+/** A log line that gives a reason (the last one wins: "bind: Address already in use", not the "Exiting" after it). */
+const SAYS_WHY = /\b(fatal|error|failed|cannot|can't|unable|denied|refused|in use|no such|not found|invalid|permission)\b/i;
+
+/** The daemon's own last log lines (printable), or none. */
+async function daemonLog(ctx: Ctx, name: string, exe: string | undefined): Promise<string[]> {
+	const r = await ctx.exec.run(daemonLogCmd(ctx.profile.init, name, exe)).catch(() => undefined);
+	return (r?.stdout ?? '')
+		.split('\n')
+		.map((l) => printable(l).trim())
+		.filter(Boolean);
 }
 
 async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, what?: string, signal?: AbortSignal): Promise<void> {

@@ -4,15 +4,16 @@
 // names opened exclusively; owner and mode are set on the open file, never by path.
 import {constants} from 'node:fs';
 import {generateKeyPairSync, randomBytes} from 'node:crypto';
-import {lstat, mkdir, open, readFile, rename, rm} from 'node:fs/promises';
+import {lstat, mkdir, open, readFile, rm} from 'node:fs/promises';
 import type {Stats} from 'node:fs';
 import {dirname, join} from 'node:path';
+import {commit, replaceFile, writeTemp} from './durable.ts';
 import type {Exec} from './exec.ts';
 import {StepError, type Cmd, type FileAction, type Generated} from './types.ts';
 
 export const BACKUP_DIR = '/var/backups/mailwizard';
 
-const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY} = constants;
+const {O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY} = constants;
 
 export function onRoot(root: string, path: string): string {
 	return root === '/' ? path : join(root, path);
@@ -212,51 +213,6 @@ async function runCheck(exec: Exec, cmd: Cmd, what: string): Promise<void> {
 	}
 }
 
-type Owner = {readonly uid?: number; readonly gid?: number};
-
-/** fsync a directory, so a rename in it survives a crash. */
-async function syncDir(dir: string): Promise<void> {
-	const fh = await open(dir, O_RDONLY | O_DIRECTORY);
-	try {
-		await fh.sync();
-	} finally {
-		await fh.close();
-	}
-}
-
-/**
- * Creates `${target}.mailwizard-RANDOM.tmp` exclusively (never through a link, never an
- * existing file), with owner and mode set on the open file, the data synced to disk.
- */
-async function writeTemp(target: string, data: string | Buffer, mode: number, who: Owner): Promise<string> {
-	const tmp = `${target}.mailwizard-${randomBytes(12).toString('hex')}.tmp`;
-	const fh = await open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-	let written = false;
-	try {
-		await fh.writeFile(data);
-		if (who.uid !== undefined || who.gid !== undefined) await fh.chown(who.uid ?? -1, who.gid ?? -1);
-		await fh.chmod(mode);
-		await fh.sync();
-		written = true;
-	} finally {
-		await fh.close();
-		if (!written) await rm(tmp, {force: true});
-	}
-	return tmp;
-}
-
-/** Replaces a regular file (or creates it) with data: temp file, fsync, rename, fsync the directory. */
-async function replaceFile(target: string, data: string | Buffer, mode: number, who: Owner): Promise<void> {
-	const tmp = await writeTemp(target, data, mode, who);
-	try {
-		await rename(tmp, target);
-	} catch (error) {
-		await rm(tmp, {force: true});
-		throw error;
-	}
-	await syncDir(dirname(target));
-}
-
 /** Reads a regular file (never through a link) with its owner and mode. */
 async function readWithStat(full: string, path: string): Promise<{data: Buffer; s: Stats}> {
 	const fh = await open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
@@ -286,7 +242,7 @@ async function backupOf(root: string, path: string, backupStamp: string): Promis
 	const {data, s} = await readWithStat(onRoot(root, path), path);
 	// The first backup of a run is the state before the run: kept when a step writes a file twice.
 	if (await lstatOf(backup)) return backup;
-	await replaceFile(backup, data, s.mode & 0o7777, {uid: s.uid, gid: s.gid});
+	replaceFile(backup, data, {mode: s.mode & 0o7777, uid: s.uid, gid: s.gid});
 	return backup;
 }
 
@@ -302,7 +258,7 @@ export async function writeFileAction(root: string, exec: Exec, a: FileAction, b
 	if (content.includes('\0')) throw new FileError(`refusing to write ${a.path}: it would contain a placeholder (a password that is not known on this run); give the password file and run again`);
 	const existing = await lstatOf(target);
 	if (existing && !existing.isFile()) throw new FileError(notRegular(a.path, kindOf(existing)));
-	const tmp = await writeTemp(target, content, a.mode, await lookupIds(root, a.owner, a.group));
+	const tmp = writeTemp(target, content, a.mode, await lookupIds(root, a.owner, a.group));
 	try {
 		if (a.validate) await runCheck(exec, {argv: a.validate.map((x) => x.replace('%s', tmp))}, `checking the new ${a.path} with ${a.validate[0]}`);
 	} catch (error) {
@@ -315,8 +271,7 @@ export async function writeFileAction(root: string, exec: Exec, a: FileAction, b
 				throw error;
 			})
 		: undefined;
-	await rename(tmp, target);
-	await syncDir(dirname(target));
+	commit(tmp, target);
 	try {
 		for (const v of a.verify ?? []) await runCheck(exec, v, `verifying ${a.path} with ${v.argv.slice(0, 2).join(' ')}`);
 	} catch (error) {
@@ -331,7 +286,7 @@ export async function restore(root: string, written: ReadonlyArray<{path: string
 	for (const w of [...written].reverse()) {
 		if (w.backup) {
 			const {data, s} = await readWithStat(w.backup, w.backup);
-			await replaceFile(onRoot(root, w.path), data, s.mode & 0o7777, {uid: s.uid, gid: s.gid});
+			replaceFile(onRoot(root, w.path), data, {mode: s.mode & 0o7777, uid: s.uid, gid: s.gid});
 		} else await rm(onRoot(root, w.path), {force: true});
 	}
 }

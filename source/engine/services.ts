@@ -65,3 +65,16 @@ export async function serviceRunning(ctx: Pick<Ctx, 'profile' | 'exec'>, name: s
 		return false;
 	}
 }
+
+/**
+ * The daemon's own last words after a failed start: its journal (systemd), else its lines in
+ * the system log (rsyslog's mail.log and syslog). The daemon name in the log is its binary's.
+ */
+export function daemonLogCmd(init: InitSystem, name: string, exe?: string, lines = 8): Cmd {
+	if (init === 'systemd') return {argv: ['journalctl', '-u', name, '-n', String(lines), '--no-pager', '-o', 'cat'], okCodes: [0, 1]};
+	const tag = (exe ?? name)
+		.split('/')
+		.at(-1)!
+		.replace(/[^A-Za-z0-9_.-]/g, '');
+	return {argv: ['sh', '-c', `tail -q -n 400 /var/log/mail.log /var/log/syslog 2>/dev/null | grep -E ' ${tag}(\\[[0-9]+\\])?: ' | awk '!seen[$0]++' | tail -n ${lines}`], okCodes: [0, 1]};
+}

@@ -2,7 +2,7 @@
 // the pending DNS wait, the answers without secrets. Never a password or a key.
 import {readFileSync, mkdirSync, chmodSync, lstatSync, readdirSync} from 'node:fs';
 import {join} from 'node:path';
-import Conf from 'conf';
+import {replaceFile} from './durable.ts';
 import type {ExpectedRecord} from '../dns/types.ts';
 import type {DkimRotation} from '../rotate/dkim.ts';
 
@@ -35,8 +35,8 @@ export class StateDirError extends Error {
 	override name = 'StateDirError';
 }
 
-/** What mailwizard keeps in its state directory (conf writes state.json through a temp file). */
-const OURS = /^(state\.json(\..+)?|lock)$/;
+/** What mailwizard keeps in its state directory (state.json is written through a temp file, the lock too). */
+const OURS = /^(state\.json(\..+)?|lock(\..+)?)$/;
 
 /**
  * Creates the state directory 0700, or takes an existing one only when it is mailwizard's:
@@ -70,7 +70,31 @@ export function checkStateDir(dir: string): boolean {
 	return true;
 }
 
-/** Opens the state. Read-only (dry run, status) never creates the directory or file. */
+/** The saved state; absent is empty. A file that is not JSON is said so, never silently replaced. */
+export function readStateFile(file: string): StateData {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY();
+		throw error;
+	}
+	try {
+		return {...EMPTY(), ...(JSON.parse(text) as StateData)};
+	} catch (error) {
+		throw new Error(`${file} is not valid JSON (${(error as Error).message}): move it away to start over (mailwizard then plans from the system as it is), or put back a copy`);
+	}
+}
+
+function save(file: string, d: StateData): void {
+	replaceFile(file, `${JSON.stringify(d, undefined, '\t')}\n`);
+}
+
+/**
+ * Opens the state. Read-only (dry run, status) never creates the directory or file. Writable:
+ * the directory is prepared now, state.json is written only by update() and reset(), each time
+ * durably (durable.ts): a crash or a full disk leaves the previous state, never half of one.
+ */
 export function openState(dir: string, readOnly: boolean): State {
 	const file = join(dir, 'state.json');
 	if (readOnly) {
@@ -90,17 +114,16 @@ export function openState(dir: string, readOnly: boolean): State {
 		};
 	}
 	prepareStateDir(dir);
-	const conf = new Conf<StateData>({cwd: dir, configName: 'state', projectName: 'mailwizard', defaults: EMPTY(), clearInvalidConfig: false});
 	return {
 		file,
-		data: () => ({...EMPTY(), ...conf.store}),
+		data: () => readStateFile(file),
 		update(fn) {
-			const d = {...EMPTY(), ...conf.store};
+			const d = readStateFile(file);
 			fn(d);
-			conf.store = d;
+			save(file, d);
 		},
 		reset() {
-			conf.clear();
+			save(file, EMPTY());
 		},
 	};
 }

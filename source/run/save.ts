@@ -1,9 +1,9 @@
 // The end of an interactive run: the answers as a file that --answers accepts (the file form:
 // never a password, a hash or a key) and the DNS records as a zone-file fragment beside it.
-import {renameSync, rmSync, writeFileSync} from 'node:fs';
 import {stringify} from 'yaml';
 import {publicAnswers, type Answers} from '../answers.ts';
 import {formatZone} from '../dns/format.ts';
+import {replaceFile} from '../engine/durable.ts';
 import {readDkimKey, recordsFor} from '../mail/dkim.ts';
 
 /** The zone fragment's file beside the answers: mailwizard-example.com.yaml -> mailwizard-example.com.zone. */
@@ -22,16 +22,9 @@ export function answersFileText(answers: Answers, now = new Date()): string {
 	return `${head.join('\n')}\n${stringify(publicAnswers(answers))}`;
 }
 
-/** Written whole or not at all (a temp file renamed over the old one). */
+/** Written whole or not at all, durably (durable.ts: temp file, flushed, renamed, the directory flushed). */
 function writeWhole(path: string, text: string, mode: number): void {
-	const tmp = `${path}.mailwizard-${process.pid}.tmp`;
-	try {
-		writeFileSync(tmp, text, {mode, flag: 'wx'});
-		renameSync(tmp, path);
-	} catch (error) {
-		rmSync(tmp, {force: true});
-		throw error;
-	}
+	replaceFile(path, text, {mode});
 }
 
 /** Saves both files; the lines say where (for the finish screen). root: where the DKIM key is read (--root). */

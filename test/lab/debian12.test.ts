@@ -9,6 +9,7 @@ import {makeLane} from './assertions.ts';
 import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
+import {robust} from './robust.ts';
 
 const unavailable = await labUnavailable();
 
@@ -21,7 +22,8 @@ if (unavailable) {
 		up: (log) => Lab.up({log}),
 		packagesNote: "the mx sees the machine's packages",
 	});
-	// all() in the order of its parts, with the security checks of issue 14 before the cleanup.
+	// all() in the order of its parts, with the security checks of issue 14 and the refused
+	// configuration of issue 20 before the cleanup.
 	lane.hooks();
 	lane.labChecks();
 	lane.wizardRuns();
@@ -31,5 +33,6 @@ if (unavailable) {
 	ipv6(lane);
 	security(lane);
 	doctor(lane);
+	robust(lane);
 	lane.cleanup();
 }
