@@ -1,185 +1,327 @@
-// ACME in the lab (issue 16): Pebble on the remote host, Debian's certbot (webroot) and nginx
-// on the mx, configured from the wizard's templates. certbot obtains a certificate for
-// mail.example.test, mta-sts.example.test and autoconfig.example.test, validated over http-01
-// for real; a client that trusts only Pebble's root verifies it, the MTA-STS policy and the
-// autoconfig file are fetched over HTTPS from the remote host, and a forced renewal makes
-// nginx serve a new serial through the deploy hook. Needs root and `ip netns`, and pebble,
-// certbot, nginx (.ci/install-packages.sh); otherwise skipped with the reason in the title.
-import {readFileSync, writeFileSync} from 'node:fs';
-import {dirname} from 'node:path';
-import test from 'ava';
-import {ACME_PATHS, certbotArgv, certbotEnv, certbotRenewArgv, certificateNames, deployHook, livePaths} from '../../templates/acme.ts';
-import {autoconfigXml} from '../../templates/autoconfig.ts';
-import {defaultMaxAge, mtaStsPolicyText} from '../../templates/mta-sts.ts';
-import {autoconfigFile, mtaStsFile, NGINX_PATHS, nginxSite, type NginxVars} from '../../templates/nginx.ts';
-import {acmeUnavailable, startPebble, type Pebble} from './acme.ts';
-import {Lab, LAB_LOCK_WAIT_MS, labUnavailable, NET} from './lab.ts';
-
-/** What the ACME stage passes: the daemons serving the certificate, as the stages declare them. */
-const HOOK = {restart: ['opensmtpd'], reload: ['dovecot', 'nginx'], exe: {opensmtpd: '/usr/sbin/smtpd', dovecot: '/usr/sbin/dovecot', nginx: '/usr/sbin/nginx'}};
+// ACME in the lab (issue 16), the wizard end to end: Pebble (Let's Encrypt's test ACME server) on
+// the remote host, the real CLI on the mx with tls.acme pointing at it (ca_bundle: the lab CA that
+// signed Pebble's HTTPS). The wizard installs nothing new here (the mx sees the machine's certbot
+// and nginx), waits for the names in the lab DNS, lets certbot order over http-01 — validated by
+// Pebble against the mx for real — and configures OpenSMTPD, Dovecot and nginx on the certificate.
+// Then: 25 (STARTTLS), 465, 587 (STARTTLS), 993 and 443 serve it and only Pebble's root verifies
+// it; the MTA-STS policy and autoconfig are fetched over HTTPS from the remote host; every send,
+// receive and refuse assertion of the other lanes; `mailwizard renew --force` makes every port
+// serve a new serial within seconds; Debian's cron entry renews from the private directory by
+// itself; and the failures: the directory unreachable (exit 1), a name pointing elsewhere
+// (exit 75, the DNS wait), port 80 held by another program (exit 1) — nothing written by them.
+// Needs root, `ip netns`, pebble, certbot, nginx (.ci/install-packages.sh); otherwise skipped.
+import {X509Certificate} from 'node:crypto';
+import {existsSync, readFileSync, writeFileSync} from 'node:fs';
+import test, {type ExecutionContext} from 'ava';
+import {ACME_PATHS, CERTBOT_CRON, livePaths} from '../../templates/acme.ts';
+import {defaultMaxAge, mtaStsPolicyId, mtaStsPolicyText} from '../../templates/mta-sts.ts';
+import {autoconfigFile, mtaStsFile, NGINX_PATHS} from '../../templates/nginx.ts';
+import {acmeUnavailable, PEBBLE_HOST, PEBBLE_PORTS, startPebble, type Pebble} from './acme.ts';
+import {ANSWERS, answersText, DIST, makeLane, STATE, tag, tail} from './assertions.ts';
+import {Lab, labUnavailable, NET} from './lab.ts';
 
 const unavailable = (await labUnavailable()) ?? (await acmeUnavailable());
 
 const HOST = 'mail.example.test';
 const DOMAIN = 'example.test';
-const NAMES = certificateNames(HOST, [DOMAIN], [DOMAIN]);
+const NAMES = [HOST, `mta-sts.${DOMAIN}`, `autoconfig.${DOMAIN}`];
 const CA_BUNDLE = '/etc/ssl/mailwizard-acme-ca.pem';
-const ROOTS = 'pebble-roots.pem';
+const DIRECTORY = `https://${PEBBLE_HOST}:${PEBBLE_PORTS.acme}/dir`;
 const POLICY = mtaStsPolicyText({mode: 'testing', mx: [HOST], maxAge: defaultMaxAge('testing')});
-const SITE: NginxVars = {names: NAMES, mtaSts: [DOMAIN], autoconfig: [DOMAIN], ipv6: false};
+/** The ports that serve the certificate; 25 and 587 after STARTTLS. */
+const PORTS = [25, 465, 587, 993, 443] as const;
+/** autoconfig.example.test pointing elsewhere: the first run must say so and order nothing. */
+const WRONG_NAME = `autoconfig IN A ${NET.other}\n`;
 
-let lab: Lab | undefined;
-let pebble: Pebble | undefined;
-const timings: Record<string, number> = {};
+const acmeAnswers = (writtenBy: string) =>
+	answersText(writtenBy).replace(
+		/^tls:\n  cert: .*\n  key: .*\n/m,
+		`tls:\n  acme:\n    email: postmaster@${DOMAIN}\n    directory: ${DIRECTORY}\n    ca_bundle: ${CA_BUNDLE}\nmta_sts: {mode: testing}\n`,
+	);
 
-async function mx(t: {log: (...a: string[]) => void}, script: string, env: Record<string, string> = {}, timeoutMs = 120_000) {
-	const r = await lab!.exec('mx', ['sh', '-c', script], {env, timeoutMs});
-	if (r.exitCode !== 0) t.log(`mx: ${script}\n${r.stdout}\n${r.stderr}`);
-	return r;
-}
-
-/** The serial and verification of what port 443 of the mx serves for NAME, from the remote host, trusting only CAFILE. */
-async function handshake(name: string, caFile: string): Promise<{verified: boolean; serial: string; out: string}> {
-	const script = `echo | openssl s_client -connect ${NET.mx}:443 -servername ${name} -verify_hostname ${name} -CAfile "$1" -verify_return_error 2>&1; echo | openssl s_client -connect ${NET.mx}:443 -servername ${name} 2>/dev/null | openssl x509 -noout -serial`;
-	const r = await lab!.exec('remote', ['sh', '-c', script, 'sh', caFile], {timeoutMs: 20_000});
-	return {verified: /Verify return code: 0 \(ok\)/.test(r.stdout), serial: /serial=(\w+)/.exec(r.stdout)?.[1] ?? '', out: r.stdout + r.stderr};
-}
+type Served = {verified: boolean; serial: string; out: string};
 
 if (unavailable) {
-	test.skip(`lab (ACME with Pebble) skipped: ${unavailable}`, () => {});
+	test.skip(`lab (ACME with Pebble, the wizard end to end) skipped: ${unavailable}`, () => {});
 } else {
-	test.before(async (t) => {
-		// The lab lock may be held by other lanes for up to LAB_LOCK_WAIT_MS.
-		t.timeout(LAB_LOCK_WAIT_MS + 3 * 60_000);
-		lab = await Lab.up({log: (l) => t.log(l)});
-		await lab.appendZone(`mta-sts IN A ${NET.mx}\nautoconfig IN A ${NET.mx}\n`);
-		const t0 = Date.now();
-		pebble = await startPebble(lab, {log: (l) => t.log(l)});
-		timings['pebble start'] = Date.now() - t0;
-		await lab.writeFile('mx', CA_BUNDLE, readFileSync(pebble.caBundle, 'utf8'));
-		writeFileSync(`${lab.base}/remote/${ROOTS}`, await pebble.roots());
+	const lane = makeLane({
+		file: 'test/lab/acme.test.ts',
+		node: process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node',
+		up: (log) => Lab.up({log}),
+		packagesNote: "the mx sees the machine's packages",
+		answers: acmeAnswers,
 	});
+	const {lab, S} = lane;
+	let pebble: Pebble | undefined;
+	let firstRunAt = 0;
+	const roots = () => `${lab().base}/remote/pebble-roots.pem`;
+	const run = (label: string, t: ExecutionContext, argv: readonly string[] = lane.WIZARD) => lane.wizard(t, argv, label);
+	const say = (r: {stdout: string; stderr: string}) => `${r.stdout}\n${r.stderr}`;
 
-	test.after.always(async (t) => {
-		if (pebble) t.log(`pebble log (tail):\n${pebble.output().slice(-1500)}`);
-		await pebble?.stop();
-		if (lab) {
-			await lab.down();
-			t.deepEqual(await lab.leftovers(), [], 'the lab leaves nothing behind');
+	/** What PORT of the mx serves (for NAME), from the remote host, trusting only CAFILE. */
+	async function served(port: number, caFile: string, name = HOST): Promise<Served> {
+		const starttls = port === 25 || port === 587 ? ['-starttls', 'smtp'] : [];
+		const argv = ['openssl', 's_client', '-connect', `${NET.mx}:${port}`, ...starttls, '-servername', name, '-verify_hostname', name, '-CAfile', caFile, '-verify_return_error'];
+		const r = await lab().exec('remote', argv, {stdin: '', timeoutMs: 20_000});
+		const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)?.[0];
+		return {verified: /Verify return code: 0 \(ok\)/.test(r.stdout), serial: pem ? new X509Certificate(pem).serialNumber : '', out: r.stdout + r.stderr};
+	}
+
+	/** Polls every port until each serves a serial other than `old`, verified by Pebble's root (at most ~30 s). */
+	async function newSerialEverywhere(old: string): Promise<Record<number, Served>> {
+		const out: Record<number, Served> = {};
+		for (let i = 0; i < 60; i++) {
+			for (const p of PORTS) if (!out[p] || out[p].serial === old || !out[p].verified) out[p] = await served(p, roots());
+			if (PORTS.every((p) => out[p]!.verified && out[p]!.serial !== old)) break;
+			await new Promise((r) => setTimeout(r, 500));
 		}
-		t.log(`timings (ms): ${JSON.stringify(timings)}`);
+		return out;
+	}
+
+	/** The files the ACME stage writes and the certificate: their digests (or "absent"), to see that a failed run wrote nothing. */
+	async function acmeFiles(): Promise<string> {
+		const files = [NGINX_PATHS.site, NGINX_PATHS.enabled, ACME_PATHS.hook, CERTBOT_CRON, livePaths(HOST).cert, mtaStsFile(DOMAIN), autoconfigFile(DOMAIN)];
+		const r = await lab().exec('mx', ['sh', '-c', 'for f in "$@"; do if [ -e "$f" ]; then sha256sum "$f"; else echo "absent $f"; fi; done; ls /etc/letsencrypt/live 2>&1', 'sh', ...files]);
+		return r.stdout;
+	}
+
+	lane.hooks();
+
+	test.before(async () => {
+		// ca_bundle on the mx: the lab CA, which signed Pebble's HTTPS certificate (not what Pebble issues).
+		await lab().writeFile('mx', CA_BUNDLE, readFileSync(lab().caCert, 'utf8'));
 	});
 
-	test.serial('acme: nginx on the mx serves the challenge directory on port 80 (no systemd, no certificate yet)', async (t) => {
-		const site = nginxSite(SITE);
-		// The served directories world-readable (nginx's workers run as www-data); lab.writeFile makes missing ones 0700.
-		const dirs = [`${ACME_PATHS.webroot}/.well-known/acme-challenge`, dirname(mtaStsFile(DOMAIN)), dirname(autoconfigFile(DOMAIN))];
-		t.is((await mx(t, `umask 022 && mkdir -p ${dirs.join(' ')}`)).exitCode, 0);
-		await lab!.writeFile('mx', NGINX_PATHS.site, site);
-		await lab!.writeFile('mx', ACME_PATHS.hook, deployHook({certName: HOST, ...HOOK}), 0o755);
-		await lab!.writeFile('mx', `${ACME_PATHS.webroot}/.well-known/acme-challenge/probe`, 'probe-ok\n');
-		const r = await mx(t, `ln -sfn ${NGINX_PATHS.site} ${NGINX_PATHS.enabled} && rm -f /etc/nginx/sites-enabled/default && nginx -t && nginx`);
+	test.after.always((t) => {
+		if (pebble) t.log(`pebble log (tail):\n${tail(pebble.output(), 15)}`);
+		t.log(`timings (ms): ${JSON.stringify(S.times)}`);
+	});
+
+	test.serial('acme: the ACME server unreachable: the run stops at the ACME stage with exit 1 and says why; nothing of the stage is written', async (t) => {
+		t.timeout(5 * 60_000);
+		const before = await acmeFiles();
+		const r = await run('wizard run 0 (no ACME server)', t);
+		t.log(tail(r.stdout, 8));
+		t.is(r.exitCode, 1, 'a failure, not 75 ("waiting for DNS")');
+		t.regex(r.stdout, new RegExp(`ERROR in step acme: the ACME server ${DIRECTORY.replace(/[./]/g, '\\$&')} cannot be reached: .*ECONNREFUSED`));
+		t.regex(r.stdout, /Check the directory URL, the network and tls\.acme\.ca_bundle/);
+		t.is(await acmeFiles(), before, 'no site, no hook, no cron change, no certificate');
+		t.is((await lab().exec('mx', ['test', '-e', `${ACME_PATHS.webroot}/.well-known`])).exitCode, 1, 'not even the challenge directory');
+	});
+
+	test.serial('acme: Pebble starts on the remote host (it validates http-01 against the mx, through the lab DNS)', async (t) => {
+		t.timeout(60_000);
+		const t0 = Date.now();
+		pebble = await startPebble(lab(), {log: (l) => t.log(l)});
+		S.times['pebble start'] = Date.now() - t0;
+		writeFileSync(roots(), await pebble.roots());
+		t.is(pebble.directory, DIRECTORY);
+		await lab().appendZone(WRONG_NAME);
+		t.deepEqual(await lab().dig(`autoconfig.${DOMAIN}`, 'A'), [NET.other]);
+	});
+
+	test.serial('acme: a name that points elsewhere: the first run stops at the DNS wait (exit 75) naming it and the address; nothing ordered', async (t) => {
+		t.timeout(5 * 60_000);
+		firstRunAt = Date.now();
+		const r = await run('wizard run 1', t);
+		t.log(tail(r.stdout, 12));
+		t.is(r.exitCode, 75);
+		t.regex(
+			r.stdout,
+			new RegExp(`wrong +A autoconfig\\.example\\.test\\.?: .*${NET.other.replace(/\./g, '\\.')} \\(expected ${NET.mx.replace(/\./g, '\\.')}\\)`),
+			'the name, what it points at, what it must',
+		);
+		t.regex(r.stdout, /missing +A mta-sts\.example\.test\.?:/);
+		t.false(existsSync(lab().hostPath('mx', livePaths(HOST).cert)), 'no certificate');
+		t.notRegex(pebble!.output(), /Attempting to validate/, 'Pebble was asked for nothing');
+	});
+
+	test.serial('acme: the wrong record is taken out of the lab DNS', async (t) => {
+		await lab().removeZone(WRONG_NAME);
+		t.deepEqual(await lab().dig(`autoconfig.${DOMAIN}`, 'A'), []);
+	});
+
+	// The ACME stage waits before the DKIM stage has made the key: the first `dns --zone` has every
+	// record but DKIM's, the second (after the run that ordered the certificate) has it too.
+	let firstZone = '';
+
+	test.serial('wizard: dns --zone (the names mta-sts and autoconfig, no DKIM key yet) is published in the lab DNS', async (t) => {
+		const r = await run('dns --zone (1)', t, [lane.NODE, DIST, 'dns', '--zone', '--answers', ANSWERS, '--state-dir', STATE, '--resolver', NET.dns]);
 		t.is(r.exitCode, 0, r.stderr);
-		const get = await lab!.exec('remote', ['curl', '-sS', `http://${HOST}/.well-known/acme-challenge/probe`]);
-		t.is(get.stdout, 'probe-ok\n', get.stderr);
-		const other = await lab!.exec('remote', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://${HOST}/`]);
-		t.is(other.stdout, '404', 'nothing else is served before the certificate exists');
+		for (const n of ['mta-sts', 'autoconfig']) t.regex(r.stdout, new RegExp(`^${n}\\.example\\.test\\.\\s+\\d*\\s*IN\\s+A\\s+${NET.mx.replace(/\./g, '\\.')}$`, 'm'));
+		t.regex(r.stdout, /^_mta-sts\.example\.test\.\s+\d*\s*IN\s+TXT\s+"v=STSv1; id=/m);
+		firstZone = r.stdout;
+		await lab().appendZone(firstZone);
+		t.deepEqual(await lab().dig(`autoconfig.${DOMAIN}`, 'A'), [NET.mx]);
 	});
 
-	test.serial('acme: certbot (webroot) obtains a certificate from Pebble, validated over http-01 against the mx', async (t) => {
-		const argv = certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: NAMES});
-		const t0 = Date.now();
-		const r = await lab!.exec('mx', argv, {env: certbotEnv(CA_BUNDLE), timeoutMs: 180_000});
-		timings['certbot certonly'] = Date.now() - t0;
-		t.log(`certbot certonly: ${timings['certbot certonly']} ms`);
-		t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
-		const live = livePaths(HOST);
-		const san = await lab!.exec('mx', ['openssl', 'x509', '-in', live.cert, '-noout', '-ext', 'subjectAltName', '-issuer']);
-		for (const n of NAMES) t.true(san.stdout.includes(`DNS:${n}`), `${n} in ${san.stdout}`);
-		t.regex(san.stdout, /Pebble Intermediate CA/);
-		for (const n of NAMES) t.true(pebble!.output().includes(`Attempting to validate w/ HTTP: http://${n}:80/.well-known/acme-challenge/`), `Pebble fetched the http-01 token of ${n} from the mx`);
-		t.is(pebble!.output().match(/set VALID by completed challenge/g)?.length, NAMES.length, 'every authorization validated');
+	test.serial('wizard: resumes, certbot obtains the certificate from Pebble over http-01, every daemon is configured on it; then it waits for the DKIM record (exit 75)', async (t) => {
+		t.timeout(5 * 60_000);
+		const r = await run('wizard run 2', t);
+		lane.logRun(t, r, r.exitCode === 75 ? 15 : 80);
+		if (r.exitCode !== 75) await lane.mxEvidence(t, 60);
+		t.is(r.exitCode, 75);
+		const first = await served(443, roots(), `mta-sts.${DOMAIN}`);
+		S.times['first run to served certificate'] = Date.now() - firstRunAt;
+		t.true(first.verified, first.out.slice(-600));
+		t.regex(r.stdout, /certbot certonly/);
+		t.regex(r.stdout, /missing +TXT mail\._domainkey\.example\.test/);
+		for (const n of NAMES) t.true(pebble!.output().includes(`Attempting to validate w/ HTTP: http://${n}:80/.well-known/acme-challenge/`), `Pebble fetched the token of ${n} from the mx`);
+		t.is(pebble!.output().match(/set VALID by completed challenge/g)?.length, NAMES.length, 'every name validated');
 		t.notRegex(pebble!.output(), /ALWAYS_VALID/i);
-		const hookLog = await mx(t, 'grep -c "Running deploy-hook command" /var/log/letsencrypt/letsencrypt.log');
-		t.is(hookLog.stdout.trim(), '1', 'the deploy hook ran once, after the issuance');
-		const renewalConf = await lab!.readFile('mx', `/etc/letsencrypt/renewal/${HOST}.conf`);
-		t.regex(renewalConf, new RegExp(`renew_hook = ${ACME_PATHS.hook}`), 'the hook is kept for the renewals');
-		t.regex(renewalConf, /authenticator = webroot/);
+		const renewal = await lab().readFile('mx', `/etc/letsencrypt/renewal/${HOST}.conf`);
+		t.regex(renewal, new RegExp(`renew_hook = ${ACME_PATHS.hook}`), 'the deploy hook is kept for the renewals');
+		t.regex(renewal, /authenticator = webroot/);
+		t.regex(await lab().readFile('mx', CERTBOT_CRON), new RegExp(`^REQUESTS_CA_BUNDLE=${CA_BUNDLE}$`, 'm'), "Debian's cron entry trusts the private directory");
 	});
 
-	test.serial('acme: nginx serves the policy and autoconfig over HTTPS with the certificate; only Pebble’s root verifies it', async (t) => {
-		const live = livePaths(HOST);
-		await lab!.writeFile('mx', mtaStsFile(DOMAIN), POLICY);
-		await lab!.writeFile('mx', autoconfigFile(DOMAIN), autoconfigXml({domain: DOMAIN, hostname: HOST}));
-		await lab!.writeFile('mx', NGINX_PATHS.site, nginxSite({...SITE, tls: live}));
-		t.is((await mx(t, 'nginx -t && nginx -s reload')).exitCode, 0);
-		await new Promise((r) => setTimeout(r, 500));
-		const roots = `${lab!.base}/remote/${ROOTS}`;
-		for (const n of NAMES) {
-			const h = await handshake(n, roots);
-			t.true(h.verified, `${n} verifies against Pebble's root: ${h.out.slice(-800)}`);
+	test.serial('wizard: the zone with the DKIM record replaces the first one', async (t) => {
+		await lab().removeZone(firstZone);
+		t.deepEqual(await lab().dig(`_mta-sts.${DOMAIN}`, 'TXT'), [], 'the first fragment is gone');
+	});
+
+	lane.dnsZone('wizard: dns --zone (now with DKIM) is published in the lab DNS');
+
+	test.serial('wizard: resumes after the DKIM record is published and finishes (exit 0); the finish shows the expiry, the renewal and the ports', async (t) => {
+		t.timeout(5 * 60_000);
+		const r = await run('wizard run 3', t);
+		lane.logRun(t, r, r.exitCode === 0 ? 20 : 80);
+		if (r.exitCode !== 0) await lane.mxEvidence(t, 60);
+		t.is(r.exitCode, 0);
+		S.wizardDone = r.exitCode === 0;
+		t.notRegex(r.stdout, /certbot certonly/, 'no second order');
+		t.regex(r.stdout, new RegExp(`Certificate: certificate for ${NAMES.join(', ').replace(/\./g, '\\.')} expires \\d{4}-\\d\\d-\\d\\d \\(8\\d days\\)`));
+		t.regex(r.stdout, /Renewal: renewal in place: certbot's cron entry/);
+		t.regex(r.stdout, /Firewall: open TCP ports 25, 80, 443, 465, 587, 993/);
+	});
+
+	lane.thirdRun('wizard: a fourth run changes nothing (no order, no nginx command)', 'wizard run 4');
+
+	test.serial('acme: 25 (STARTTLS), 465, 587 (STARTTLS), 993 and 443 serve the certificate; only Pebble’s root verifies it', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const serials = new Set<string>();
+		for (const p of PORTS) {
+			const s = await served(p, roots());
+			t.true(s.verified, `port ${p}: ${s.out.slice(-600)}`);
+			serials.add(s.serial);
 		}
-		const labCa = await handshake(`mta-sts.${DOMAIN}`, lab!.caCert);
-		t.false(labCa.verified, 'the lab CA does not verify it: the certificate is from ACME');
-		const policy = await lab!.exec('remote', ['curl', '-sS', '--fail', '-D', '-', '--cacert', roots, `https://mta-sts.${DOMAIN}/.well-known/mta-sts.txt`]);
+		for (const n of NAMES) t.true((await served(443, roots(), n)).verified, `443 for ${n}`);
+		t.is(serials.size, 1, 'one certificate everywhere');
+		t.not([...serials][0], '');
+		for (const p of [25, 993] as const) t.false((await served(p, lab().caCert)).verified, `port ${p}: the lab CA does not verify it: the certificate is from ACME`);
+	});
+
+	test.serial('acme: the MTA-STS policy and the autoconfig file over HTTPS from the remote host; the TXT id matches the policy', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const curl = (url: string, ...more: string[]) => lab().exec('remote', ['curl', '-sS', '--cacert', roots(), ...more, url], {timeoutMs: 20_000});
+		const policy = await curl(`https://mta-sts.${DOMAIN}/.well-known/mta-sts.txt`, '--fail', '-D', '-');
 		t.is(policy.exitCode, 0, policy.stderr);
 		t.regex(policy.stdout, /^content-type: text\/plain/im);
 		t.true(policy.stdout.endsWith(POLICY), policy.stdout);
-		const ac = await lab!.exec('remote', ['curl', '-sS', '--fail', '--cacert', roots, `https://autoconfig.${DOMAIN}/mail/config-v1.1.xml?emailaddress=alice%40${DOMAIN}`]);
+		const txt = (await lab().dig(`_mta-sts.${DOMAIN}`, 'TXT')).join('');
+		t.is(txt, `"v=STSv1; id=${mtaStsPolicyId(POLICY)}"`);
+		const ac = await curl(`https://autoconfig.${DOMAIN}/mail/config-v1.1.xml?emailaddress=alice%40${DOMAIN}`, '--fail');
 		t.is(ac.exitCode, 0, ac.stderr);
-		t.regex(ac.stdout, /<port>993<\/port>/);
-		const redirect = await lab!.exec('remote', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', `http://mta-sts.${DOMAIN}/.well-known/mta-sts.txt`]);
+		for (const re of [/<port>993<\/port>\s*<socketType>SSL</, /<port>465<\/port>\s*<socketType>SSL</, /<port>587<\/port>\s*<socketType>STARTTLS</, /<username>%EMAILADDRESS%<\/username>/])
+			t.regex(ac.stdout, re);
+		const redirect = await curl(`http://mta-sts.${DOMAIN}/.well-known/mta-sts.txt`, '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}');
 		t.is(redirect.stdout, `301 https://mta-sts.${DOMAIN}/.well-known/mta-sts.txt`);
-		const elsewhere = await lab!.exec('remote', ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', roots, `https://mta-sts.${DOMAIN}/mail/config-v1.1.xml`]);
+		const elsewhere = await curl(`https://mta-sts.${DOMAIN}/mail/config-v1.1.xml`, '-o', '/dev/null', '-w', '%{http_code}');
 		t.is(elsewhere.stdout, '404', 'each name serves only its own file');
 	});
 
-	test.serial('acme: certbot renew --force-renewal issues a new certificate and the deploy hook makes nginx serve it', async (t) => {
-		const roots = `${lab!.base}/remote/${ROOTS}`;
-		const before = await handshake(`mta-sts.${DOMAIN}`, roots);
+	lane.send();
+	lane.receive();
+	lane.refuse();
+
+	/** One message out (587, AUTH) and one in (25 → IMAPS): mail flows on the current certificate. */
+	async function mailFlows(t: ExecutionContext): Promise<void> {
+		const token = tag();
+		const s = await lab().client<{ok: boolean}>('submit', {
+			port: 587,
+			mode: 'starttls',
+			user: `alice@${DOMAIN}`,
+			password: lane.PASSWORDS.alice,
+			from: `alice@${DOMAIN}`,
+			to: ['bob@remote.test'],
+			subject: `after ${token}`,
+			token,
+		});
+		t.true(s.ok, JSON.stringify(s));
+		t.truthy(await lab().waitSink((m) => m.data.includes(token)), 'sent mail reaches remote.test');
+		const back = tag();
+		const i = await lane.inbound([`alice@${DOMAIN}`], back);
+		t.is(i.data?.[0], 250, JSON.stringify(i));
+		const imap = await lab().client<{ok: boolean; messages?: unknown[]}>('imap', {user: `alice@${DOMAIN}`, password: lane.PASSWORDS.alice, token: back, wait: 15});
+		t.is(imap.messages?.length, 1, JSON.stringify(imap));
+	}
+
+	test.serial('acme: mailwizard renew --force: every port serves a new serial within seconds, no manual restart, mail still flows', async (t) => {
+		t.timeout(4 * 60_000);
+		if (!lane.needWizard(t)) return;
+		const old = (await served(993, roots())).serial;
 		const t0 = Date.now();
-		const r = await lab!.exec('mx', certbotRenewArgv(HOST, true), {env: certbotEnv(CA_BUNDLE), timeoutMs: 180_000});
-		t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
-		let after = await handshake(`mta-sts.${DOMAIN}`, roots);
-		for (let i = 0; i < 50 && after.serial === before.serial; i++) {
-			await new Promise((r) => setTimeout(r, 200));
-			after = await handshake(`mta-sts.${DOMAIN}`, roots);
+		const r = await run('renew --force', t, [lane.NODE, DIST, 'renew', '--force', '--state-dir', STATE]);
+		t.is(r.exitCode, 0, say(r));
+		t.regex(r.stdout, /^Renewed: certificate for .* serial /m);
+		const now = await newSerialEverywhere(old);
+		S.times['renew --force to new serial on every port'] = Date.now() - t0;
+		for (const p of PORTS) {
+			t.true(now[p]!.verified, `port ${p}: ${now[p]!.out.slice(-400)}`);
+			t.not(now[p]!.serial, old, `port ${p} serves the new certificate`);
 		}
-		timings['renewal to new serial on 443'] = Date.now() - t0;
-		t.log(`renewal, until 443 serves the new serial: ${timings['renewal to new serial on 443']} ms`);
-		t.truthy(before.serial);
-		t.not(after.serial, before.serial, 'a new serial, with no manual reload');
-		t.true(after.verified, after.out.slice(-800));
-		const notDue = await lab!.exec('mx', certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: NAMES}), {env: certbotEnv(CA_BUNDLE), timeoutMs: 120_000});
-		t.is(notDue.exitCode, 0, notDue.stderr);
-		t.regex(notDue.stdout + notDue.stderr, /not yet due for renewal/i, 'a re-run with the same names orders nothing');
-		const hookLog = await mx(t, 'grep -c "Running deploy-hook command" /var/log/letsencrypt/letsencrypt.log');
-		t.is(hookLog.stdout.trim(), '2', 'the hook ran for the renewal and not for the no-op');
+		const status = await run('status', t, [lane.NODE, DIST, 'status', '--state-dir', STATE]);
+		t.regex(status.stdout, new RegExp(`serial ${now[993]!.serial}`), status.stdout);
+		await mailFlows(t);
 	});
-}
 
-if (!unavailable) {
-	const serial = async () => (await lab!.exec('mx', ['openssl', 'x509', '-in', livePaths(HOST).cert, '-noout', '-serial'])).stdout.trim();
-
-	test.serial('acme: a name that does not point at the mx fails the order, naming it; the certificate in place is kept', async (t) => {
-		await lab!.appendZone(`wrong IN A ${NET.other}\n`);
-		const before = await serial();
+	test.serial("acme: Debian's cron entry, run as cron runs it, renews from the private directory and every port follows; without the bundle it could not", async (t) => {
+		t.timeout(4 * 60_000);
+		if (!lane.needWizard(t)) return;
+		const cron = await lab().readFile('mx', CERTBOT_CRON);
+		const env = cron.split('\n').filter((l) => /^[A-Z_]+=/.test(l));
+		const job = cron.split('\n').find((l) => /^[0-9*]/.test(l) && l.includes('certbot'));
+		t.truthy(job, cron);
+		// The job's command (after the five time fields and the user), without its random sleep of up to 12 h.
+		const command = `${job!
+			.trim()
+			.split(/\s+/)
+			.slice(6)
+			.join(' ')
+			.replace(/perl -e 'sleep int\(rand\(\d+\)\)'/, 'true')} --force-renewal`;
+		t.log(`cron environment: ${env.join(' ')}\ncommand: ${command}`);
+		const without = await lab().exec('mx', ['env', '-i', ...env.filter((l) => !l.startsWith('REQUESTS_CA_BUNDLE=')), 'sh', '-c', command], {timeoutMs: 120_000});
+		t.not(without.exitCode, 0, 'without the bundle the renewal fails (the directory is not trusted)');
+		t.regex(say(without), /CERTIFICATE_VERIFY_FAILED|certificate verify failed/i);
+		const old = (await served(993, roots())).serial;
 		const t0 = Date.now();
-		const r = await lab!.exec('mx', certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: [...NAMES, `wrong.${DOMAIN}`]}), {env: certbotEnv(CA_BUNDLE), timeoutMs: 120_000});
-		t.log(`failed order after ${Date.now() - t0} ms, certbot said:\n${(r.stdout + r.stderr).trim()}`);
-		t.is(r.exitCode, 1);
-		t.regex(r.stdout + r.stderr, new RegExp(`Domain: wrong\\.${DOMAIN}`));
-		t.is(await serial(), before, 'the previous certificate still in place');
+		const r = await lab().exec('mx', ['env', '-i', ...env, 'sh', '-c', command], {timeoutMs: 120_000});
+		t.is(r.exitCode, 0, say(r));
+		const now = await newSerialEverywhere(old);
+		S.times['cron renewal to new serial on every port'] = Date.now() - t0;
+		for (const p of PORTS) t.not(now[p]!.serial, old, `port ${p} serves the renewed certificate`);
+		await mailFlows(t);
 	});
 
-	test.serial('acme: the ACME server unreachable: certbot fails with exit 1, the certificate in place is kept', async (t) => {
-		const before = await serial();
-		await pebble!.stop();
-		const t0 = Date.now();
-		const r = await lab!.exec('mx', certbotArgv({email: `postmaster@${DOMAIN}`, directory: pebble!.directory, names: NAMES, force: true}), {env: certbotEnv(CA_BUNDLE), timeoutMs: 120_000});
-		t.log(`unreachable after ${Date.now() - t0} ms, certbot said:\n${(r.stdout + r.stderr).trim()}`);
-		t.is(r.exitCode, 1);
-		t.regex(r.stdout + r.stderr, /Connection refused|Failed to establish a new connection/i);
-		t.is(await serial(), before);
+	test.serial('acme: port 80 held by another program: the run stops with exit 1 naming it; nothing written, nginx not started', async (t) => {
+		t.timeout(4 * 60_000);
+		if (!lane.needWizard(t)) return;
+		t.is((await lab().exec('mx', ['service', 'nginx', 'stop'])).exitCode, 0);
+		const pid = lab().spawnDaemon('mx', ['/usr/bin/python3', '-m', 'http.server', '--bind', NET.mx, '80'], `${lab().base}/port80.log`);
+		for (let i = 0; i < 50 && (await lab().probe('mx', ['ss', '-Hltn', 'sport = :80'])).stdout.trim() === ''; i++) await new Promise((r) => setTimeout(r, 100));
+		const before = await acmeFiles();
+		try {
+			const r = await run('wizard run with port 80 held', t);
+			t.log(tail(r.stdout, 6));
+			t.is(r.exitCode, 1);
+			t.regex(r.stdout, new RegExp(`ERROR in step acme: port 80 is held by python3 \\(pid ${pid}\\)`));
+			t.regex(r.stdout, /Stop or move that program/);
+			t.is(await acmeFiles(), before, 'nothing of the ACME stage written');
+			t.regex((await lab().probe('mx', ['ss', '-Hltnp', 'sport = :80'])).stdout, /python3/, 'nginx was not started over it');
+		} finally {
+			process.kill(pid, 'SIGTERM');
+		}
 	});
+
+	lane.cleanup();
 }

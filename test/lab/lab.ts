@@ -213,6 +213,19 @@ export class Lab {
 	 */
 	async appendZone(fragment: string): Promise<void> {
 		this.fragments.push(fragment.replace(/^\$ORIGIN.*$/gm, (l) => `; (lab: ignored) ${l}`).trimEnd());
+		await this.publish();
+	}
+
+	/** Takes a fragment appendZone() added out again (the same text), and publishes the zones without it. */
+	async removeZone(fragment: string): Promise<void> {
+		const i = this.fragments.indexOf(fragment.replace(/^\$ORIGIN.*$/gm, (l) => `; (lab: ignored) ${l}`).trimEnd());
+		if (i < 0) throw new Error(`[lab] removeZone: not an appended fragment: ${fragment}`);
+		this.fragments.splice(i, 1);
+		await this.publish();
+	}
+
+	/** Bumps the serial of every zone, reloads NSD and waits until it serves the new serial. */
+	private async publish(): Promise<void> {
 		this.serial += 1;
 		await this.writeZones();
 		const r = await this.exec('dns', ['nsd-control', '-c', join(this.nsdDir, 'nsd.conf'), 'reload'], {timeoutMs: 15_000});
