@@ -184,7 +184,8 @@ export const acme: Step<AcmeFacts> = {
 	id: 'acme',
 	title: 'Certificate by ACME: names point here, nginx on port 80, certbot orders, renewal in place',
 	summary: 'obtains the certificate with certbot and serves the MTA-STS policy and autoconfig (tls.acme only)',
-	packages: {'12': ['certbot', 'nginx', 'cron'], '13': ['certbot', 'nginx', 'cron']},
+	// iproute2: ss, which tells who holds port 80 before the order (minimal images lack it).
+	packages: {'12': ['certbot', 'nginx', 'cron', 'iproute2'], '13': ['certbot', 'nginx', 'cron', 'iproute2']},
 	usedWhen: (a) => a.tls.acme !== undefined,
 	daemons: [
 		{service: 'nginx', exe: '/usr/sbin/nginx'},
