@@ -44,6 +44,8 @@ export class Lab {
 	private fragments: string[] = [];
 	private closed = false;
 	readonly timings: Timings = {};
+	/** The CA file the protocol clients (client.py) trust instead of the lab CA (the ACME lane: Pebble's root). */
+	clientCa?: string;
 
 	private constructor(
 		readonly base: string,
@@ -306,7 +308,9 @@ export class Lab {
 
 	/** Runs test/lab/client.py on the remote host: `python3 client.py CMD JSON`, parses its JSON answer. */
 	async client<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, opts: {host?: HostName; timeoutMs?: number} = {}): Promise<T & {error?: string}> {
-		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.caCert, dns: NET.dns, ...args})], {timeoutMs: opts.timeoutMs ?? 60_000});
+		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.clientCa ?? this.caCert, dns: NET.dns, ...args})], {
+			timeoutMs: opts.timeoutMs ?? 60_000,
+		});
 		try {
 			return JSON.parse(r.stdout) as T & {error?: string};
 		} catch {
