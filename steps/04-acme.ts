@@ -4,14 +4,15 @@
 // certbot orders the certificate, and nginx serves the MTA-STS policy and the autoconfig file
 // on 443. The TLS stage that follows checks certbot's live files like own files.
 import {X509Certificate} from 'node:crypto';
-import {readFile} from 'node:fs/promises';
+import {readFile, readlink} from 'node:fs/promises';
 import {request} from 'node:https';
 import type {Answers} from '../source/answers.ts';
 import {buildRecords, mtaStsPolicy} from '../source/dns/records.ts';
 import {onRoot} from '../source/engine/files.ts';
+import {serviceCmd} from '../source/engine/services.ts';
 import {StepError, type Action, type Ctx, type Step} from '../source/engine/types.ts';
 import type {Profile} from '../source/platform/profile.ts';
-import {ACME_PATHS, certbotArgv, certbotEnv, certificateNames, deployHook} from '../templates/acme.ts';
+import {ACME_PATHS, CERTBOT_CRON, certbotArgv, certbotEnv, certificateNames, cronWithCaBundle, deployHook} from '../templates/acme.ts';
 import {autoconfigXml} from '../templates/autoconfig.ts';
 import {NGINX_PATHS, autoconfigFile, mtaStsFile, nginxSite} from '../templates/nginx.ts';
 
@@ -27,6 +28,11 @@ export type AcmeFacts = {
 	/** The process listening on port 80 (ss), when it is not nginx. */
 	readonly port80?: string;
 	readonly nginxRunning: boolean;
+	/** The mailwizard site is enabled (its link in sites-enabled), Debian's stock site is not. */
+	readonly siteEnabled: boolean;
+	readonly stockSite: boolean;
+	/** Debian's certbot cron entry as it is (absent before certbot is installed). */
+	readonly cron?: string;
 	/** Why the ACME directory could not be reached (only probed on a real run that must order). */
 	readonly unreachable?: string;
 	/** The daemons' binaries from the stages' declarations (for the deploy hook). */
@@ -121,28 +127,52 @@ function site(a: Answers, tls: boolean): Action {
 		path: NGINX_PATHS.site,
 		content,
 		mode: 0o644,
+		// nginx reads it on the reload below only if it passes; a failing check puts the old one back.
+		verify: [{argv: ['nginx', '-t', '-q']}],
+		restarts: 'nginx',
 		why: tls ? 'nginx serves the policy and autoconfig on 443 with the certificate' : 'nginx answers the ACME challenges on port 80 (443 once the certificate exists)',
 	};
 }
 
+/** Only what does not hold yet: a re-run with everything in place changes nothing. */
 function nginxUp(f: NonNullable<AcmeFacts>, profile: Profile): Action[] {
-	return [
-		{kind: 'run', cmd: {argv: ['ln', '-sfn', NGINX_PATHS.site, NGINX_PATHS.enabled]}, why: 'enable the mailwizard site'},
-		{kind: 'run', cmd: {argv: ['rm', '-f', STOCK_SITE]}, why: "Debian's stock site would answer port 80 for every name"},
-		{kind: 'run', cmd: {argv: ['nginx', '-t', '-q']}, why: 'check the configuration before nginx reads it'},
-		{kind: 'service', name: 'nginx', op: f.nginxRunning ? 'reload' : 'start', why: 'serve port 80 (and 443)'},
-		...(profile.init === 'systemd' ? [] : [{kind: 'service', name: 'cron', op: 'start', why: "without systemd, certbot's cron entry renews the certificate"} as Action]),
-	];
+	const out: Action[] = [];
+	if (!f.siteEnabled) out.push({kind: 'run', cmd: {argv: ['ln', '-sfn', NGINX_PATHS.site, NGINX_PATHS.enabled]}, why: 'enable the mailwizard site'});
+	if (f.stockSite) out.push({kind: 'run', cmd: {argv: ['rm', '-f', STOCK_SITE]}, why: "Debian's stock site would answer port 80 for every name"});
+	if (out.length > 0) out.push({kind: 'run', cmd: {argv: ['nginx', '-t', '-q']}, why: 'check the configuration before nginx reads it'});
+	if (out.length > 0 && f.nginxRunning) out.push({kind: 'run', cmd: serviceCmd(profile.init, 'nginx', 'reload'), why: 'nginx serves the sites as they are now'});
+	// Started when not running, reloaded when the site file changed (resolve() decides), else nothing.
+	out.push({kind: 'service', name: 'nginx', op: 'reload', why: 'serve port 80 (and 443)'});
+	if (profile.init !== 'systemd') out.push({kind: 'service', name: 'cron', op: 'start', why: "without systemd, certbot's cron entry renews the certificate"});
+	return out;
 }
 
-function renewalEnv(a: Answers, profile: Profile): Action[] {
+/**
+ * The scheduled renewal trusts a private directory as the first order did: certbot reads the
+ * bundle from REQUESTS_CA_BUNDLE only, so it goes into the scheduler's environment — a drop-in
+ * for certbot.service under systemd, and Debian's cron entry (which runs only without systemd).
+ */
+function renewalEnv(a: Answers, f: NonNullable<AcmeFacts>, profile: Profile): Action[] {
 	const ca = a.tls.acme?.caBundle;
-	if (!ca || profile.init !== 'systemd') return [];
+	const out: Action[] = [];
+	if (f.cron !== undefined) {
+		const content = cronWithCaBundle(f.cron, ca);
+		const why = ca
+			? "without systemd, certbot's cron entry renews: it must trust the private ACME directory as the first order did"
+			: 'no private ACME directory any more: the CA bundle mailwizard added is taken out';
+		if (content !== f.cron) out.push({kind: 'file', path: CERTBOT_CRON, content, mode: 0o644, why});
+	}
+	if (!ca || profile.init !== 'systemd') return out;
 	const content = `# Managed by mailwizard: the ACME directory's HTTPS is trusted through this bundle.\n[Service]\nEnvironment=REQUESTS_CA_BUNDLE=${ca}\n`;
-	return [
-		{kind: 'file', path: CERTBOT_DROPIN, content, mode: 0o644, why: "the system's scheduled renewal must trust the private ACME directory as the first order did"},
-		{kind: 'run', cmd: {argv: ['systemctl', 'daemon-reload']}, why: 'systemd reads the drop-in'},
-	];
+	out.push({
+		kind: 'file',
+		path: CERTBOT_DROPIN,
+		content,
+		mode: 0o644,
+		onChange: [{argv: ['systemctl', 'daemon-reload']}],
+		why: "the system's scheduled renewal must trust the private ACME directory as the first order did",
+	});
+	return out;
 }
 
 function addressRecords(a: Answers) {
@@ -154,7 +184,8 @@ export const acme: Step<AcmeFacts> = {
 	id: 'acme',
 	title: 'Certificate by ACME: names point here, nginx on port 80, certbot orders, renewal in place',
 	summary: 'obtains the certificate with certbot and serves the MTA-STS policy and autoconfig (tls.acme only)',
-	packages: {'12': ['certbot', 'nginx', 'cron'], '13': ['certbot', 'nginx', 'cron']},
+	// iproute2: ss, which tells who holds port 80 before the order (minimal images lack it).
+	packages: {'12': ['certbot', 'nginx', 'cron', 'iproute2'], '13': ['certbot', 'nginx', 'cron', 'iproute2']},
 	usedWhen: (a) => a.tls.acme !== undefined,
 	daemons: [
 		{service: 'nginx', exe: '/usr/sbin/nginx'},
@@ -165,7 +196,12 @@ export const acme: Step<AcmeFacts> = {
 		if (!a.tls.acme) return null;
 		const live = await liveCert(ctx, a);
 		const p80 = await port80Holder(ctx);
-		const f = {live, port80: p80.other, nginxRunning: p80.nginx, exe: exeMap(stages)};
+		const link = await readlink(onRoot(ctx.root, NGINX_PATHS.enabled)).catch(() => undefined);
+		const stockSite = await readlink(onRoot(ctx.root, STOCK_SITE))
+			.then(() => true)
+			.catch((error: NodeJS.ErrnoException) => error.code === 'EINVAL');
+		const cron = await readFile(onRoot(ctx.root, CERTBOT_CRON), 'utf8').catch(() => undefined);
+		const f = {live, port80: p80.other, nginxRunning: p80.nginx, siteEnabled: link === NGINX_PATHS.site, stockSite, cron, exe: exeMap(stages)};
 		if (ctx.readOnly || covers(f, acmeNames(a))) return f;
 		return {...f, unreachable: await probe(ctx, a.tls.acme.directory, a.tls.acme.caBundle)};
 	},
@@ -181,7 +217,7 @@ export const acme: Step<AcmeFacts> = {
 		if (order && f.unreachable)
 			throw new StepError(
 				`the ACME server ${a.tls.acme.directory} cannot be reached: ${f.unreachable}`,
-				'Nothing was changed and the previous certificate (if any) is kept. Check the directory URL, the network and tls.acme.ca_bundle, then run mailwizard again (exit 75 means: try again later).',
+				'Nothing was changed for the certificate and the previous one (if any) is kept. Check the directory URL, the network and tls.acme.ca_bundle, then run mailwizard again.',
 			);
 		const records = addressRecords(a);
 		const actions: Action[] = [
@@ -190,16 +226,13 @@ export const acme: Step<AcmeFacts> = {
 			...servedFiles(a, f),
 			site(a, !order),
 			...nginxUp(f, profile),
-			...renewalEnv(a, profile),
+			...renewalEnv(a, f, profile),
 		];
 		if (!order) return actions;
 		const cmd = {argv: certbotArgv({email: a.tls.acme.email, directory: a.tls.acme.directory, names}), env: certbotEnv(a.tls.acme.caBundle)};
 		actions.push({kind: 'run', cmd, why: `order the certificate for ${names.join(', ')} (http-01 on port 80)`});
-		actions.push(
-			site(a, true),
-			{kind: 'run', cmd: {argv: ['nginx', '-t', '-q']}, why: 'check the configuration with the certificate'},
-			{kind: 'service', name: 'nginx', op: 'reload', why: 'serve the policy and autoconfig on 443'},
-		);
+		// (A run action: the engine keeps one service action per daemon and step, the start above.)
+		actions.push(site(a, true), {kind: 'run', cmd: serviceCmd(profile.init, 'nginx', 'reload'), why: 'serve the policy and autoconfig on 443 with the new certificate'});
 		return actions;
 	},
 };

@@ -118,3 +118,23 @@ ${reloads}
 exit $status
 `;
 }
+
+/** Debian's cron entry for certbot (the package's conffile): runs `certbot -q renew` without systemd. */
+export const CERTBOT_CRON = '/etc/cron.d/certbot';
+const CRON_MARK = '# Added by mailwizard: the renewal trusts the private ACME directory as the first order did.';
+
+/**
+ * Debian's cron entry with the directory's CA bundle in its environment (certbot reads it from
+ * REQUESTS_CA_BUNDLE only: it has no option for it, and the renewal file cannot carry it). The
+ * variable goes after the entry's own PATH line, so it applies to `certbot -q renew`; without a
+ * bundle the lines mailwizard added are taken out again. Everything else is kept as it is.
+ */
+export function cronWithCaBundle(text: string, caBundle: string | undefined): string {
+	const lines = text.split('\n');
+	const kept = lines.filter((l, i) => l !== CRON_MARK && !(lines[i - 1] === CRON_MARK && l.startsWith('REQUESTS_CA_BUNDLE=')));
+	if (!caBundle) return kept.join('\n');
+	const at = kept.findIndex((l) => /^PATH\s*=/.test(l));
+	const before = at >= 0 ? at + 1 : kept.findIndex((l) => /^[^#\s][^=]*\s/.test(l) && !/^\w+\s*=/.test(l));
+	const index = before >= 0 ? before : kept.length;
+	return [...kept.slice(0, index), CRON_MARK, `REQUESTS_CA_BUNDLE=${caBundle}`, ...kept.slice(index)].join('\n');
+}

@@ -29,14 +29,18 @@ export async function renewalInPlace(ctx: Ctx, a: Answers): Promise<{ok: boolean
 	}
 	const cron = await readFile(onRoot(ctx.root, '/etc/cron.d/certbot'), 'utf8').catch(() => undefined);
 	const running = await ctx.exec.run({argv: ['pidof', 'cron']}).catch(() => undefined);
-	const ok = cron !== undefined && running?.exitCode === 0;
+	const ca = a.tls.acme.caBundle;
+	const trusts = !ca || (cron ?? '').split('\n').includes(`REQUESTS_CA_BUNDLE=${ca}`);
+	const ok = cron !== undefined && running?.exitCode === 0 && trusts;
 	return {
 		ok,
 		text: ok
 			? "renewal in place: certbot's cron entry (/etc/cron.d/certbot) renews it, the deploy hook reloads the daemons"
 			: cron === undefined
 				? '/etc/cron.d/certbot is missing: reinstall certbot'
-				: 'cron is not running: start it ("service cron start"), or certbot never renews',
+				: !trusts
+					? `/etc/cron.d/certbot does not give certbot REQUESTS_CA_BUNDLE=${ca}: its renewals cannot reach the private ACME directory; run mailwizard again`
+					: 'cron is not running: start it ("service cron start"), or certbot never renews',
 	};
 }
 

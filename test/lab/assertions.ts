@@ -53,6 +53,8 @@ export type LaneConfig = {
 	readonly setupTimeoutMs?: number;
 	/** More environment for the wizard's runs (the fresh lane's http_proxy for apt). */
 	readonly wizardEnv?: Readonly<Record<string, string>>;
+	/** The answers file (answersText unless given: the ACME lane's tls.acme). */
+	readonly answers?: (writtenBy: string) => string;
 	/** The users' passwords (random unless given: the upgrade test uses the same ones on both servers). */
 	readonly passwords?: {readonly alice: string; readonly bob: string};
 };
@@ -178,7 +180,7 @@ export function makeLane(cfg: LaneConfig) {
 	async function prepareMx(l: Lab): Promise<void> {
 		await l.writeFile('mx', '/root/alice.pass', `${PASSWORDS.alice}\n`, 0o600);
 		await l.writeFile('mx', '/root/bob.pass', `${PASSWORDS.bob}\n`, 0o600);
-		await l.writeFile('mx', ANSWERS, answersText(cfg.file), 0o600);
+		await l.writeFile('mx', ANSWERS, (cfg.answers ?? answersText)(cfg.file), 0o600);
 	}
 
 	function hooks(): void {

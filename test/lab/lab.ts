@@ -49,6 +49,8 @@ export class Lab {
 	private edit: ((appended: string) => string) | undefined;
 	private closed = false;
 	readonly timings: Timings = {};
+	/** The CA file the protocol clients (client.py) trust instead of the lab CA (the ACME lane: Pebble's root). */
+	clientCa?: string;
 
 	private constructor(
 		readonly base: string,
@@ -232,6 +234,15 @@ export class Lab {
 		await this.reloadZones();
 	}
 
+	/** Takes a fragment appendZone() added out again (the same text), and publishes the zones without it. */
+	async removeZone(fragment: string): Promise<void> {
+		const i = this.fragments.indexOf(fragment.replace(/^\$ORIGIN.*$/gm, (l) => `; (lab: ignored) ${l}`).trimEnd());
+		if (i < 0) throw new Error(`[lab] removeZone: not an appended fragment: ${fragment}`);
+		this.fragments.splice(i, 1);
+		await this.reloadZones();
+	}
+
+	/** Bumps the serial of every zone, reloads NSD and waits until it serves the new serial. */
 	private async reloadZones(): Promise<void> {
 		this.serial += 1;
 		await this.writeZones();
@@ -351,7 +362,9 @@ export class Lab {
 
 	/** Runs test/lab/client.py on the remote host: `python3 client.py CMD JSON`, parses its JSON answer. */
 	async client<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, opts: {host?: HostName; timeoutMs?: number} = {}): Promise<T & {error?: string}> {
-		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.caCert, dns: NET.dns, ...args})], {timeoutMs: opts.timeoutMs ?? 60_000});
+		const r = await this.exec(opts.host ?? 'remote', [PYTHON, join(LAB_DIR, 'client.py'), cmd, JSON.stringify({ca: this.clientCa ?? this.caCert, dns: NET.dns, ...args})], {
+			timeoutMs: opts.timeoutMs ?? 60_000,
+		});
 		try {
 			return JSON.parse(r.stdout) as T & {error?: string};
 		} catch {
