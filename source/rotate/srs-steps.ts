@@ -1,7 +1,8 @@
 // The phases of an SRS key rotation as steps the engine plans, prints (--dry-run) and applies.
 // The keys live only in /etc/smtpd/srs.conf (root-only): never in argv, the state or a log.
-import {randomKey, readText} from '../engine/files.ts';
+import {randomKey, readRegular} from '../engine/files.ts';
 import type {Action, Step} from '../engine/types.ts';
+import {UsageError} from '../exit.ts';
 import {SMTPD_PATHS, parseSrs, srsConf} from '../../templates/smtpd.ts';
 import type {SrsKeys} from './srs.ts';
 
@@ -35,9 +36,14 @@ function srsActions(key: string, backup: string | undefined, why: string): Actio
 	];
 }
 
-/** The keys as srs.conf holds them. */
+/** The keys as srs.conf holds them (a regular file: never read through a link). */
 export async function readSrsKeys(root: string): Promise<SrsKeys> {
-	return parseSrs(await readText(root, SMTPD_PATHS.srs));
+	try {
+		return parseSrs(await readRegular(root, SMTPD_PATHS.srs));
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EACCES') throw new UsageError(`${SMTPD_PATHS.srs} is readable by root only: run this with sudo (a dry run too)`);
+		throw error;
+	}
 }
 
 /**

@@ -171,3 +171,13 @@ test('the rotate srs command line', (t) => {
 	t.like(parseOptions(['rotate', 'srs', '--finish', '--now']) as Options, {rotate: {what: 'srs', finish: true, now: true}});
 	t.throws(() => parseOptions(['rotate', 'srs', '--selector', 'x']), {message: /--selector only goes with "rotate dkim"/});
 });
+
+test('srs.conf planted as a link is never read through: the rotation stops and writes nothing', async (t) => {
+	const {rt, root} = setUp();
+	const {renameSync, symlinkSync} = await import('node:fs');
+	renameSync(join(root, SRS), join(root, 'etc/smtpd/elsewhere'));
+	symlinkSync(join(root, 'etc/smtpd/elsewhere'), join(root, SRS));
+	await t.throwsAsync(startSrs(rt), {message: /symbolic link, not a regular file/});
+	t.is(rt.state.data().rotation, undefined, 'no phase saved');
+	t.is(readFileSync(join(root, 'etc/smtpd/elsewhere'), 'utf8'), `srs key "${OLD}"\n`, 'the file behind the link is untouched');
+});
