@@ -3,7 +3,6 @@
 // switch all arrives and verifies, --finish) and rotate srs (a bounce to an address made
 // with the old SRS key is still accepted, refused once --finish dropped it).
 import test, {type ExecutionContext} from 'ava';
-import {readFileSync} from 'node:fs';
 import {DIST, STATE, tag, type Lane} from './assertions.ts';
 import {NET, pidofHere, type SinkMessage} from './lab.ts';
 
@@ -26,10 +25,19 @@ export function rotation(lane: Lane): void {
 	const mw = (...args: string[]) => [lane.NODE, DIST, ...args, '--state-dir', STATE, '--resolver', NET.dns];
 	const lab = () => lane.lab();
 
-	/** Rspamd's main process (a reload restarts its workers, never it). */
+	/** Rspamd's main process, as the mx sees it (a reload restarts its workers, never it). */
 	async function rspamdMain(): Promise<string> {
-		const pids = (await lab().exec('mx', ['sh', '-c', `${pidofHere('rspamd')}; true`])).stdout.trim().split(/\s+/).filter(Boolean);
-		return pids.filter((p) => !pids.includes(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]!)).join(' ');
+		const r = await lab().exec('mx', ['sh', '-c', `for p in $(${pidofHere('rspamd')}); do echo "$p $(awk '/^PPid:/ {print $2}' /proc/$p/status)"; done`]);
+		const rows = r.stdout
+			.trim()
+			.split('\n')
+			.map((l) => l.trim().split(/\s+/))
+			.filter((x) => x.length === 2);
+		const pids = rows.map(([p]) => p);
+		return rows
+			.filter(([, ppid]) => !pids.includes(ppid))
+			.map(([p]) => p)
+			.join(' ');
 	}
 
 	/** alice sends one mail to remote.test; what arrived there, verified against the lab DNS. */
