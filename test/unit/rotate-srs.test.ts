@@ -181,3 +181,27 @@ test('srs.conf planted as a link is never read through: the rotation stops and w
 	t.is(rt.state.data().rotation, undefined, 'no phase saved');
 	t.is(readFileSync(join(root, 'etc/smtpd/elsewhere'), 'utf8'), `srs key "${OLD}"\n`, 'the file behind the link is untouched');
 });
+
+test('status reminds of a key older than a year by its file date, not by the last run (which every re-run moves)', async (t) => {
+	const {root, rt} = setUp();
+	const {status} = await import('../../source/commands/status.ts');
+	const {utimesSync} = await import('node:fs');
+	mkdirSync(join(root, 'etc/rspamd/dkim'), {recursive: true});
+	writeFileSync(join(root, 'etc/rspamd/dkim/example.test.mail.key'), 'x', {mode: 0o600});
+	const old = new Date(Date.now() - 400 * DAY);
+	utimesSync(join(root, SRS), old, old);
+	rt.state.update((d) => {
+		d.steps.opensmtpd = {done: true, at: new Date().toISOString()}; // a re-run today
+	});
+	const written: string[] = [];
+	const orig = process.stdout.write.bind(process.stdout);
+	process.stdout.write = ((s: string) => written.push(s)) as never;
+	try {
+		t.is(await status(parseOptions(['status', '--root', root]) as Options), 0);
+	} finally {
+		process.stdout.write = orig;
+	}
+	const out = written.join('');
+	t.regex(out, /Reminder: the SRS key is 400 days old/);
+	t.notRegex(out, /the DKIM key is \d+ days old/, 'the DKIM key was made today');
+});
