@@ -205,3 +205,17 @@ test('status reminds of a key older than a year by its file date, not by the las
 	t.regex(out, /Reminder: the SRS key is 400 days old/);
 	t.notRegex(out, /the DKIM key is \d+ days old/, 'the DKIM key was made today');
 });
+
+test('the finish screen reminds of a key older than a year (by its file date)', async (t) => {
+	const {root} = setUp();
+	const {utimesSync} = await import('node:fs');
+	const {keyReminders} = await import('../../source/rotate/age.ts');
+	const {finish} = await import('../../steps/11-finish.ts');
+	t.deepEqual(await keyReminders(root, answers()), [], 'young keys (the DKIM key is absent: no date)');
+	const old = new Date(Date.now() - 500 * DAY);
+	utimesSync(join(root, SRS), old, old);
+	const keys = await keyReminders(root, answers());
+	t.deepEqual(keys, ['Reminder: the SRS key is 500 days old: rotate it (mailwizard rotate srs), as the guide advises once a year.']);
+	const summary = finish.plan(answers(), {findings: [], keys}, DEBIAN12).find((a) => a.kind === 'notice' && a.level === 'summary');
+	t.true(summary?.kind === 'notice' && summary.lines.includes(keys[0]!), 'on the finish screen');
+});
