@@ -139,7 +139,7 @@ test('refusals: no key yet, a backup key set by hand, finishing while switching'
 	t.is(srsFinishRefusal(undefined, {key: 'a', backup: 'b'}, new Date(), true), undefined, 'a hand-set backup key can be dropped with --now');
 });
 
-test('the dry run prints the plan without a key and changes nothing', async (t) => {
+test.serial('the dry run prints the plan without a key and changes nothing', async (t) => {
 	const {rt, root} = setUp(['--dry-run']);
 	const written: string[] = [];
 	const orig = process.stdout.write.bind(process.stdout);
@@ -182,7 +182,7 @@ test('srs.conf planted as a link is never read through: the rotation stops and w
 	t.is(readFileSync(join(root, 'etc/smtpd/elsewhere'), 'utf8'), `srs key "${OLD}"\n`, 'the file behind the link is untouched');
 });
 
-test('status reminds of a key older than a year by its file date, not by the last run (which every re-run moves)', async (t) => {
+test.serial('status reminds of a key older than a year by its file date, not by the last run (which every re-run moves)', async (t) => {
 	const {root, rt} = setUp();
 	const {status} = await import('../../source/commands/status.ts');
 	const {utimesSync} = await import('node:fs');
