@@ -30,6 +30,9 @@ Usage:
   mailwizard rotate dkim [--selector NAME] [--finish [--now]]
                                        rotate the DKIM key: new selector, signed with once
                                        its record is served; --finish retires the old one
+  mailwizard rotate srs [--finish [--now]]
+                                       rotate the SRS key: the old one stays as backup key
+                                       (bounces accepted); --finish drops it after 30 days
   mailwizard renew [--force]           renew the ACME certificate now (--force: even when not due)
 
 Day two (root; each changes the saved answers and converges only what it affects;
@@ -69,7 +72,8 @@ Options:
     --json               machine-readable output (dns, status, check, user/alias list)
   --selector NAME      with rotate dkim: the new selector (default mwYYYYMM)
   --finish             with rotate: end the overlap, retire the old key
-  --now                with rotate --finish: before the minimum overlap (7 days)
+  --now                with rotate --finish: before the minimum overlap (7 days for
+                       dkim, 30 for srs)
   --notify             with check: mail postmaster when a check changed state
   --verbose            show the output of every command
   --help, -h, help     this help

@@ -5,7 +5,7 @@ import {domainsOf, recipients, virtuals} from '../source/mail/addresses.ts';
 import {FILTER_RSPAMD, LMTP_SOCKET} from '../source/mail/paths.ts';
 import type {Host} from '../source/platform/host.ts';
 import {chooseHash, parseHashes, smtpdHash, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
-import {SMTPD_PATHS, rootAliases, type SmtpdVars, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
+import {SMTPD_PATHS, parseSrs, rootAliases, type SmtpdVars, sendersLines, smtpdConf, srsConf, tableFile} from '../templates/smtpd.ts';
 
 export const SYSTEMD_DROPIN = '/etc/systemd/system/opensmtpd.service.d/mailwizard.conf';
 export const SYSTEMD_DROPIN_TEXT = `# Added by mailwizard.
@@ -26,12 +26,6 @@ export type SmtpdFacts = {
 	/** /etc/aliases as it is. */
 	readonly aliases?: string;
 };
-
-export function parseSrs(text: string | undefined): {key?: string; backup?: string} {
-	const key = /^\s*srs\s+key\s+"([^"]+)"/m.exec(text ?? '')?.[1];
-	const backup = /^\s*srs\s+key\s+backup\s+"([^"]+)"/m.exec(text ?? '')?.[1];
-	return {key, backup};
-}
 
 /**
  * The interface that holds every answered address (smtpd listens on interfaces, as in the

@@ -3,6 +3,7 @@ import {acceptedAddresses} from '../source/answers.ts';
 import {certInfo, expiryLine, renewalInPlace} from '../source/acme/certificate.ts';
 import type {Action, Ctx, Step} from '../source/engine/types.ts';
 import {findingLabel, problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
+import {keyReminders} from '../source/rotate/age.ts';
 
 export function summary(a: Answers, ptrChecked = false): string[] {
 	const u = a.users[0]!.name;
@@ -48,21 +49,21 @@ async function certificateLines(ctx: Ctx, a: Answers): Promise<string[] | undefi
 	return [c ? `Certificate: ${expiryLine(c)}` : `Certificate: none at ${a.tls.cert}`, `${r.ok ? 'Renewal' : 'PROBLEM'}: ${r.text}`];
 }
 
-export const finish: Step<{findings: readonly Finding[]; cert?: string[]} | null> = {
+export const finish: Step<{findings: readonly Finding[]; cert?: string[]; keys?: string[]} | null> = {
 	id: 'finish',
 	title: 'Done: what to tell your mail client, and what to keep an eye on',
 	summary: 'client settings, accepted addresses, reverse DNS, blocklists, port 25',
 	async facts(ctx, a) {
 		// Only on a real run: a dry run asks nothing of the network.
 		const findings = await runFindings(ctx, a);
-		return findings ? {findings, cert: await certificateLines(ctx, a)} : null;
+		return findings ? {findings, cert: await certificateLines(ctx, a), keys: await keyReminders(ctx.root, a)} : null;
 	},
 	plan(a, f) {
 		const ips = [a.ipv4, a.ipv6].filter((x): x is string => Boolean(x));
 		const ptrOk = Boolean(f) && ips.every((ip) => f!.findings.some((x) => x.ok && x.what === `reverse DNS of ${ip}`));
 		// What is fine first; then the summary; the problems last, where the eye ends.
 		const checks = outsideNotices(f?.findings ?? []);
-		const summaryNotice: Action = {kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: [...summary(a, ptrOk), ...(f?.cert ?? [])]};
+		const summaryNotice: Action = {kind: 'notice', level: 'summary', title: `${a.domain} is served by ${a.hostname}`, lines: [...summary(a, ptrOk), ...(f?.cert ?? []), ...(f?.keys ?? [])]};
 		return [...checks.filter((n) => n.kind === 'notice' && n.level === 'info'), summaryNotice, ...checks.filter((n) => n.kind === 'notice' && n.level === 'warn')];
 	},
 };

@@ -91,6 +91,13 @@ export function srsConf(key: string, backup?: string): string {
 	return `srs key "${key}"\n${backup ? `srs key backup "${backup}"\n` : ''}`;
 }
 
+/** The keys of srs.conf: the one that signs, and the backup still accepted for bounces (a rotation's overlap). */
+export function parseSrs(text: string | undefined): {key?: string; backup?: string} {
+	const key = /^\s*srs\s+key\s+"([^"]+)"/m.exec(text ?? '')?.[1];
+	const backup = /^\s*srs\s+key\s+backup\s+"([^"]+)"/m.exec(text ?? '')?.[1];
+	return {key, backup};
+}
+
 export type VirtualEntry = {readonly address: string; readonly targets: readonly string[]};
 
 export function tableFile(lines: readonly string[]): string {

@@ -13,6 +13,8 @@ import {stateDirOf, type Options} from '../options.ts';
 import {plainReporter} from '../report/plain.ts';
 import {defaultSelector, finishRefusal, oldKeyReminder, startRefusal, withDkimRotation, type DkimRotation} from '../rotate/dkim.ts';
 import {finishStep, newKeyStep, switchStep} from '../rotate/dkim-steps.ts';
+import {SRS_MIN_OVERLAP_DAYS, srsFinishRefusal, srsStartRefusal, type SrsRotation} from '../rotate/srs.ts';
+import {readSrsKeys, srsFinishStep, srsSwitchStep} from '../rotate/srs-steps.ts';
 import {drive, interruptible} from '../run/drive.ts';
 import {lock, refuseIfLocked} from '../run/lock.ts';
 import {makeRuntime, writable, type Runtime} from '../runtime.ts';
@@ -21,7 +23,6 @@ import {answersOfSetup} from './saved.ts';
 
 export async function rotate(o: Options): Promise<ExitCode> {
 	if (!o.dryRun && o.root === '/' && process.getuid?.() !== 0) throw new UsageError('rotate changes keys and must run as root (sudo). To preview without root: --dry-run');
-	if (o.rotate?.what === 'srs') throw new UsageError('rotate srs is not available yet');
 	if (!o.dryRun) refuseIfLocked(stateDirOf(o));
 	const probe = await makeRuntime(o, true);
 	answersOfSetup(probe); // nothing set up: say so before anything
@@ -29,6 +30,7 @@ export async function rotate(o: Options): Promise<ExitCode> {
 	// One run at a time: the lock is held from the first read of the phase to the last write.
 	const release = o.dryRun ? () => undefined : lock(stateDirOf(o));
 	try {
+		if (o.rotate?.what === 'srs') return await (o.rotate.finish ? finishSrs(rt) : startSrs(rt));
 		return await (o.rotate?.finish ? finishDkim(rt) : startDkim(rt));
 	} finally {
 		release();
@@ -77,6 +79,47 @@ function setRotation(rt: Runtime, r: DkimRotation): void {
 	rt.state.update((d) => {
 		d.rotation = {...d.rotation, dkim: r};
 	});
+}
+
+function setSrsRotation(rt: Runtime, r: SrsRotation): void {
+	rt.state.update((d) => {
+		d.rotation = {...d.rotation, srs: r};
+	});
+}
+
+/**
+ * rotate srs: the state says "switching" before srs.conf is written, so a run stopped anywhere
+ * is continued by the next (srs.conf holding a backup key then means the new key was written).
+ */
+export async function startSrs(rt: Runtime): Promise<ExitCode> {
+	const r = rt.state.data().rotation?.srs;
+	const refused = srsStartRefusal(r, await readSrsKeys(rt.ctx.root));
+	if (refused) throw new UsageError(refused);
+	const startedAt = r?.phase === 'switching' ? r.startedAt : new Date().toISOString();
+	if (!rt.options.dryRun) setSrsRotation(rt, {phase: 'switching', startedAt});
+	const outcome = await run(rt, answersOfSetup(rt), [srsSwitchStep()], liveCheck(rt));
+	if (outcome !== 'done' || rt.options.dryRun) return exitCode(outcome);
+	setSrsRotation(rt, {phase: 'overlap', startedAt, switchedAt: new Date().toISOString()});
+	rt.out(
+		`OpenSMTPD now signs SRS addresses with the new key; the previous key is its backup key, so bounces to mail forwarded before are still accepted. After at least ${SRS_MIN_OVERLAP_DAYS} days run "mailwizard rotate srs --finish".`,
+	);
+	return EXIT.ok;
+}
+
+export async function finishSrs(rt: Runtime, at = new Date()): Promise<ExitCode> {
+	const r = rt.state.data().rotation?.srs;
+	const now = Boolean(rt.options.rotate?.now);
+	const refused = srsFinishRefusal(r, await readSrsKeys(rt.ctx.root), at, now);
+	if (refused) throw new UsageError(refused);
+	if (now) rt.err('warning: finishing before the bounce window is over (--now): a bounce to mail forwarded with the previous SRS key will be refused');
+	const outcome = await run(rt, answersOfSetup(rt), [srsFinishStep()], liveCheck(rt));
+	if (outcome !== 'done' || rt.options.dryRun) return exitCode(outcome);
+	const finishedAt = new Date().toISOString();
+	setSrsRotation(rt, {phase: 'done', startedAt: r?.startedAt ?? finishedAt, switchedAt: r?.switchedAt, finishedAt});
+	rt.out('The previous SRS key is dropped: only the new one signs and is accepted.');
+	const reminder = oldKeyReminder('SRS', r?.switchedAt, at);
+	if (reminder) rt.out(`Reminder: ${reminder}`);
+	return EXIT.ok;
 }
 
 type CheckDns = ApplyOptions['checkDns'];

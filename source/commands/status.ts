@@ -9,6 +9,8 @@ import {loadAnswers, makeRuntime, type Runtime} from '../runtime.ts';
 import {STEPS} from '../../steps/index.ts';
 import {DOVECOT_PATHS} from '../mail/paths.ts';
 import {dkimStatusLines} from '../rotate/dkim.ts';
+import {keyDates} from '../rotate/age.ts';
+import {srsStatusLines} from '../rotate/srs.ts';
 
 function detectDialect(text: string | undefined): '2.3' | '2.4' | undefined {
 	if (text === undefined) return undefined;
@@ -32,6 +34,13 @@ function stagesOf(data: StateData) {
 }
 
 /** The ACME certificate's expiry and whether the system renews it. */
+/** The keys' rotation phases and the reminders for a key older than a year. */
+async function keyLines(rt: Runtime, data: StateData, a: Answers | undefined): Promise<string[]> {
+	const at = new Date();
+	const made = await keyDates(rt.ctx.root, a);
+	return [...dkimStatusLines(data.rotation?.dkim, made.dkim ?? data.steps.dkim?.at, at), ...srsStatusLines(data.rotation?.srs, made.srs ?? data.steps.opensmtpd?.at, at)];
+}
+
 async function certificateLines(rt: Runtime, a: Answers): Promise<string[]> {
 	const c = await certInfo(rt.ctx.root, a.tls.cert);
 	if (!c) return [`Certificate: none yet at ${a.tls.cert} (the acme stage orders it).`];
@@ -50,7 +59,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	const steps = stagesOf(data);
 	if (o.json) {
 		process.stdout.write(
-			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, rotation: data.rotation, keys: dkimStatusLines(data.rotation?.dkim, data.steps.dkim?.at, new Date()), accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
+			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, rotation: data.rotation, keys: await keyLines(rt, data, answers), accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
 		);
 		return EXIT.ok;
 	}
@@ -59,7 +68,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	for (const s of steps) process.stdout.write(`  ${s.state === 'done' ? '✓' : s.state === 'waiting' ? '…' : ' '} ${s.id.padEnd(12)} ${s.state.padEnd(8)} ${s.title}\n`);
 	if (data.wait?.lastCheck) process.stdout.write(`DNS: ${data.wait.lastCheck.ok}/${data.wait.lastCheck.total} records published at the last check (${data.wait.lastCheck.at}).\n`);
 	if (answers) process.stdout.write(`Accepted addresses: ${acceptedAddresses(answers).join(', ')}${answers.catchAll ? ` (+ catch-all -> ${answers.catchAll})` : ''}\n`);
-	for (const l of dkimStatusLines(data.rotation?.dkim, data.steps.dkim?.at, new Date())) process.stdout.write(`${l}\n`);
+	for (const l of await keyLines(rt, data, answers)) process.stdout.write(`${l}\n`);
 	if (answers?.tls.acme) for (const l of await certificateLines(rt, answers)) process.stdout.write(`${l}\n`);
 	if (mismatch) process.stdout.write(`PROBLEM: ${mismatch}\n`);
 	return EXIT.ok;

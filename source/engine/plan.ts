@@ -48,7 +48,7 @@ export async function resolve(ctx: Ctx, actions: readonly Action[], daemons: Pic
 		const running = await serviceRunning(ctx, a.name, exeOf(daemons, a.name));
 		let op: ServiceAction['op'] | undefined;
 		if (!running) op = 'start';
-		else if (changedServices.has(a.name)) op = a.op;
+		else if (changedServices.has(a.name) || a.always) op = a.op;
 		if (op) result.push({...a, op});
 	}
 	// A file whose service will restart anyway needs no reload command.

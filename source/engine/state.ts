@@ -5,6 +5,7 @@ import {join} from 'node:path';
 import {replaceFile} from './durable.ts';
 import type {ExpectedRecord} from '../dns/types.ts';
 import type {DkimRotation} from '../rotate/dkim.ts';
+import type {SrsRotation} from '../rotate/srs.ts';
 
 export type StepState = {readonly done: boolean; readonly at: string; readonly changed?: number};
 export type WaitState = {readonly since: string; readonly records: readonly ExpectedRecord[]; readonly lastCheck?: {at: string; ok: number; total: number}};
@@ -18,7 +19,7 @@ export type StateData = {
 	dovecotDialect?: string;
 	finishedAt?: string;
 	/** Key rotations (mailwizard rotate): their phase and selectors, read back into the answers. */
-	rotation?: {dkim?: DkimRotation};
+	rotation?: {dkim?: DkimRotation; srs?: SrsRotation};
 };
 
 export type State = {

@@ -62,6 +62,11 @@ export type ServiceAction = {
 	readonly name: string;
 	readonly op: ServiceOp;
 	readonly why: string;
+	/**
+	 * The op runs on a running service even when none of the step's files changed: a key rotation
+	 * resumed after a kill finds its file already written, and the daemon must still load it.
+	 */
+	readonly always?: boolean;
 	/** Checks run after the op; a failure fails the step. */
 	readonly verify?: readonly Cmd[];
 };

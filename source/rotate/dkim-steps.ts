@@ -10,6 +10,7 @@ const RSPAMD = [{service: 'rspamd', exe: '/usr/bin/rspamd'}];
 
 /** Rspamd's signing configuration for one selector, reloaded (not restarted) when it changes. */
 function signingActions(a: Answers, selector: string, why: string): Action[] {
+	// always: a run killed after the file was written and before the reload still reloads on its re-run.
 	const path = dkimKeyPath(a.domain, selector);
 	return [
 		{
@@ -21,7 +22,7 @@ function signingActions(a: Answers, selector: string, why: string): Action[] {
 			restarts: 'rspamd',
 			why,
 		},
-		{kind: 'service', name: 'rspamd', op: 'reload', why: 'load the new signing selector (a reload: mail in progress is not cut)'},
+		{kind: 'service', name: 'rspamd', op: 'reload', always: true, why: 'load the new signing selector (a reload: mail in progress is not cut)'},
 	];
 }
 

@@ -1,9 +1,11 @@
 // Day two on a live server (issue 17): user add / passwd / remove and alias add through the
 // commands, each converging only the mail tables; no daemon's master process changes. Then
 // domain add: its records printed, published, its mail accepted and DKIM-signed for it.
+// Then the key rotations (test/lab/rotate.ts), with both domains.
 import test from 'ava';
 import {DIST, STATE, WIZARD_TIMEOUT_MS, makeLane, tag} from './assertions.ts';
 import {Lab, NET, labUnavailable} from './lab.ts';
+import {rotation} from './rotate.ts';
 
 const unavailable = await labUnavailable();
 
@@ -177,6 +179,9 @@ if (unavailable) {
 		t.true(v.dkim_pass, 'the signature verifies against the published record');
 		t.true(v.dkim_d.includes(DOMAIN), `signed for d=${DOMAIN}`);
 	});
+
+	// Key rotation (issue 21) on the same set-up server: no second setup in CI.
+	rotation(lane);
 
 	lane.cleanup();
 }

@@ -9,6 +9,7 @@ import {LOCK_WAIT_MS, TRIXIE_NODE, trixieRoot, upTrixieLab} from './debian13/lan
 import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
+import {rotation} from './rotate.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -86,5 +87,7 @@ if (unavailable) {
 	ipv6(lane);
 	security(lane);
 	doctor(lane);
+	// Key rotation (issue 21) last: the checks before it use the setup's DKIM selector.
+	rotation(lane);
 	lane.cleanup();
 }
