@@ -286,14 +286,26 @@ test('14.8/14.10: no answers value may hold a control character, and no message 
 	t.false(alias!.message.includes(ESC));
 });
 
-test('14.9: alias resolution is linear: 3,000 chained aliases resolve well under a second', (t) => {
-	const aliases: Record<string, string> = {};
-	for (let i = 0; i < 3000; i++) aliases[`a${i}`] = i === 2999 ? 'alice' : `a${i + 1}`;
-	const started = performance.now();
+test('14.9: alias resolution is linear: 3,000 chained aliases cost about ten times 300, not a hundred', (t) => {
+	const chain = (n: number) => {
+		const out: Record<string, string> = {};
+		for (let i = 0; i < n; i++) out[`a${i}`] = i === n - 1 ? 'alice' : `a${i + 1}`;
+		return out;
+	};
+	// The best of five runs of each: a ratio, so a loaded machine does not decide.
+	const best = (n: number) =>
+		Math.min(
+			...[0, 1, 2, 3, 4].map(() => {
+				const started = performance.now();
+				answers({aliases: chain(n)});
+				return performance.now() - started;
+			}),
+		);
+	const ratio = best(3000) / best(300);
+	t.true(ratio < 35, `3,000 aliases took ${ratio.toFixed(1)} times as long as 300 (quadratic would be ~100)`);
+	const aliases = chain(3000);
 	const a = answers({aliases});
-	const ms = performance.now() - started;
 	t.is(Object.keys(a.aliases).length, 3002, 'the chain plus postmaster and abuse');
-	t.true(ms < 500, `took ${Math.round(ms)} ms`);
 	// The same chain closed into a loop is found, and named from its start.
 	const loop = t.throws(() => answers({aliases: {...aliases, a2999: 'a0'}}), {instanceOf: AnswersError});
 	t.is(loop?.key, 'aliases.a0');
