@@ -12,7 +12,8 @@ import {App, type Deps} from './ui/App.tsx';
 import {toAnswers} from './ui/form.ts';
 import {homedir} from 'node:os';
 
-export async function runTui(o: Options): Promise<ExitCode> {
+/** prefill: answers (file form) from --answers, shown instead of the saved ones. */
+export async function runTui(o: Options, prefill?: Readonly<Record<string, unknown>>): Promise<ExitCode> {
 	restoreCiEnv();
 	const saved = openState(stateDirOf(o), true);
 	const isRoot = process.getuid?.() === 0;
@@ -29,7 +30,7 @@ export async function runTui(o: Options): Promise<ExitCode> {
 		code = await new Promise<ExitCode>((resolve) => {
 			const deps: Deps = {
 				steps: STEPS,
-				data: saved.data(),
+				data: prefill ? {...saved.data(), answers: prefill} : saved.data(),
 				stateFile: saved.file,
 				// The answers are saved at the end, by default in the operator's home directory.
 				env: {root: o.root, defaultIpv4, saveDir: process.env.HOME || homedir()},

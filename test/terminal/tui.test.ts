@@ -119,6 +119,20 @@ maybe('issue 15.7: the domain and Enter typed before the first frame are not los
 	await tm.until(/EXIT=130/);
 });
 
+maybe("issue 17: --answers FILE without --yes in a terminal fills the wizard in: the review shows the file's answers", async (t) => {
+	const dir = openTemp('mw-term-');
+	chmodAll(dir);
+	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--answers', join(process.cwd(), 'examples/example.com.yaml'), '--state-dir', join(dir, 'state')]));
+	t.teardown(() => tm.kill());
+	await tm.until(/Enter start|Enter continue/);
+	await tm.keys('Enter');
+	const review = await tm.until(/Review your answers/);
+	t.regex(review, /Mail domain +example\.com/);
+	t.regex(review, /Host name +mail\.example\.com/);
+	await tm.keys('q');
+	await tm.until(/EXIT=\d+/);
+});
+
 maybe('Ctrl-C at a question exits 130 and says nothing was changed', async (t) => {
 	const dir = openTemp('mw-term-');
 	const tm = new Tmux('mwtest', asUnprivileged(['node', CLI, '--state-dir', join(dir, 'state')]));

@@ -57,7 +57,7 @@ test('14.6: a FIFO as --answers, or a FIFO or /dev/zero as a password file, exit
 	t.regex(zero.err, /users\[0\]\.password_file: \/dev\/zero is a character device, not a regular file/);
 });
 
-test('14.6: a password file readable by others exits 2 with the fix; a private one gets as far as the confirmation', async (t) => {
+test('14.6: a password file readable by others exits 2 with the fix; a private one gets as far as the review', async (t) => {
 	const dir = scratch();
 	const pw = join(dir, 'alice.pass');
 	writeFileSync(pw, 'correct horse\n', {mode: 0o644});
@@ -67,7 +67,7 @@ test('14.6: a password file readable by others exits 2 with the fix; a private o
 	t.true(open.err.includes(`users[0].password_file: ${pw} can be read or written by group or others (mode 644): chmod 600 ${pw}`), open.err);
 	chmodSync(pw, 0o600);
 	const ok = await cli(['--answers', answersWith(dir, pw), '--state-dir', join(dir, 'state')]);
-	t.regex(ok.err, /no terminal to confirm on/, 'the password file was accepted');
+	t.regex(ok.err, /no terminal to review the answers on/, 'the password file was accepted');
 });
 
 test('safeReadFile reads a regular file and reports its mode', (t) => {
