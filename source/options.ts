@@ -23,6 +23,7 @@ Usage:
   mailwizard [options]                 the interactive wizard (resumes saved progress)
   mailwizard --dry-run [options]       print every command and file diff; change nothing
   mailwizard --answers FILE --yes      unattended: answers from FILE, no questions
+  mailwizard --answers FILE            in a terminal: the wizard, filled in from FILE
   mailwizard dns [--zone|--json]       the DNS records to publish
   mailwizard status [--json]           which steps are done, pending, waiting
   mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR

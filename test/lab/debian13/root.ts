@@ -15,7 +15,20 @@ import {alive} from '../lab.ts';
 export const DEFAULT_TRIXIE_ROOT = '/var/cache/mailwizard-test/trixie-root';
 
 /** What the wizard installs on Debian 13, plus what the tests need (openssl, python3, node). */
-export const TRIXIE_PACKAGES = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'ca-certificates', 'python3', 'nodejs', 'cron', 'certbot', 'nginx'] as const;
+export const TRIXIE_PACKAGES = [
+	'opensmtpd',
+	'opensmtpd-filter-rspamd',
+	'dovecot-imapd',
+	'dovecot-lmtpd',
+	'rspamd',
+	'openssl',
+	'ca-certificates',
+	'python3',
+	'nodejs',
+	'cron',
+	'certbot',
+	'nginx',
+] as const;
 
 /** Packages whose versions are recorded in versions.json. */
 const VERSIONED = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'nodejs', 'python3'] as const;
