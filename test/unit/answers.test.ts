@@ -286,7 +286,7 @@ test('14.8/14.10: no answers value may hold a control character, and no message 
 	t.false(alias!.message.includes(ESC));
 });
 
-test('14.9: alias resolution is linear: 3,000 chained aliases cost about ten times 300, not a hundred', (t) => {
+test('14.9: alias resolution is linear: 6,000 chained aliases cost about three times 2,000, not nine', (t) => {
 	const chain = (n: number) => {
 		const out: Record<string, string> = {};
 		for (let i = 0; i < n; i++) out[`a${i}`] = i === n - 1 ? 'alice' : `a${i + 1}`;
@@ -301,8 +301,9 @@ test('14.9: alias resolution is linear: 3,000 chained aliases cost about ten tim
 				return performance.now() - started;
 			}),
 		);
-	const ratio = best(3000) / best(300);
-	t.true(ratio < 35, `3,000 aliases took ${ratio.toFixed(1)} times as long as 300 (quadratic would be ~100)`);
+	best(1000); // warm up the JIT first: the first runs are not the code's cost
+	const ratio = best(6000) / best(2000);
+	t.true(ratio < 6, `6,000 aliases took ${ratio.toFixed(1)} times as long as 2,000 (linear ~3, quadratic ~9)`);
 	const aliases = chain(3000);
 	const a = answers({aliases});
 	t.is(Object.keys(a.aliases).length, 3002, 'the chain plus postmaster and abuse');
