@@ -3,9 +3,9 @@
 // through a link), is flushed to disk with its owner and mode, renamed over the target, and the
 // directory is flushed so the rename survives a power cut. A reader sees the old file or the
 // new one, never half of one; a failure (a full disk) leaves the old file and no temporary file.
-import {closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync} from 'node:fs';
+import {closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
-import {dirname} from 'node:path';
+import {basename, dirname, join} from 'node:path';
 
 const {O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY} = constants;
 
@@ -51,7 +51,20 @@ function writeAll(fd: number, data: Buffer): void {
  * and the data flushed to disk. Returns its path; on any failure it is removed and the error
  * (a full disk as DiskFullError) thrown.
  */
+/** Temporary files of this target left by a run that was killed before its rename: removed. */
+function dropStaleTemps(target: string): void {
+	const name = basename(target);
+	let entries: string[] = [];
+	try {
+		entries = readdirSync(dirname(target));
+	} catch {
+		return;
+	}
+	for (const e of entries) if (e.startsWith(`${name}.mailwizard-`) && TEMP_SUFFIX.test(e)) rmSync(join(dirname(target), e), {force: true});
+}
+
 export function writeTemp(target: string, data: string | Buffer, mode: number, who: Owner = {}): string {
+	dropStaleTemps(target);
 	const tmp = `${target}.mailwizard-${randomBytes(12).toString('hex')}.tmp`;
 	let fd: number;
 	try {

@@ -379,3 +379,15 @@ const bigStep: Step<null> = {
 		t.true(openState(stateDir, false).data().steps.cfg?.done);
 	},
 );
+
+test('20: a temporary file left by a run killed before its rename is removed by the next write of that file (found by the kill lane)', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-stale-tmp-'));
+	const target = join(dir, 'example.test.mail.key');
+	const stale = `${target}.mailwizard-${'a'.repeat(24)}.tmp`;
+	const other = join(dir, 'other.conf.mailwizard-' + 'b'.repeat(24) + '.tmp');
+	writeFileSync(stale, 'half a key');
+	writeFileSync(other, 'another file: not ours to remove now');
+	replaceFile(target, 'the key\n', {mode: 0o640});
+	t.deepEqual(readdirSync(dir).sort(), ['example.test.mail.key', 'other.conf.mailwizard-' + 'b'.repeat(24) + '.tmp']);
+	t.is(readFileSync(target, 'utf8'), 'the key\n');
+});
