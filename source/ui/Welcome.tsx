@@ -42,7 +42,8 @@ export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: Welc
 	const resume = resumeLines(stages, data);
 	// A short terminal (60x20) keeps the title and the stages: the two lines of prose go.
 	const {stdout} = useStdout();
-	const roomy = (stdout.rows || 24) >= 24;
+	// Title, prose, stages, resume lines, keys and a note: the prose goes first when they do not fit.
+	const roomy = (stdout.rows || 24) >= stages.length + resume.length + 11;
 	return (
 		<Box flexDirection="column">
 			<Text bold>mailwizard — your own mail server on this machine</Text>
