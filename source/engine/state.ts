@@ -36,8 +36,11 @@ export class StateDirError extends Error {
 	override name = 'StateDirError';
 }
 
-/** What mailwizard keeps in its state directory (state.json is written through a temp file, the lock too). */
-const OURS = /^(state\.json(\..+)?|lock(\..+)?)$/;
+/**
+ * What mailwizard keeps in its state directory (state.json is written through a temp file, the
+ * lock too; check-last.json is what the daily check last saw, for check --notify).
+ */
+const OURS = /^(state\.json(\..+)?|lock(\..+)?|check-last\.json(\..+)?)$/;
 
 /**
  * Creates the state directory 0700, or takes an existing one only when it is mailwizard's:

@@ -310,3 +310,10 @@ const libsodium = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL("libso
 	t.true(await verifyDovecotHash(c, ARGON2ID, 'pw1'));
 	t.false(await verifyDovecotHash(c, ARGON2ID, 'pw2'));
 });
+
+test("the daily check's memory (check-last.json) is mailwizard's own: a state directory holding it opens (the lab's rotations after the doctor's notify run exited 2)", (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-state-'));
+	chmodSync(dir, 0o700);
+	writeFileSync(join(dir, 'check-last.json'), '{}');
+	t.notThrows(() => openState(dir, false));
+});
