@@ -168,6 +168,18 @@ export function makeLane(cfg: LaneConfig) {
 		});
 	}
 
+	/** A client from an address without PTR (args: its source, the address family): 550, no recipient accepted. */
+	async function refusedWithoutPtr(t: ExecutionContext, from: Record<string, unknown>): Promise<void> {
+		const s = await inbound(['alice@example.test'], tag(), {...from, data: false});
+		t.log(JSON.stringify(s));
+		const codes = [s.banner?.[0], s.mail?.[0], ...s.rcpts.map((r) => r[0])].filter((c): c is number => typeof c === 'number');
+		t.true(codes.includes(550) || /550/.test(s.error ?? ''), `refused with 550: ${JSON.stringify(s)}`);
+		t.false(
+			s.rcpts.some((r) => r[0] === 250),
+			'no recipient accepted',
+		);
+	}
+
 	async function verifyAtRemote(t: ExecutionContext, m: SinkMessage): Promise<Verify> {
 		const v = await lab().client<Verify>('verify', {file: m.file});
 		t.log(
@@ -468,14 +480,7 @@ export function makeLane(cfg: LaneConfig) {
 
 		test.serial('refuse: a client without reverse DNS (550)', async (t) => {
 			if (!needWizard(t)) return;
-			const s = await inbound(['alice@example.test'], tag(), {source: NET.remoteNoPtr, data: false});
-			t.log(JSON.stringify(s));
-			const codes = [s.banner?.[0], s.mail?.[0], ...s.rcpts.map((r) => r[0])].filter((c): c is number => typeof c === 'number');
-			t.true(codes.includes(550) || /550/.test(s.error ?? ''), `refused with 550: ${JSON.stringify(s)}`);
-			t.false(
-				s.rcpts.some((r) => r[0] === 250),
-				'no recipient accepted',
-			);
+			await refusedWithoutPtr(t, {source: NET.remoteNoPtr});
 		});
 
 		test.serial('refuse: a wrong password on 587 and on IMAPS', async (t) => {
@@ -581,6 +586,7 @@ export function makeLane(cfg: LaneConfig) {
 		logRun,
 		maildirHits,
 		inbound,
+		refusedWithoutPtr,
 		prepareMx,
 		hooks,
 		labChecks,
