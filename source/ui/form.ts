@@ -104,7 +104,12 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 		case 'ipv6':
 			return {id, label: 'Public IPv6 address', hint: 'optional: leave empty if the server has none', optional: true};
 		case 'cert':
-			return {id, label: 'TLS certificate (full chain, PEM)', hint: 'e.g. /etc/letsencrypt/live/HOST/fullchain.pem, or: acme', soft: true};
+			return {
+				id,
+				label: 'TLS certificate (full chain, PEM)',
+				hint: 'a path, e.g. /etc/letsencrypt/live/HOST/fullchain.pem; or acme (the default without certificate files): obtained and renewed for you',
+				soft: true,
+			};
 		case 'key':
 			return {id, label: 'TLS private key (PEM)', hint: 'the key of that certificate', soft: true};
 		case 'selector':
@@ -159,6 +164,12 @@ export function savePath(form: Form, env?: Pick<Env, 'saveDir'>): string {
 }
 
 /** The value a question starts with: the form's, else a default derived from earlier answers. */
+/** The certificate certbot already made for the host name, else ACME: no files yet, one is obtained (issue 16). */
+function certDefault(form: Form, env: Env): string {
+	const live = `/etc/letsencrypt/live/${form.hostname}/fullchain.pem`;
+	return form.hostname && existsSync(onRoot(env.root, live)) ? live : ACME;
+}
+
 export function initialValue(id: FieldId, form: Form, env: Env): string {
 	const v = getValue(id, form);
 	if (v) return v;
@@ -168,7 +179,7 @@ export function initialValue(id: FieldId, form: Form, env: Env): string {
 		case 'ipv4':
 			return env.defaultIpv4() ?? '';
 		case 'cert':
-			return form.hostname ? `/etc/letsencrypt/live/${form.hostname}/fullchain.pem` : '';
+			return certDefault(form, env);
 		case 'key':
 			return form.cert.endsWith('/fullchain.pem') ? form.cert.replace(/fullchain\.pem$/, 'privkey.pem') : form.hostname ? `/etc/letsencrypt/live/${form.hostname}/privkey.pem` : '';
 		case 'selector':

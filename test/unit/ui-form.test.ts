@@ -29,12 +29,16 @@ test('a bad domain is refused with the reason validateAnswers gives', (t) => {
 	t.is(checkField('domain', EMPTY_FORM, '', env).error, 'an answer is needed here');
 });
 
-test('defaults follow earlier answers: host name, IPv4 from the host, certbot paths, selector, policy', (t) => {
+test('defaults follow earlier answers: host name, IPv4 from the host, certbot paths or ACME, selector, policy', (t) => {
 	const f = {...EMPTY_FORM, domain: 'example.com'};
 	t.is(initialValue('hostname', f, env), 'mail.example.com');
 	t.is(initialValue('ipv4', f, env), '203.0.113.7');
 	const g = {...f, hostname: 'mx.example.com'};
-	t.is(initialValue('cert', g, env), '/etc/letsencrypt/live/mx.example.com/fullchain.pem');
+	const root = mkdtempSync(join(tmpdir(), 'mw-live-'));
+	t.is(initialValue('cert', g, {...env, root}), 'acme', 'no certificate files: ACME is the default (issue 16)');
+	execFileSync('mkdir', ['-p', join(root, 'etc/letsencrypt/live/mx.example.com')]);
+	writeFileSync(join(root, 'etc/letsencrypt/live/mx.example.com/fullchain.pem'), 'x');
+	t.is(initialValue('cert', g, {...env, root}), '/etc/letsencrypt/live/mx.example.com/fullchain.pem', "certbot's files for the host name: those");
 	t.is(initialValue('key', {...g, cert: '/srv/tls/fullchain.pem'}, env), '/srv/tls/privkey.pem');
 	t.is(initialValue('selector', f, env), 'mail');
 	t.is(initialValue('policy', f, env), 'reject');
