@@ -152,6 +152,25 @@ function toSvg(screen, title) {
 	return `${out.join('\n')}\n`;
 }
 
+/** Enter, and a second Enter when the answer is a warning the operator confirms ("Enter again to use it"). */
+async function enterKeeping(s, next) {
+	await s.keys('Enter');
+	await s.until(new RegExp(`${next.source}|Enter again to use it`));
+	if (!next.test(s.screen(false))) {
+		await s.keys('Enter');
+		await s.until(next);
+	}
+}
+
+/** The remaining questions keep their defaults (selector, policy, reports, more options, where to save): Enter until the review. */
+async function enterUntilReview(s) {
+	for (let i = 0; i < 20 && !/Review your answers/.test(s.screen(false)); i++) {
+		await s.keys('Enter');
+		await sleep(400);
+	}
+	await s.until(/Review your answers/);
+}
+
 function shot(s, file, title) {
 	writeFileSync(join('media', file), toSvg(s.screen(true), title));
 	console.log(`media/${file}`);
@@ -250,8 +269,7 @@ try {
 	await s.keys('C-u', join(dir, 'fullchain.pem'));
 	await s.until(/covers/);
 	shot(s, 'question-tls.svg', 'mailwizard: the certificate checked as typed');
-	await s.keys('Enter');
-	await s.until(/TLS private key/);
+	await enterKeeping(s, /TLS private key/);
 	await s.keys('C-u', join(dir, 'privkey.pem'), 'Enter');
 	await s.until(/First mail user/);
 	await s.keys('alice', 'Enter');
@@ -266,8 +284,7 @@ try {
 	await s.until(/again/);
 	await s.keys('staple staple staple', 'Enter');
 	await s.until(/Another mail user \(3\)/);
-	await s.keys('Enter', 'Enter', 'Enter', 'Enter');
-	await s.until(/Review your answers/);
+	await enterUntilReview(s);
 	shot(s, 'review.svg', 'mailwizard: the answers, editable before anything runs');
 	await s.keys('c');
 	await s.until(/Applying needs root|\[1\//);
@@ -349,14 +366,6 @@ async function labMedia() {
 	// The lab's own port-25 target and blocklist (the defaults are public hosts).
 	const wizard = inMx([node, cli, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--dnsbl', LAB_DNSBL, '--poll', '1', '--state-dir', state]);
 	const mine = [];
-	const enterKeeping = async (s, next) => {
-		await s.keys('Enter');
-		await s.until(new RegExp(`${next.source}|Enter again to use it`));
-		if (!next.test(s.screen(false))) {
-			await s.keys('Enter');
-			await s.until(next);
-		}
-	};
 	try {
 		const s = new Session(wizard);
 		mine.push(s);
@@ -382,8 +391,7 @@ async function labMedia() {
 		await s.until(/again/);
 		await s.keys(password, 'Enter');
 		await s.until(/Another mail user/);
-		await s.keys('Enter', 'Enter', 'Enter', 'Enter');
-		await s.until(/Review your answers/);
+		await enterUntilReview(s);
 		await s.keys('c');
 		// Each stage that changes something shows its plan first: Enter runs it. The running
 		// screen is caught while a command runs (a spinner with the command and its time).
