@@ -51,6 +51,8 @@ export type PackageFacts = {
 	readonly ourBackports?: boolean;
 	/** Packages on hold (apt-mark showhold). */
 	readonly held?: readonly string[];
+	/** dpkg was interrupted mid-install: `dpkg --configure -a` first. */
+	readonly interrupted?: boolean;
 };
 
 /** Reads one-line and deb822 apt sources: the mirror serving `codename`, and whether backports is there. */
@@ -77,11 +79,29 @@ export function parseSources(texts: readonly string[], codename: string): {mirro
 
 const APT_ENV = {DEBIAN_FRONTEND: 'noninteractive'} as const;
 
+/** apt downloads every package before it installs one: a failed download leaves nothing half-installed. */
+const APT_HINT =
+	'Nothing was left half-installed by this command. Check the network and the mirror in /etc/apt (apt-get update shows which source fails), then run mailwizard again: it goes on from here.';
+/** Another apt (unattended-upgrades on a fresh server, a run killed meanwhile) holds dpkg's lock: wait for it, up to 5 minutes. */
+const LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
+
 // daemon: on a host without systemd, a package's postinst starts its daemon from an init
 // script, and the daemon keeps whatever output it was given (see engine/exec.ts).
 function apt(...args: string[]): Cmd {
-	return {argv: ['apt-get', ...args], env: APT_ENV, daemon: true};
+	return {argv: ['apt-get', ...args, ...LOCK_WAIT], env: APT_ENV, daemon: true, failHint: APT_HINT};
 }
+
+/** dpkg was stopped mid-install (a killed run, a power cut): its journal in /var/lib/dpkg/updates is not empty. */
+async function dpkgInterrupted(ctx: Ctx): Promise<boolean> {
+	return (await readdir(onRoot(ctx.root, '/var/lib/dpkg/updates')).catch(() => [])).length > 0;
+}
+
+/** Finishes what an interrupted dpkg left (apt refuses to install anything until it is done). */
+const resumeDpkg = (): Action => ({
+	kind: 'run',
+	cmd: {argv: ['dpkg', '--configure', '-a'], env: APT_ENV, daemon: true},
+	why: 'an earlier install was interrupted (a killed run or a power cut): dpkg finishes configuring what it unpacked',
+});
 
 function trixieOpts(): string[] {
 	return [
@@ -168,7 +188,7 @@ function fromTrixie(needs: readonly Need[], mirror: string): Action[] {
 		actions.push({kind: 'run', cmd: {...apt(...trixieOpts(), 'download', n.name), cwd: TRIXIE_DIR}, why: `download ${n.name} from trixie`});
 		actions.push({
 			kind: 'run',
-			cmd: {argv: ['sh', '-c', `apt-get install -y --no-install-recommends ./${n.name}_*.deb`], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true},
+			cmd: {argv: ['sh', '-c', `apt-get install -y --no-install-recommends ./${n.name}_*.deb ${LOCK_WAIT.join(' ')}`], env: APT_ENV, cwd: TRIXIE_DIR, daemon: true, failHint: APT_HINT},
 			why: 'install it (its dependencies are already met)',
 		});
 		actions.push({kind: 'run', cmd: {argv: ['apt-mark', 'hold', n.name]}, why: `hold it, so that an upgrade never swaps it for one older than ${n.min}`});
@@ -189,11 +209,11 @@ export const packages: Step<PackageFacts> = {
 		const s = parseSources(await aptSources(ctx), ctx.profile.codename);
 		const ourBackports = (await readText(ctx.root, BACKPORTS_FILE)) !== undefined;
 		const held = await heldOf(ctx, [...new Set(pinned.map((n) => n.name))]);
-		return {wanted, pinned, versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian', ourBackports, held};
+		return {wanted, pinned, versions, backports: s.backports, mirror: s.mirror ?? 'http://deb.debian.org/debian', ourBackports, held, interrupted: await dpkgInterrupted(ctx)};
 	},
 	plan(a: Answers, f, profile: Profile) {
 		const v = f.versions;
-		const undo = undoOlderRelease(f, profile);
+		const undo = [...(f.interrupted ? [resumeDpkg()] : []), ...undoOlderRelease(f, profile)];
 		const missing = f.wanted.filter((n) => !n.from && !v[n.name]);
 		const newer = (from: Need['from']) => f.wanted.filter((n) => n.from === from && !versionAtLeast(v[n.name], n.min ?? '0'));
 		const backports = newer('backports');

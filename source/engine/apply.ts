@@ -56,6 +56,12 @@ function tailOf(text: string, n = 15): string {
 	return text.trim().split('\n').slice(-n).join('\n');
 }
 
+/** The command's own error line (apt's "E: …", dpkg's "dpkg: error …", "error: …"): the first, the most specific. */
+export function ownError(text: string): string | undefined {
+	const lines = text.split('\n').map((l) => printable(l).trim());
+	return lines.find((l) => /^(E|error|fatal): \S|^dpkg: error/i.test(l));
+}
+
 /** Applies every step in order. The return value is the outcome; the events say the rest. */
 export async function* apply(o: ApplyOptions): AsyncGenerator<Event, Outcome> {
 	const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -231,7 +237,10 @@ async function runOrFail(ctx: Ctx, cmd: Cmd, onLine: (line: string) => void, wha
 	const r = await ctx.exec.run(cmd, onLine, signal);
 	if (signal?.aborted) throw new Interrupted();
 	if (!(cmd.okCodes ?? [0]).includes(r.exitCode)) {
-		throw new ActionFailure(what ?? `command failed with exit code ${r.exitCode}`, showCmd(cmd), r.exitCode, tailOf(`${r.stdout}\n${r.stderr}`));
+		const output = `${r.stdout}\n${r.stderr}`;
+		const own = ownError(output);
+		const message = what ?? `command failed with exit code ${r.exitCode}${own ? `: ${own}` : ''}`;
+		throw new ActionFailure(message, showCmd(cmd), r.exitCode, tailOf(output), cmd.failHint);
 	}
 }
 

@@ -17,6 +17,8 @@ export type Cmd = {
 	readonly daemon?: boolean;
 	/** Exit codes that count as success (default [0]). */
 	readonly okCodes?: readonly number[];
+	/** What to do when the command fails (shown after its own error line), e.g. apt's "nothing was installed". */
+	readonly failHint?: string;
 };
 
 export type ExecResult = {readonly exitCode: number; readonly stdout: string; readonly stderr: string};

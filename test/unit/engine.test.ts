@@ -123,6 +123,26 @@ test('a failing command stops the step, restores its files and keeps earlier pro
 	t.is(state.data().steps.bad, undefined);
 });
 
+test("20: a failing command's own error line is in the message, and its failHint follows (apt's mirror gone midway)", async (t) => {
+	const root = scratchRoot();
+	const out =
+		'Get:1 http://deb.debian.org/debian bookworm/main amd64 libx 1.0 [10 kB]\nErr:2 http://deb.debian.org/debian bookworm/main amd64 rspamd 3.4\n  503  Service Unavailable\nE: Failed to fetch http://deb.debian.org/debian/pool/main/r/rspamd/rspamd_3.4_amd64.deb  503  Service Unavailable\nE: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?\n';
+	const exec = fakeExec([{match: (a) => a[0] === 'apt-get', result: {exitCode: 100, stdout: out, stderr: ''}}]);
+	const step: Step<null> = {
+		id: 'pk',
+		title: 'pk',
+		summary: '',
+		facts: async () => null,
+		plan: () => [{kind: 'run', cmd: {argv: ['apt-get', 'install', 'rspamd'], failHint: 'Nothing was left half-installed.'}, why: 'x'}],
+	};
+	const state = openState(join(root, 'state'), false);
+	const {outcome, events} = await drain(apply({steps: [step], ctx: ctxFor(root, exec), answers: answers(), state, wait: 'once', checkDns: async () => Promise.reject(new Error('unused'))}));
+	t.is(outcome, 'failed');
+	const error = events.find((e) => e.type === 'error') as {message: string; hint?: string};
+	t.is(error.message, 'command failed with exit code 100: E: Failed to fetch http://deb.debian.org/debian/pool/main/r/rspamd/rspamd_3.4_amd64.deb  503  Service Unavailable');
+	t.is(error.hint, 'Nothing was left half-installed.');
+});
+
 test('the dry-run printer masks secrets in commands and diffs', async (t) => {
 	const root = scratchRoot();
 	writeFileSync(join(root, 'etc/srs.conf'), 'srs key "OLDSECRET"\n');

@@ -55,14 +55,16 @@ const none = {
 const W12 = needsOf(STEPS, '12', undefined, 'systemd');
 const W13 = needsOf(STEPS, '13', undefined, 'systemd');
 const PINNED = W12.filter((n) => n.from === 'next');
+/** Every apt-get waits for dpkg's lock (another apt, e.g. unattended-upgrades on a fresh server). */
+const L = ' -o DPkg::Lock::Timeout=300';
 
 test('Debian 12 packages: smtpd from backports, the filter fetched once from trixie and held', (t) => {
 	const actions = packages.plan(answers(), {wanted: W12, versions: none, backports: false, mirror: 'http://mirror.test/debian'}, DEBIAN12);
 	const runs = argvs(actions);
 	t.true(files(actions).includes('/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources'));
-	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
-	t.true(runs.includes('apt-get install -y --no-install-recommends dovecot-core dovecot-imapd dovecot-lmtpd rspamd'));
-	t.true(runs.some((r) => r.includes('Dir::Etc::SourceList=/var/cache/mailwizard/trixie/sources.list') && r.endsWith('download opensmtpd-filter-rspamd')));
+	t.true(runs.includes(`apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd${L}`));
+	t.true(runs.includes(`apt-get install -y --no-install-recommends dovecot-core dovecot-imapd dovecot-lmtpd rspamd${L}`));
+	t.true(runs.some((r) => r.includes('Dir::Etc::SourceList=/var/cache/mailwizard/trixie/sources.list') && r.endsWith(`download opensmtpd-filter-rspamd${L}`)));
 	t.is(runs.at(-1), 'apt-mark hold opensmtpd-filter-rspamd');
 	// A postinst on a host without systemd starts its daemon, which keeps the output it got.
 	for (const a of actions) if (a.kind === 'run' && a.cmd.argv.join(' ').includes('apt-get')) t.true(a.cmd.daemon, `${a.cmd.argv.join(' ')} writes to a file, not a pipe`);
@@ -85,7 +87,7 @@ test('Debian 12 packages: the stock 6.8 smtpd is replaced; a complete system nee
 		rspamd: '3.4-1',
 	};
 	const runs = argvs(packages.plan(answers(), {wanted: W12, pinned: PINNED, versions: have, backports: true, mirror: 'http://m/debian'}, DEBIAN12));
-	t.true(runs.includes('apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd'));
+	t.true(runs.includes(`apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd${L}`));
 	t.false(runs.some((r) => r.includes('trixie')));
 	t.deepEqual(packages.plan(answers(), {wanted: W12, pinned: PINNED, versions: {...have, opensmtpd: '7.4.0p1-1~bpo12+1'}, backports: true, mirror: 'http://m/debian'}, DEBIAN12), []);
 });
@@ -99,7 +101,7 @@ test('Debian 13 packages: everything from trixie itself, no backports, no pin, n
 		runs.includes(
 			`apt-get install -y --no-install-recommends ${W13.filter((n) => !none[n.name as keyof typeof none])
 				.map((n) => n.name)
-				.join(' ')}`,
+				.join(' ')}${L}`,
 		),
 	);
 	t.deepEqual(W13.map((n) => n.name).sort(), Object.keys(none).sort(), 'every package the stages declare');
@@ -361,4 +363,19 @@ test('preflight: a public IPv6 address the server holds but nobody answered is a
 	t.regex(plain, /Answer \\"ipv6: 2a01:4f8:c0c:1::25\\"/);
 	t.notRegex(JSON.stringify(preflight.plan(answers({ipv6: '2a01:4f8:c0c:1::25'}), facts, DEBIAN12)), /no ipv6 is answered/);
 	t.deepEqual(publicIpv6({eth0: [{address: '2001:db8:77::25'}, {address: 'fd00::5'}, {address: '192.0.2.1'}]}), [], 'documentation, ULA and IPv4 are not');
+});
+
+test('20: an install interrupted earlier (dpkg journal not empty) is finished first with dpkg --configure -a; apt failures say what to do', (t) => {
+	const actions = packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: none, backports: false, mirror: 'http://m/debian', interrupted: true}, DEBIAN13);
+	const runs = argvs(actions);
+	t.is(runs[0], 'dpkg --configure -a', 'before apt, which refuses to run until dpkg is finished');
+	const apt = actions.filter((a) => a.kind === 'run' && a.cmd.argv[0] === 'apt-get');
+	t.true(apt.length > 0);
+	for (const a of apt) if (a.kind === 'run') t.regex(a.cmd.failHint ?? '', /Nothing was left half-installed[\s\S]*run mailwizard again/);
+	const complete = Object.fromEntries(W13.map((n) => [n.name, '99']));
+	t.deepEqual(
+		argvs(packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: complete, backports: false, mirror: 'http://m/debian', interrupted: true}, DEBIAN13)),
+		['dpkg --configure -a'],
+		'even when every package looks installed',
+	);
 });
