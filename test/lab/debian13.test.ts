@@ -10,6 +10,7 @@ import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 import {rotation} from './rotate.ts';
+import {day2} from './day2.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -87,6 +88,8 @@ if (unavailable) {
 	ipv6(lane);
 	security(lane);
 	doctor(lane);
+	// Day two (issue 17): users, passwords, aliases and a second domain on Debian 13 too.
+	day2(lane);
 	// Key rotation (issue 21) last: the checks before it use the setup's DKIM selector.
 	rotation(lane);
 	lane.cleanup();
