@@ -7,4 +7,4 @@
 // root was built. Then every send/receive/refuse assertion of the other lanes.
 import {freshLane} from './fresh/lane.ts';
 
-await freshLane({file: 'test/lab/fresh.test.ts', title: 'fresh Debian 12, packages installed by the wizard', codename: 'bookworm'});
+await freshLane({file: 'test/lab/fresh.test.ts', title: 'fresh Debian 12, packages installed by the wizard', codename: 'bookworm', aptFaults: true});

@@ -5,6 +5,8 @@
     apt-proxy.py replay DIR HOST PORT   answer only from DIR: a miss is a 404 (and a line on stderr)
 
 PORT 0 picks a free port; the port is printed on stdout ("port N") once listening.
+While the file FAIL_FILE (/run/apt-proxy-fail) holds a number N, the mirror "goes away" after
+N more packages: every further .deb is answered 503 (apt failing midway, issue 20).
 apt reaches it through http_proxy=http://HOST:PORT, so the lab's fresh Debian 12 server
 installs real Debian packages (InRelease signed by Debian, Packages, .debs, all
 verified by apt as usual) while the test itself never leaves the machine.
@@ -19,6 +21,22 @@ import urllib.error
 import urllib.request
 
 MODE, DIR, HOST, PORT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+FAIL_FILE = '/run/apt-proxy-fail'
+served_debs = {'count': 0}
+
+
+def mirror_gone(url):
+    """True once FAIL_FILE's number of packages has been served (the count restarts without the file)."""
+    try:
+        with open(FAIL_FILE) as f:
+            allowed = int(f.read().strip() or '0')
+    except (OSError, ValueError):
+        served_debs['count'] = 0
+        return False
+    if not url.endswith('.deb'):
+        return False
+    served_debs['count'] += 1
+    return served_debs['count'] > allowed
 os.makedirs(DIR, exist_ok=True)
 
 
@@ -44,6 +62,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = self.path
         if not url.startswith('http://'):
             return self.answer(400, b'a proxy request needs an absolute http:// URL\n', 'text/plain', head)
+        if mirror_gone(url):
+            print(f'{MODE} GONE 503 {url}', file=sys.stderr, flush=True)
+            return self.answer(503, b'the lab mirror went away\n', 'text/plain', head)
         k = key(url)
         meta_file, body_file = os.path.join(DIR, k + '.json'), os.path.join(DIR, k + '.body')
         if os.path.exists(meta_file):

@@ -12,6 +12,7 @@ import {binds, LOCK_WAIT_MS} from '../debian13/lane.ts';
 import {readVersions} from '../debian13/root.ts';
 import {APT_PROXY, ensureBareRoot, MAIL_PACKAGES, RECORDING_IN_ROOT, type Codename} from './root.ts';
 import {BACKPORTS_FILE, TRIXIE_DIR} from '../../../steps/02-packages.ts';
+import {aptFaults} from './apt-faults.ts';
 
 const PROXY = 'http://127.0.0.1:3142';
 /** What differs between the releases, as the wizard must do it on each. */
@@ -39,6 +40,8 @@ export async function freshLane(opts: {
 	boot?: 'systemd';
 	/** As Debian's Docker images: a policy-rc.d that keeps every postinst from starting its daemon. */
 	docker?: boolean;
+	/** Before the real runs: apt failing midway and a run killed mid-apt (issue 20). */
+	aptFaults?: boolean;
 }): Promise<void> {
 	const R = RELEASE[opts.codename];
 	const unavailable = await labUnavailable();
@@ -134,6 +137,7 @@ export async function freshLane(opts: {
 			},
 		);
 
+		if (opts.aptFaults) aptFaults(lane);
 		lane.wizardRuns();
 
 		test.serial(
@@ -168,6 +172,7 @@ export async function freshLane(opts: {
 				// run in mount namespaces of their own: there, pidof is exact; without, only this mount namespace counts.
 				for (const p of ['smtpd', 'dovecot', 'rspamd']) t.is((await l.exec('mx', opts.boot === 'systemd' ? ['pidof', p] : ['sh', '-c', pidofHere(p)])).exitCode, 0, `${p} runs`);
 				t.deepEqual(misses(), [], 'apt asked for nothing that was not recorded');
+				t.is((await l.exec('mx', ['dpkg', '--audit'])).stdout.trim(), '', 'dpkg has nothing half-installed or half-configured');
 			},
 		);
 
