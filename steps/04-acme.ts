@@ -14,6 +14,7 @@ import {StepError, type Action, type Ctx, type Step} from '../source/engine/type
 import type {Profile} from '../source/platform/profile.ts';
 import {ACME_PATHS, CERTBOT_CRON, certbotArgv, certbotEnv, certificateNames, cronWithCaBundle, deployHook} from '../templates/acme.ts';
 import {autoconfigXml} from '../templates/autoconfig.ts';
+import {errorText} from '../source/text/error.ts';
 import {NGINX_PATHS, autoconfigFile, mtaStsFile, nginxSite} from '../templates/nginx.ts';
 
 /** The drop-in that gives the system's scheduled renewal the private directory's CA bundle. */
@@ -72,7 +73,7 @@ async function probe(ctx: Ctx, url: string, caBundle: string | undefined): Promi
 		try {
 			ca = await readFile(onRoot(ctx.root, caBundle));
 		} catch (error) {
-			return `cannot read tls.acme.ca_bundle ${caBundle} (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+			return `cannot read tls.acme.ca_bundle ${caBundle} (${(error as NodeJS.ErrnoException).code ?? errorText(error)})`;
 		}
 	}
 	return new Promise((resolve) => {
@@ -81,7 +82,7 @@ async function probe(ctx: Ctx, url: string, caBundle: string | undefined): Promi
 			resolve(res.statusCode === 200 ? undefined : `it answered HTTP ${res.statusCode}`);
 		});
 		req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
-		req.on('error', (error) => resolve(error.message));
+		req.on('error', (error) => resolve(errorText(error)));
 		req.end();
 	});
 }
@@ -214,7 +215,7 @@ export const acme: Step<AcmeFacts> = {
 				'Nothing was changed. Stop or move that program (or let it serve /.well-known/acme-challenge/ from /var/www/mailwizard/acme), then run mailwizard again.',
 			);
 		const order = !covers(f, names);
-		if (order && f.unreachable)
+		if (order && f.unreachable !== undefined)
 			throw new StepError(
 				`the ACME server ${a.tls.acme.directory} cannot be reached: ${f.unreachable}`,
 				'Nothing was changed for the certificate and the previous one (if any) is kept. Check the directory URL, the network and tls.acme.ca_bundle, then run mailwizard again.',

@@ -26,10 +26,10 @@ const OLD_DKIM = '/var/lib/rspamd/dkim';
 const OLD_DKIM_ASIDE = '/root/rspamd-dkim.aside';
 
 const acmeAnswers = (writtenBy: string) =>
-	answersText(writtenBy)
-		// The certificate's names are published as A records only (IPv6 is proven by test/lab/ipv6.ts).
-		.replace(/^ipv6: .*\n/m, '')
-		.replace(/^tls:\n  cert: .*\n  key: .*\n/m, `tls:\n  acme:\n    email: postmaster@${DOMAIN}\n    directory: ${DIRECTORY}\n    ca_bundle: ${CA_BUNDLE}\nmta_sts: {mode: testing}\n`);
+	answersText(writtenBy).replace(
+		/^tls:\n  cert: .*\n  key: .*\n/m,
+		`tls:\n  acme:\n    email: postmaster@${DOMAIN}\n    directory: ${DIRECTORY}\n    ca_bundle: ${CA_BUNDLE}\nmta_sts: {mode: testing}\n`,
+	);
 
 type Served = {verified: boolean; serial: string; out: string};
 

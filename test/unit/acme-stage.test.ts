@@ -14,6 +14,7 @@ import {acme, acmeNames} from '../../steps/04-acme.ts';
 import {CERTBOT_CRON, cronWithCaBundle, livePaths} from '../../templates/acme.ts';
 import {NGINX_PATHS} from '../../templates/nginx.ts';
 import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';
+import {errorText} from '../../source/text/error.ts';
 
 const CA = '/etc/ssl/mailwizard-acme-ca.pem';
 /** Debian 12's /etc/cron.d/certbot (certbot 2.1.0-4), shortened comments. */
@@ -161,6 +162,21 @@ test('acme stage: the ACME directory unreachable stops the stage before any acti
 	const error = await t.throwsAsync(planStep(acme, ctx, a, [acme]), {instanceOf: StepError});
 	t.regex(error?.message ?? '', /^the ACME server https:\/\/127\.0\.0\.1:1\/dir cannot be reached: .*ECONNREFUSED/);
 	t.notRegex(error?.hint ?? '', /75/, 'exit 1, not the "waiting for DNS" code');
+});
+
+test('acme stage: a directory whose name has IPv6 and IPv4 addresses, both refusing, is unreachable too (Node tries both: an AggregateError with no message of its own)', async (t) => {
+	const {ctx} = host(false);
+	const a = acmeAnswers('https://localhost:1/dir', null);
+	const error = await t.throwsAsync(planStep(acme, ctx, a, [acme]), {instanceOf: StepError});
+	t.regex(error?.message ?? '', /^the ACME server https:\/\/localhost:1\/dir cannot be reached: .*ECONNREFUSED/);
+});
+
+test('errorText: an AggregateError says its inner reasons; an error without message its code; never empty', (t) => {
+	const refused = (addr: string) => Object.assign(new Error(`connect ECONNREFUSED ${addr}`), {code: 'ECONNREFUSED'});
+	t.is(errorText(new AggregateError([refused('10.77.0.30:14000'), refused('[2001:db8:77::30]:14000')], '')), 'connect ECONNREFUSED 10.77.0.30:14000; connect ECONNREFUSED [2001:db8:77::30]:14000');
+	t.is(errorText(Object.assign(new Error(''), {code: 'EHOSTUNREACH'})), 'EHOSTUNREACH');
+	t.is(errorText(new Error('')), 'Error');
+	t.is(errorText(''), 'unknown error');
 });
 
 test('acme stage: port 80 held by another program stops the stage, naming it', async (t) => {
