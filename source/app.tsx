@@ -6,7 +6,7 @@ import {EXIT, UsageError, type ExitCode} from './exit.ts';
 import {stateDirOf, type Options} from './options.ts';
 import {makeRuntime, systemResolvers} from './runtime.ts';
 import {openState} from './engine/state.ts';
-import {defaultIpv4} from './platform/host.ts';
+import {defaultIpv4, defaultIpv6} from './platform/host.ts';
 import {STEPS} from '../steps/index.ts';
 import {App, type Deps} from './ui/App.tsx';
 import {toAnswers} from './ui/form.ts';
@@ -33,7 +33,7 @@ export async function runTui(o: Options, prefill?: Readonly<Record<string, unkno
 				data: prefill ? {...saved.data(), answers: prefill} : saved.data(),
 				stateFile: saved.file,
 				// The answers are saved at the end, by default in the operator's home directory.
-				env: {root: o.root, defaultIpv4, saveDir: process.env.HOME || homedir()},
+				env: {root: o.root, defaultIpv4, defaultIpv6, saveDir: process.env.HOME || homedir()},
 				canApply,
 				dryRun: o.dryRun,
 				answers: (form) => toAnswers(form, isRoot),

@@ -1,5 +1,5 @@
 import {hostname as osHostname, networkInterfaces, totalmem} from 'node:os';
-import {isSpecialAddress} from './addresses.ts';
+import {isSpecialAddress, publicIpv6} from './addresses.ts';
 
 /** The host's public IPv4 address, else its first non-loopback one. */
 export function defaultIpv4(): string | undefined {
@@ -8,6 +8,11 @@ export function defaultIpv4(): string | undefined {
 		.filter((i) => i && i.family === 'IPv4' && !i.internal)
 		.map((i) => i!.address);
 	return all.find((a) => !isSpecialAddress(a)) ?? all[0];
+}
+
+/** The host's public IPv6 address, if it has one (none: nothing suggested; IPv6 stays optional). */
+export function defaultIpv6(): string | undefined {
+	return publicIpv6(thisHost().interfaces)[0];
 }
 
 /** What stages learn about the machine beyond its files and commands (ctx.host). */

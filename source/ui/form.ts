@@ -71,6 +71,8 @@ export type Env = {
 	/** Prefix for every path read (the CLI's --root, for tests). */
 	readonly root: string;
 	readonly defaultIpv4: () => string | undefined;
+	/** The host's public IPv6 address, suggested: left empty, OpenSMTPD may still send from it, outside SPF and PTR. */
+	readonly defaultIpv6?: () => string | undefined;
 	readonly now?: Date;
 	/** Where the answers are saved unless the operator says otherwise (the working directory); none: not saved. */
 	readonly saveDir?: string;
@@ -102,7 +104,12 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 		case 'ipv4':
 			return {id, label: 'Public IPv4 address', hint: 'the address other mail servers connect to (found on this host)'};
 		case 'ipv6':
-			return {id, label: 'Public IPv6 address', hint: 'optional: leave empty if the server has none', optional: true};
+			return {
+				id,
+				label: 'Public IPv6 address',
+				hint: "optional: the host's public IPv6 address, suggested when it has one (mail it sends over IPv6 needs it in SPF and a PTR); empty if it has none",
+				optional: true,
+			};
 		case 'cert':
 			return {
 				id,
@@ -178,6 +185,8 @@ export function initialValue(id: FieldId, form: Form, env: Env): string {
 			return form.domain ? `mail.${form.domain}` : '';
 		case 'ipv4':
 			return env.defaultIpv4() ?? '';
+		case 'ipv6':
+			return env.defaultIpv6?.() ?? '';
 		case 'cert':
 			return certDefault(form, env);
 		case 'key':

@@ -203,3 +203,9 @@ test("a saved user's password file is read only when the run asks for it (the ru
 	chmodSync(pw, 0o600);
 	t.is(toAnswers(f, true).users[0]!.password, 'correct horse');
 });
+
+test("IPv6: the host's public address is suggested when it has one (left empty, mail could leave over IPv6 outside SPF); none: empty", (t) => {
+	t.is(initialValue('ipv6', filled({ipv6: ''}), {...env, defaultIpv6: () => '2a01:4f8::25'}), '2a01:4f8::25');
+	t.is(initialValue('ipv6', filled({ipv6: ''}), env), '');
+	t.is(initialValue('ipv6', filled({ipv6: '2a01:4f8::1'}), {...env, defaultIpv6: () => '2a01:4f8::25'}), '2a01:4f8::1', 'a given answer wins');
+});
