@@ -9,6 +9,8 @@ import {defaultIpv4, thisHost} from './platform/host.ts';
 import {detectProfile, targetProfile, type Profile} from './platform/profile.ts';
 import {reputationOptions} from './platform/reputation.ts';
 import {withDkimRotation} from './rotate/dkim.ts';
+import {DOVECOT_PATHS} from './mail/paths.ts';
+import {parseHashes} from './platform/passwords.ts';
 
 /** The system's resolvers from resolv.conf, when none were given. */
 export function systemResolvers(root: string): string[] {
@@ -66,12 +68,33 @@ export function writable(rt: Runtime): Runtime {
  * readPasswords (a real run, as root), password files are read here, at the run's edge.
  */
 export function loadAnswers(rt: Runtime, readPasswords: boolean): Answers {
-	const answers = rt.options.answers ? loadAnswersFile(rt.options.answers, {defaultIpv4}) : loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
+	// A file the wizard saved names users whose password was typed, not saved: such a user that
+	// already exists keeps its password; only a new one needs a password source.
+	const answers = rt.options.answers
+		? newUsersHavePasswords(loadAnswersFile(rt.options.answers, {defaultIpv4, passwordOptional: true}), rt.options.root)
+		: loadSavedAnswers(savedOrExplain(rt), {defaultIpv4});
 	// A rotation's selectors come from the state: a re-run with the old answers file keeps them.
 	const rotated = withDkimRotation(answers, rt.state.data().rotation?.dkim);
 	if (!readPasswords) return rotated;
 	checkCertFiles(rotated, rt.options.root);
 	return readPasswordFiles(rotated);
+}
+
+/** Users without password_file or password_hash must already be users of this server (their hash is kept). */
+function newUsersHavePasswords(a: Answers, root: string): Answers {
+	let known: Map<string, string>;
+	try {
+		known = parseHashes(readFileSync(root === '/' ? DOVECOT_PATHS.users : `${root}${DOVECOT_PATHS.users}`, 'utf8'), ':');
+	} catch (error) {
+		// Not readable (a dry run as a normal user): who exists is not known here; the stage says it.
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return a;
+		known = new Map();
+	}
+	a.users.forEach((u, i) => {
+		if (!u.passwordFile && !u.passwordHash && !u.password && !known.has(u.name))
+			throw new AnswersError(`users[${i}].password_file`, `${u.name} is not a user of this server yet: give password_file (a root-only file holding the password) or password_hash`);
+	});
+	return a;
 }
 
 function savedOrExplain(rt: Runtime): Readonly<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 // The built CLI, as an operator runs it.
 import test from 'ava';
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, writeFileSync, chmodSync, readdirSync, statSync} from 'node:fs';
+import {existsSync, mkdtempSync, writeFileSync, chmodSync, mkdirSync, readdirSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {STEPS} from '../../steps/index.ts';
@@ -241,4 +241,26 @@ test('issue 15.7: the plan shows no literal %s; --target debian13 installs the D
 	t.regex(r.out, /Dovecot 2\.4 \(to be installed\)/);
 	const packages = new RegExp(`^## 2/${STEPS.length} Packages.*$([\\s\\S]*?)^## 3/${STEPS.length}`, 'm').exec(r.out);
 	t.regex(packages?.[0] ?? '', /apt-get install -y --no-install-recommends .*dovecot-core/);
+});
+
+test('17: a file the wizard saved (users without a password source) applies to the server it came from: known users keep their passwords, a new one needs password_file (exit 2)', (t) => {
+	const dir = mkdtempSync(join(tmpdir(), 'mw-saved-'));
+	chmodSync(dir, 0o755);
+	const root = join(dir, 'root');
+	mkdirSync(join(root, 'etc/dovecot'), {recursive: true});
+	writeFileSync(join(root, 'etc/dovecot/users'), 'alice:{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA::::::\n', {mode: 0o640});
+	const saved = (users: string[]) => {
+		const file = join(dir, `saved-${users.length}.yaml`);
+		writeFileSync(
+			file,
+			`domain: example.test\nhostname: mail.example.test\nipv4: 192.0.2.10\ntls: {cert: ${join(dir, 'none.pem')}, key: ${join(dir, 'none.key')}}\nusers:\n${users.map((u) => `  - name: ${u}\n`).join('')}`,
+		);
+		return file;
+	};
+	const known = run(['--dry-run', '--root', root, '--answers', saved(['alice']), '--state-dir', '/var/lib/mailwizard']);
+	t.notRegex(known.err, /password_file/, known.err);
+	t.not(known.code, 2, known.err);
+	const fresh = run(['--dry-run', '--root', root, '--answers', saved(['alice', 'carol']), '--state-dir', '/var/lib/mailwizard']);
+	t.is(fresh.code, 2, fresh.err);
+	t.regex(fresh.err, /users\[1\]\.password_file: carol is not a user of this server yet: give password_file/);
 });
