@@ -18,7 +18,10 @@ export function answersFileText(answers: Answers, now = new Date()): string {
 		`# mailwizard answers, saved by the wizard on ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC: no password, hash or key is in this file.`,
 		'# Apply them with: mailwizard --answers THIS-FILE',
 	];
-	if (typed.length) head.push(`# The password of ${typed.join(', ')} was typed, so it is not here: before --answers, add password_file: (a root-only file holding it) to that user.`);
+	if (typed.length)
+		head.push(
+			`# The password of ${typed.join(', ')} was typed, so it is not here: on this server --answers keeps it; for another server, add password_file: (a root-only file holding it) to that user.`,
+		);
 	return `${head.join('\n')}\n${stringify(publicAnswers(answers))}`;
 }
 

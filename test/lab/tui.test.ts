@@ -32,6 +32,8 @@ const H = 24;
 const SOCKET = `mwlabtui-${process.pid}`;
 /** What the pane runs: the wizard in the mx, against the lab DNS, polling every second. */
 // The lab's own port-25 target and blocklist: no public name is asked for.
+/** Where the wizard saves the answers by default (the operator's home, as root in the mx). */
+const SAVED = '/root/mailwizard-example.test.yaml';
 const WIZARD = [NODE, DIST, '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--dnsbl', LAB_DNSBL, '--poll', '1', '--state-dir', STATE];
 
 function tmuxMissing(): string | undefined {
@@ -280,6 +282,18 @@ if (unavailable) {
 			t.regex(review, /User 1 +alice@example\.test/);
 			t.false(review.includes(PASSWORD));
 			linesFit(t, review, 'review');
+			// More options (the row above "Save answers to"): an alias and a catch-all (issue 17).
+			await term.keys('Up', 'Up', 'Enter');
+			await term.until(/Aliases/);
+			await term.keys('C-u', 'postmaster: alice; abuse: alice; sales: alice', 'Enter');
+			await term.until(/Catch-all user/);
+			await term.keys('alice', 'Enter');
+			for (const next of [/MTA-STS/, /TLS reports to/, /Remove another MTA/, /Review your answers/]) {
+				await term.keys('Enter');
+				await term.until(next);
+			}
+			const more = flat(await term.until(/Review your answers/));
+			t.regex(more, /Save answers to +\/root\/mailwizard-example\.test\.yaml/, "saved by default, in root's home");
 			await term.keys('c');
 			S.reviewed = await runStages(t, term, WAIT);
 			t.log(`stages reviewed before they ran: ${S.reviewed.join(' · ')}`);
@@ -434,6 +448,31 @@ if (unavailable) {
 		t.true(v.dkim_d?.includes('example.test'));
 		t.is(v.spf?.[0], 'pass');
 		t.true(v.dmarc_aligned);
+	});
+
+	test.serial('tui: the answers the wizard saved (an alias and a catch-all, no password) apply unattended with nothing to change', async (t) => {
+		if (!S.finished) return t.fail('the wizard did not finish (see "tui run 3"): nothing to test');
+		const l = lab();
+		const saved = await l.readFile('mx', SAVED);
+		t.log(saved);
+		t.regex(saved, /^catch_all: alice$/m);
+		t.regex(saved, /^ {2}sales: alice$/m);
+		t.regex(saved, /^ {2}- name: alice$/m, 'the user, without any password source');
+		t.false(saved.includes(PASSWORD), 'no password in it');
+		const r = await l.exec('mx', [...WIZARD, '--answers', SAVED, '--yes', '--no-wait'], {env: {NO_COLOR: '1', TERM: 'dumb'}, timeoutMs: 120_000});
+		t.log(r.stdout.split('\n').slice(-12).join('\n'));
+		t.is(r.exitCode, 0, r.stdout + r.stderr);
+		t.notRegex(r.stdout, /^ {2}(\$ |write \/|directory \/|(start|restart|reload|stop) \S+$)/m, 'no action: every stage has nothing to change');
+		const token = randomBytes(6).toString('hex');
+		const s = await l.client<{rcpts: [number, string][]}>('session', {
+			source: NET.remote,
+			helo: 'mx.remote.test',
+			from: 'carol@remote.test',
+			rcpts: [`nobody-${token}@example.test`],
+			subject: `catch-all ${token}`,
+			token,
+		});
+		t.is(s.rcpts?.[0]?.[0], 250, `the catch-all takes an unknown address: ${JSON.stringify(s)}`);
 	});
 
 	test.serial('lab: cleanup leaves no namespace, mount, process or tmux session behind', async (t) => {

@@ -198,7 +198,7 @@ test('the saved answers file has no secret and is valid answers; the zone fragme
 	const lines = await saveAnswers(dir, a, path);
 	const text = readFileSync(path, 'utf8');
 	t.notRegex(text, /correct horse|battery staple/);
-	t.regex(text, /The password of alice was typed, so it is not here: before --answers, add password_file/);
+	t.regex(text, /The password of alice was typed, so it is not here: on this server --answers keeps it; for another server, add password_file/);
 	t.is(statSync(path).mode & 0o777, 0o600);
 	const again = validateAnswers(parse(text), {passwordOptional: true});
 	t.deepEqual({...again.aliases}.sales, ['alice', 'bob']);
