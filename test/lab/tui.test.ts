@@ -282,8 +282,12 @@ if (unavailable) {
 			t.regex(review, /User 1 +alice@example\.test/);
 			t.false(review.includes(PASSWORD));
 			linesFit(t, review, 'review');
-			// More options (the row above "Save answers to"): an alias and a catch-all (issue 17).
-			await term.keys('Up', 'Up', 'Enter');
+			// More options: an alias and a catch-all (issue 17). Up from "Continue" until the row is chosen.
+			for (let i = 0; i < 12 && !/› More options/.test(term.screen()); i++) {
+				await term.keys('Up');
+				await new Promise((r) => setTimeout(r, 150));
+			}
+			await term.keys('Enter');
 			await term.until(/Aliases/);
 			await term.keys('C-u', 'postmaster: alice; abuse: alice; sales: alice', 'Enter');
 			await term.until(/Catch-all user/);
@@ -456,7 +460,7 @@ if (unavailable) {
 		const saved = await l.readFile('mx', SAVED);
 		t.log(saved);
 		t.regex(saved, /^catch_all: alice$/m);
-		t.regex(saved, /^ {2}sales: alice$/m);
+		t.regex(saved, /^ {2}sales:\n {4}- alice$/m);
 		t.regex(saved, /^ {2}- name: alice$/m, 'the user, without any password source');
 		t.false(saved.includes(PASSWORD), 'no password in it');
 		const r = await l.exec('mx', [...WIZARD, '--answers', SAVED, '--yes', '--no-wait'], {env: {NO_COLOR: '1', TERM: 'dumb'}, timeoutMs: 120_000});
