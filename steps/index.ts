@@ -4,9 +4,9 @@ import type {Step} from '../source/engine/types.ts';
 import {preflight} from './01-preflight.ts';
 import {packages} from './02-packages.ts';
 import {vmail} from './03-vmail.ts';
-import {acme} from './04-acme.ts';
-import {tls} from './04-tls.ts';
-import {dkim} from './05-dkim.ts';
+import {dkim} from './04-dkim.ts';
+import {acme} from './05-acme.ts';
+import {tls} from './05-tls.ts';
 import {dnsRecords} from './06-dns-records.ts';
 import {dovecot} from './07-dovecot.ts';
 import {rspamd} from './08-rspamd.ts';
@@ -15,4 +15,6 @@ import {dnsWait} from './10-dns-wait.ts';
 import {schedule} from './15-schedule.ts';
 import {finish} from './11-finish.ts';
 
-export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, acme, tls, dkim, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, schedule, finish];
+// The DKIM key is made before the ACME stage waits for its names: the records printed at that
+// wait (dns --zone) hold the DKIM record too, so a first setup publishes its DNS once.
+export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, dkim, acme, tls, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, schedule, finish];

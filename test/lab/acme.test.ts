@@ -3,7 +3,7 @@
 // signed Pebble's HTTPS). The wizard installs nothing new here (the mx sees the machine's certbot
 // and nginx), waits for the names in the lab DNS, lets certbot order over http-01 — validated by
 // Pebble against the mx for real — and configures OpenSMTPD, Dovecot and nginx on the certificate
-// (two DNS rounds: the names first, the DKIM record after the run that made the key).
+// (one DNS round: the DKIM key is made before the names wait, so that wait's zone has every record).
 // Then: 25 (STARTTLS), 465, 587 (STARTTLS), 993 and 443 serve it and only Pebble's root verifies
 // it; the MTA-STS policy and autoconfig are fetched over HTTPS from the remote host; every send,
 // receive and refuse assertion of the other lanes; `mailwizard renew --force` makes every port

@@ -10,7 +10,7 @@ import {planStep} from '../../source/engine/plan.ts';
 import {fakeExec, showCmd} from '../../source/engine/exec.ts';
 import {StepError, type Ctx} from '../../source/engine/types.ts';
 import {renewalInPlace} from '../../source/acme/certificate.ts';
-import {acme, acmeNames} from '../../steps/04-acme.ts';
+import {acme, acmeNames} from '../../steps/05-acme.ts';
 import {CERTBOT_CRON, cronWithCaBundle, livePaths} from '../../templates/acme.ts';
 import {NGINX_PATHS} from '../../templates/nginx.ts';
 import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';

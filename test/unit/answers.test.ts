@@ -286,7 +286,7 @@ test('14.8/14.10: no answers value may hold a control character, and no message 
 	t.false(alias!.message.includes(ESC));
 });
 
-test('14.9: alias resolution is linear: 6,000 chained aliases cost about three times 2,000, not nine', (t) => {
+test('14.9: alias resolution is linear: 16,000 chained aliases cost at most about eight times 2,000, not sixty-four', (t) => {
 	const chain = (n: number) => {
 		const out: Record<string, string> = {};
 		for (let i = 0; i < n; i++) out[`a${i}`] = i === n - 1 ? 'alice' : `a${i + 1}`;
@@ -302,8 +302,9 @@ test('14.9: alias resolution is linear: 6,000 chained aliases cost about three t
 			}),
 		);
 	best(1000); // warm up the JIT first: the first runs are not the code's cost
-	const ratio = best(6000) / best(2000);
-	t.true(ratio < 6, `6,000 aliases took ${ratio.toFixed(1)} times as long as 2,000 (linear ~3, quadratic ~9)`);
+	// Eight times the aliases: linear costs up to ~8 times as much, quadratic ~64; 24 leaves room for a loaded machine.
+	const ratio = best(16000) / best(2000);
+	t.true(ratio < 24, `16,000 aliases took ${ratio.toFixed(1)} times as long as 2,000 (linear ≤ ~8, quadratic ~64)`);
 	const aliases = chain(3000);
 	const a = answers({aliases});
 	t.is(Object.keys(a.aliases).length, 3002, 'the chain plus postmaster and abuse');

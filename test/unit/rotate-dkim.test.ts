@@ -14,7 +14,7 @@ import {readDkimKey, recordsFor} from '../../source/mail/dkim.ts';
 import {parseOptions, type Options} from '../../source/options.ts';
 import {defaultSelector, dkimStatusLines, finishRefusal, startRefusal, withDkimRotation, type DkimRotation} from '../../source/rotate/dkim.ts';
 import {loadAnswers, type Runtime} from '../../source/runtime.ts';
-import {dkim} from '../../steps/05-dkim.ts';
+import {dkim} from '../../steps/04-dkim.ts';
 import {rspamd} from '../../steps/08-rspamd.ts';
 import {DEBIAN12, HOST, answers, scratchRoot} from '../helpers/fixtures.ts';
 

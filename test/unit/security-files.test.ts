@@ -13,7 +13,7 @@ import {printPlan, secretSummary} from '../../source/engine/print.ts';
 import {openState, StateDirError} from '../../source/engine/state.ts';
 import {StepError, type Cmd, type Ctx, type Event} from '../../source/engine/types.ts';
 import {dovecotHash, smtpdHash, verifyCrypt, verifyDovecotHash} from '../../source/platform/passwords.ts';
-import {dkim} from '../../steps/05-dkim.ts';
+import {dkim} from '../../steps/04-dkim.ts';
 import {STEPS} from '../../steps/index.ts';
 import {DKIM_DIR, OLD_DKIM_DIR} from '../../source/mail/paths.ts';
 import {dnsRecords} from '../../steps/06-dns-records.ts';

@@ -135,8 +135,9 @@ test('a first run: every question in order, with inline errors, then the review;
 	await until(lastFrame, /IPv6/);
 	await press(stdin, KEY.enter); // none
 	await until(lastFrame, /TLS certificate/);
-	t.regex(lastFrame()!, /\/etc\/letsencrypt\/live\/mail\.example\.com\/fullchain\.pem/);
-	t.regex(lastFrame()!, /✗ .*does not exist/, 'the default path is checked as shown');
+	// No certificate files for the host name yet: ACME is the default (issue 16), said as it is checked.
+	t.regex(lastFrame()!, /> acme/);
+	t.regex(lastFrame()!, /✓ ACME: a certificate for mail\.example\.com is obtained once its name points here/);
 	await press(stdin, ...Array.from({length: 60}, () => '\u007F'), tls.cert);
 	await until(lastFrame, /✓ covers mail\.example\.com/);
 	await press(stdin, KEY.enter);

@@ -15,6 +15,7 @@ import type {Profile} from '../source/platform/profile.ts';
 import {ACME_PATHS, CERTBOT_CRON, certbotArgv, certbotEnv, certificateNames, cronWithCaBundle, deployHook} from '../templates/acme.ts';
 import {autoconfigXml} from '../templates/autoconfig.ts';
 import {errorText} from '../source/text/error.ts';
+import {startCommand} from '../source/invocation.ts';
 import {NGINX_PATHS, autoconfigFile, mtaStsFile, nginxSite} from '../templates/nginx.ts';
 
 /** The drop-in that gives the system's scheduled renewal the private directory's CA bundle. */
@@ -223,6 +224,12 @@ export const acme: Step<AcmeFacts> = {
 		const records = addressRecords(a);
 		const actions: Action[] = [
 			{kind: 'notice', level: 'records', title: 'These names must point at this server before a certificate can be ordered', lines: records.map((r) => `${r.name} ${r.type} ${r.value}`), records},
+			{
+				kind: 'notice',
+				level: 'info',
+				title: 'Publish every record now, not only these names',
+				lines: [`${startCommand({sub: 'dns --zone'})} prints them all (these names, MX, SPF, DKIM, DMARC) as a zone file: published together, the DNS wait after the certificate finds them at once.`],
+			},
 			{kind: 'wait', domain: a.domain, records, why: `the ACME server checks ${names.join(', ')} over http on this server`},
 			...servedFiles(a, f),
 			site(a, !order),
