@@ -114,7 +114,7 @@ export function fieldSpec(id: FieldId, form: Form): FieldSpec {
 			return {
 				id,
 				label: 'TLS certificate (full chain, PEM)',
-				hint: 'a path, e.g. /etc/letsencrypt/live/HOST/fullchain.pem; or acme (the default without certificate files): obtained and renewed for you',
+				hint: 'e.g. /etc/letsencrypt/live/HOST/fullchain.pem, or: acme',
 				soft: true,
 			};
 		case 'key':
