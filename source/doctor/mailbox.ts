@@ -31,7 +31,8 @@ async function doveadm(ctx: SelfCtx, args: readonly string[]): Promise<{exitCode
 
 async function search(ctx: SelfCtx, header: string, token: string): Promise<At[] | {error: string}> {
 	const r = await doveadm(ctx, ['search', '-A', 'header', header, token]);
-	if (r.exitCode !== 0) return {error: `doveadm search: exit ${r.exitCode} ${r.stderr.trim().split('\n')[0] ?? ''}`};
+	// Its first error line says why (Dovecot down: the userdb cannot be listed); doveadm may also abort on it.
+	if (r.exitCode !== 0) return {error: `doveadm search failed: ${r.stderr.trim().split('\n')[0] || `exit ${r.exitCode}`}`};
 	return parseSearch(r.stdout);
 }
 
