@@ -104,13 +104,15 @@ async function submitOnce(ctx: SelfCtx, t: SelftestTarget, token: string, limits
 	const login = `${SELFTEST_LOCAL}@${t.domain}`;
 	const password = randomBytes(24).toString('base64url');
 	const hash = await smtpdHash(ctx, password);
-	await notePending(ctx.root, t.stateDir, token);
 	try {
 		await setCredential(ctx, login, hash);
+		await notePending(ctx.root, t.stateDir, token);
 		const message = selftestMessage(t, token);
 		await submit({host: t.host, port: t.port ?? 587, helo: t.hostname, servername: t.hostname, login, password, from: login, to: `postmaster@${t.domain}`, message, timeoutMs: limits.smtp});
 	} catch (error) {
 		if (!(error instanceof SmtpError)) throw error;
+		// Refused before the end of DATA: no message exists. Cut off during it: it may, and stays noted for the next check.
+		if (error.step !== 'end of DATA' && error.step !== 'timeout') await forgetPending(ctx.root, t.stateDir, token);
 		return failed(`the test message was refused on port ${t.port ?? 587}: ${error.message}`, `read the mail log (smtpd): ${error.step} failed for a login made for the test`);
 	} finally {
 		await setCredential(ctx, login, undefined);

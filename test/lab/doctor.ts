@@ -65,6 +65,8 @@ export function doctor(lane: Lane): void {
 		t.deepEqual(await lane.maildirHits('X-Mailwizard-Selftest:', 1), [], 'no self-test message in any Maildir');
 		for (const table of ['/etc/smtpd/passwds', '/etc/smtpd/sendas']) t.notRegex(await l.readFile('mx', table), /_mailwizard-selftest/, `no test login in ${table}`);
 		t.is((await l.readFile('mx', `${STATE}/selftest-pending.json`)).trim(), '{}');
+		// The tables keep their owner and mode through the self-test's rewrites.
+		t.is((await l.exec('mx', ['stat', '-c', '%n %a %U:%G', '/etc/smtpd/passwds', '/etc/smtpd/sendas'])).stdout, '/etc/smtpd/passwds 640 root:opensmtpd\n/etc/smtpd/sendas 644 root:root\n');
 		t.notRegex((await l.exec('mx', ['smtpctl', 'show', 'queue'])).stdout, /_mailwizard-selftest/, 'nothing of it queued');
 	}
 	const LAB_OPTIONS = '/etc/rspamd/override.d/options.inc';
