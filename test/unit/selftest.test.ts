@@ -8,7 +8,8 @@ import {TLSSocket} from 'node:tls';
 import {dotStuffed, SmtpError, submit} from '../../source/doctor/smtp.ts';
 import {dkimPart, dmarcPart, rspamdCheck, selftestRow, signatureOf, spfPart, type Symbols} from '../../source/doctor/verdict.ts';
 import {fetchedText, parseSearch} from '../../source/doctor/mailbox.ts';
-import {selftestMessage, withLine, SELFTEST_HEADER} from '../../source/doctor/selftest.ts';
+import {dropQueued, selftestMessage, withLine, SELFTEST_HEADER} from '../../source/doctor/selftest.ts';
+import {fakeExec} from '../../source/engine/exec.ts';
 import {selfSigned} from '../helpers/tls.ts';
 
 const HOST = 'mail.example.test';
@@ -257,4 +258,18 @@ test('the test message: from the test address to postmaster, with its token head
 	t.regex(m, /\r\nSubject: mailwizard self-test 01234567 \(removed automatically\)\r\n/);
 	t.regex(m, /\r\nDate: Thu, 03 Dec 2026 05:00:00 \+0000\r\n/);
 	t.notRegex(m, /[^\r]\n/, 'CRLF line ends only');
+});
+
+test("smtpd's queue: only the test sender's envelopes are removed (a message not delivered must not arrive later)", async (t) => {
+	const queue = [
+		'0123456789abcdef|local|mta|0|_mailwizard-selftest@example.test|postmaster@example.test|postmaster@example.test|1764740000|1765000000|0|1|pending|0|Network error',
+		'fedcba9876543210|local|mta|0|alice@example.test|bob@other.test|bob@other.test|1764740000|1765000000|0|1|pending|0|Network error',
+		'',
+	].join('\n');
+	const exec = fakeExec([{match: (a) => a.join(' ') === 'smtpctl show queue', result: {exitCode: 0, stdout: queue, stderr: ''}}]);
+	t.is(await dropQueued({root: '/', exec}, '_mailwizard-selftest@example.test'), 1);
+	t.deepEqual(
+		exec.calls.map((c) => c.argv.join(' ')),
+		['smtpctl show queue', 'smtpctl remove 0123456789abcdef'],
+	);
 });
