@@ -260,7 +260,7 @@ export function doctor(lane: Lane): void {
 		t.regex(after.report.rows.find((x) => x.id === 'spf:lookups:example.test')!.detail, /needs 1 of 10/);
 	});
 
-	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row to fail', async (t) => {
+	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row and the self-test (its signature fails with the key now in DNS) to fail', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
 		await l.editZone(otherDkim);
