@@ -113,7 +113,7 @@ async function submitOnce(ctx: SelfCtx, t: SelftestTarget, token: string, limits
 		if (!(error instanceof SmtpError)) throw error;
 		// Refused before the end of DATA: no message exists. Cut off during it: it may, and stays noted for the next check.
 		if (error.step !== 'end of DATA' && error.step !== 'timeout') await forgetPending(ctx.root, t.stateDir, token);
-		return failed(`the test message was refused on port ${t.port ?? 587}: ${error.message}`, `read the mail log (smtpd): ${error.step} failed for a login made for the test`);
+		return failed(`the test message could not be submitted on port ${t.port ?? 587}: ${error.message}`, `read the mail log (smtpd): ${error.step} failed for a login made for the test`);
 	} finally {
 		await setCredential(ctx, login, undefined);
 	}
@@ -154,7 +154,7 @@ async function selftestLocked(ctx: SelfCtx, t: SelftestTarget): Promise<Row> {
 		return selftestRow(dkim, spf, dmarc, {to: `postmaster@${t.domain}`, deliveredMs, removed});
 	} catch (error) {
 		if (await expunge(ctx, found.at, SELFTEST_HEADER, token)) await forgetPending(ctx.root, t.stateDir, token);
-		return unknown(`the test message arrived; Rspamd could not be asked: ${(error as Error).message}`, 'check that rspamd runs and answers on localhost:11333');
+		return unknown(`the test message arrived but could not be judged: ${(error as Error).message}`, 'check that rspamd runs and answers on localhost:11333 (and doveadm fetch)');
 	}
 }
 

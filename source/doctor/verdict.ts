@@ -95,8 +95,8 @@ export function selftestRow(dkim: Part, spf: readonly Part[], dmarc: Part, trip:
 	const spfStatus = spf.some((p) => p.status === 'fail') ? 'fail' : spf.some((p) => p.status === 'unknown') ? 'unknown' : 'pass';
 	const spfText = spfStatus === 'pass' ? `SPF pass (${spf.map((p) => p.detail).join(', ')})` : `SPF ${spfStatus}: ${spf.map((p) => p.detail).join('; ')}`;
 	const parts = [dkim, {status: spfStatus, detail: spfText, fix: spf.find((p) => p.fix && p.status === spfStatus)?.fix, who: spf.find((p) => p.status === spfStatus)?.who} as Part, dmarc];
-	const trip2 = `signed mail to ${trip.to} delivered in ${trip.deliveredMs} ms, ${trip.removed ? 'removed' : 'NOT removed'}`;
-	const detail = `${parts.map((p) => p.detail).join(', ')}: ${trip2}`;
+	const how = `signed mail to ${trip.to} delivered in ${trip.deliveredMs} ms, ${trip.removed ? 'removed' : 'NOT removed'}`;
+	const detail = `${parts.map((p) => p.detail).join(', ')}: ${how}`;
 	const status = parts.some((p) => p.status === 'fail') ? 'fail' : parts.some((p) => p.status === 'unknown') ? 'unknown' : trip.removed ? 'ok' : 'warn';
 	if (status === 'ok') return {id: 'selftest', area: 'selftest', status, detail};
 	const bad = parts.filter((p) => p.status === (status === 'warn' ? 'pass' : status) && p.fix);
