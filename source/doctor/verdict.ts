@@ -99,7 +99,8 @@ export function selftestRow(dkim: Part, spf: readonly Part[], dmarc: Part, trip:
 	const detail = `${parts.map((p) => p.detail).join(', ')}: ${how}`;
 	const status = parts.some((p) => p.status === 'fail') ? 'fail' : parts.some((p) => p.status === 'unknown') ? 'unknown' : trip.removed ? 'ok' : 'warn';
 	if (status === 'ok') return {id: 'selftest', area: 'selftest', status, detail};
-	const bad = parts.filter((p) => p.status === (status === 'warn' ? 'pass' : status) && p.fix);
+	// warn: every part passed, only the removal did not happen.
+	const bad = status === 'warn' ? [] : parts.filter((p) => p.status === status && p.fix);
 	const fixes = [...new Set(bad.map((p) => p.fix!))];
 	if (!trip.removed) fixes.push('remove the test message by hand: doveadm expunge -A header X-Mailwizard-Selftest ""');
 	return {id: 'selftest', area: 'selftest', status, detail, fix: fixes.join('; '), who: bad[0]?.who ?? 'admin'};
