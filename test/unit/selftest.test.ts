@@ -10,6 +10,8 @@ import {dkimPart, dmarcPart, rspamdCheck, selftestRow, signatureOf, spfPart, typ
 import {fetchedText, parseSearch} from '../../source/doctor/mailbox.ts';
 import {dropQueued, selftestMessage, withLine, SELFTEST_HEADER} from '../../source/doctor/selftest.ts';
 import {fakeExec} from '../../source/engine/exec.ts';
+import {HELP, parseOptions, type Options} from '../../source/options.ts';
+import {checkArgs} from '../../source/runtime.ts';
 import {selfSigned} from '../helpers/tls.ts';
 
 const HOST = 'mail.example.test';
@@ -272,4 +274,14 @@ test("smtpd's queue: only the test sender's envelopes are removed (a message not
 		exec.calls.map((c) => c.argv.join(' ')),
 		['smtpctl show queue', 'smtpctl remove 0123456789abcdef'],
 	);
+});
+
+test('--no-self-test: check leaves the self-test out; the wizard passes it on to the daily check; any other command refuses it', (t) => {
+	t.like(parseOptions(['check']), {command: 'check', selfTest: true});
+	t.like(parseOptions(['check', '--no-self-test']), {command: 'check', selfTest: false});
+	const wizard = parseOptions(['--no-self-test', '--dry-run']);
+	t.like(wizard, {command: 'wizard', selfTest: false});
+	t.deepEqual(checkArgs(wizard as Options), ['--no-self-test']);
+	t.throws(() => parseOptions(['dns', '--no-self-test']), {message: /--no-self-test is for check/});
+	t.regex(HELP, /--no-self-test/);
 });
