@@ -26,7 +26,9 @@ Usage:
   mailwizard --answers FILE            in a terminal: the wizard, filled in from FILE
   mailwizard dns [--zone|--json]       the DNS records to publish
   mailwizard status [--json]           which steps are done, pending, waiting
-  mailwizard check [--json]            live checks: DNS on the authoritative servers, PTR
+  mailwizard check [--json] [--no-self-test]
+                                       the server's doctor: daemons, ports, certificates, DNS,
+                                       PTR, blocklists, queue, disk, a signed test message
   mailwizard reset                     forget saved progress (changes nothing else)
   mailwizard rotate dkim [--selector NAME] [--finish [--now]]
                                        rotate the DKIM key: new selector, signed with once
@@ -76,6 +78,9 @@ Options:
   --now                with rotate --finish: before the minimum overlap (7 days for
                        dkim, 30 for srs)
   --notify             with check: mail postmaster when a check changed state
+  --no-self-test       with check: skip the self-test (a signed message to postmaster,
+                       judged by Rspamd, then removed); with the wizard: the daily
+                       check skips it too
   --verbose            show the output of every command
   --help, -h, help     this help
   --version, -V, version  the version
@@ -118,6 +123,8 @@ export type Options = {
 	readonly probe?: string;
 	/** check: mail postmaster when a row changed state since the last --notify run. */
 	readonly notify: boolean;
+	/** check: send the self-test message (false: --no-self-test; the wizard passes it on to the daily check). */
+	readonly selfTest: boolean;
 };
 
 /** Every option the command line takes (node:util parseArgs). */
@@ -139,6 +146,7 @@ const SPEC = {
 	force: {type: 'boolean', default: false},
 	json: {type: 'boolean', default: false},
 	notify: {type: 'boolean', default: false},
+	'no-self-test': {type: 'boolean', default: false},
 	'password-file': {type: 'string'},
 	purge: {type: 'boolean', default: false},
 	verbose: {type: 'boolean', default: false},
@@ -200,6 +208,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 		zone: Boolean(v.zone),
 		force: Boolean(v.force),
 		notify: Boolean(v.notify),
+		selfTest: !v['no-self-test'],
 		json: Boolean(v.json),
 		verbose: Boolean(v.verbose),
 		root: v.root!,
@@ -210,9 +219,10 @@ export function parseOptions(argv: readonly string[]): Options | 'help' | 'versi
 }
 
 /** Flags that belong to one command only. */
-function commandFlags(command: string, v: {force?: boolean; notify?: boolean}): void {
+function commandFlags(command: string, v: {force?: boolean; notify?: boolean; 'no-self-test'?: boolean}): void {
 	if (v.force && command !== 'renew') throw new UsageError('--force is for renew');
 	if (v.notify && command !== 'check') throw new UsageError('--notify is for check');
+	if (v['no-self-test'] && command !== 'check' && command !== 'wizard') throw new UsageError('--no-self-test is for check (and the wizard, for its daily check)');
 }
 
 /** The day-two commands: each subcommand with how many words it takes (min, max). */

@@ -23,11 +23,12 @@ export function systemResolvers(root: string): string[] {
 }
 
 /** The options a check repeats (the scheduled one), only those the operator gave. */
-export function checkArgs(o: Pick<Options, 'resolvers' | 'dnsbls' | 'probe' | 'stateDir'>): string[] {
+export function checkArgs(o: Pick<Options, 'resolvers' | 'dnsbls' | 'probe' | 'stateDir'> & {readonly selfTest?: boolean}): string[] {
 	const out = o.resolvers.flatMap((r) => ['--resolver', r]);
 	if (o.dnsbls) out.push(...(o.dnsbls.length ? o.dnsbls.flatMap((z) => ['--dnsbl', z]) : ['--dnsbl', 'none']));
 	if (o.probe !== undefined) out.push('--probe', o.probe);
 	if (o.stateDir !== '/var/lib/mailwizard') out.push('--state-dir', o.stateDir);
+	if (o.selfTest === false) out.push('--no-self-test');
 	return out;
 }
 

@@ -1,6 +1,8 @@
 // mailwizard check: the server's doctor. Every row (daemons, ports, certificates, DNS on the
 // authoritative servers, SPF's DNS-lookup count through its includes, reverse DNS, blocklists,
-// outbound port 25, the mail queue, disk) checked in parallel, each in bounded time; a table or --json; exit 0 all ok, 1 any fail, 3 only warn/unknown.
+// outbound port 25, the mail queue, disk, and the self-test: a signed message to postmaster,
+// judged on arrival and removed) checked in parallel, each in bounded time; a table or --json;
+// exit 0 all ok, 1 any fail, 3 only warn/unknown.
 import type {ExitCode} from '../exit.ts';
 import type {Answers} from '../answers.ts';
 import {readRegular} from '../engine/files.ts';
@@ -20,12 +22,15 @@ import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
 import {notify} from '../doctor/notify.ts';
+import {selftestRows} from '../doctor/selftest.ts';
 import {stateDirOf} from '../options.ts';
 
 const LIMIT_MS = 20_000;
+/** The self-test bounds each of its steps (45 s at most in all); this is only the last resort. */
+const SELFTEST_LIMIT_MS = 60_000;
 
 /** Every row of this server, in a stable order. */
-export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options, 'dnsbls' | 'probe'>): Promise<Row[]> {
+export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options, 'dnsbls' | 'probe' | 'selfTest' | 'stateDir'>): Promise<Row[]> {
 	const key = await readDkimKey(rt.ctx, answers);
 	const records = recordsFor(answers, {publicKeyDer: key.publicKeyDer}).filter((r) => r.publishable);
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
@@ -42,6 +47,10 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 		bounded('reputation', 'reputation', LIMIT_MS, () => outsideRows(rt.ctx.resolvers, {hostname: answers.hostname, ips, ...reputationOptions(o)})),
 		bounded('queue', 'queue', LIMIT_MS, () => smtpdQueueRows(rt.ctx)),
 		bounded('disk', 'disk', LIMIT_MS, () => diskRows(rt.ctx.root)),
+		// Not with --root (a test's read-only tree): the self-test changes smtpd's tables for a moment.
+		o.selfTest && rt.ctx.root === '/'
+			? bounded('selftest', 'selftest', SELFTEST_LIMIT_MS, () => selftestRows(rt.ctx, {domain: answers.domain, hostname: answers.hostname, host, ips, stateDir: o.stateDir}))
+			: [],
 	]);
 	return groups.flat();
 }

@@ -9,7 +9,7 @@ export type Who = 'admin' | 'dns' | 'provider' | 'list';
 export type Row = {
 	/** Stable across runs: the scheduled run compares rows by id. */
 	readonly id: string;
-	readonly area: 'daemons' | 'ports' | 'tls' | 'dns' | 'reputation' | 'queue' | 'disk';
+	readonly area: 'daemons' | 'ports' | 'tls' | 'dns' | 'reputation' | 'queue' | 'disk' | 'selftest';
 	readonly status: Status;
 	readonly detail: string;
 	readonly fix?: string;

@@ -38,9 +38,10 @@ export class StateDirError extends Error {
 
 /**
  * What mailwizard keeps in its state directory (state.json is written through a temp file, the
- * lock too; check-last.json is what the daily check last saw, for check --notify).
+ * lock too; check-last.json is what the daily check last saw, for check --notify;
+ * selftest-pending.json the self-test's messages not removed yet).
  */
-const OURS = /^(state\.json(\..+)?|lock(\..+)?|check-last\.json(\..+)?)$/;
+const OURS = /^(state\.json(\..+)?|lock(\..+)?|check-last\.json(\..+)?|selftest-pending\.json(\..+)?)$/;
 
 /**
  * Creates the state directory 0700, or takes an existing one only when it is mailwizard's:

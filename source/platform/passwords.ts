@@ -19,7 +19,7 @@ const CRYPT_HASH = /^(?:\{(?:CRYPT|SHA512-CRYPT|SHA256-CRYPT|BLF-CRYPT|MD5-CRYPT
 const PERL_CRYPT = 'binmode STDIN; local $/; my ($p, $h) = split /\\0/, <STDIN>, 2; my $c = crypt($p, $h); print((defined $c && length $h && $c eq $h) ? "verified\\n" : "mismatch\\n")';
 
 /** Verifies a crypt(3) hash ("$6$...", "$y$...") without putting it in a process's arguments. */
-export async function verifyCrypt(ctx: Ctx, hash: string, password: string): Promise<boolean> {
+export async function verifyCrypt(ctx: Pick<Ctx, 'exec'>, hash: string, password: string): Promise<boolean> {
 	if (!(await ctx.exec.which('perl'))) return false;
 	const r = await ctx.exec.run({argv: ['perl', '-e', PERL_CRYPT], stdin: `${password}\0${hash}`, secrets: [password, hash]});
 	return r.exitCode === 0 && r.stdout.trim() === 'verified';
@@ -74,7 +74,7 @@ export async function dovecotHash(ctx: Ctx, scheme: string, password: string): P
 	return hash;
 }
 
-export async function smtpdHash(ctx: Ctx, password: string): Promise<string> {
+export async function smtpdHash(ctx: Pick<Ctx, 'exec'>, password: string): Promise<string> {
 	const r = await ctx.exec.run({argv: ['smtpctl', 'encrypt'], stdin: `${password}\n`, secrets: [password]});
 	const hash = r.stdout.trim();
 	if (r.exitCode !== 0 || !hash.startsWith('$')) throw new Error(`smtpctl encrypt failed (exit ${r.exitCode}): ${r.stderr.trim()}`);

@@ -5,7 +5,7 @@ import {generateKeyPairSync} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import test, {type ExecutionContext} from 'ava';
 import {join} from 'node:path';
-import {LAB_DNSBL, MX_TLS, NET, NET6, run} from './lab.ts';
+import {LAB_DNSBL, MX_TLS, NET, NET6, pidofHere, run} from './lab.ts';
 import {DIST, STATE, tail, type Lane} from './assertions.ts';
 
 type Row = {id: string; area: string; status: 'ok' | 'warn' | 'fail' | 'unknown'; detail: string; fix?: string; who?: string};
@@ -51,6 +51,35 @@ export function doctor(lane: Lane): void {
 		return [...lines.slice(0, at), record, ...lines.slice(end + 1)].join('\n');
 	}
 
+	const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+	/** Restarts Rspamd in the mx (its DKIM key cache goes with it) and waits until its normal worker answers. */
+	async function restartRspamd(): Promise<void> {
+		const l = lane.lab();
+		await l.exec('mx', ['sh', '-c', `service rspamd stop >/dev/null 2>&1 </dev/null; i=0; while ${pidofHere('rspamd')} >/dev/null && [ $i -lt 80 ]; do sleep 0.25; i=$((i+1)); done`]);
+		await l.exec('mx', ['sh', '-c', 'service rspamd start >/dev/null 2>&1 </dev/null']);
+		for (let i = 0; i < 160 && (await l.exec('mx', ['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/11333'])).exitCode !== 0; i++) await sleep(250);
+	}
+	/** No test message of the self-test in any mailbox, no test login in smtpd's tables, nothing pending. */
+	async function selftestLeftNothing(t: ExecutionContext): Promise<void> {
+		const l = lane.lab();
+		t.deepEqual(await lane.maildirHits('X-Mailwizard-Selftest:', 1), [], 'no self-test message in any Maildir');
+		for (const table of ['/etc/smtpd/passwds', '/etc/smtpd/sendas']) t.notRegex(await l.readFile('mx', table), /_mailwizard-selftest/, `no test login in ${table}`);
+		t.is((await l.readFile('mx', `${STATE}/selftest-pending.json`)).trim(), '{}');
+		// The tables keep their owner and mode through the self-test's rewrites.
+		t.is((await l.exec('mx', ['stat', '-c', '%n %a %U:%G', '/etc/smtpd/passwds', '/etc/smtpd/sendas'])).stdout, '/etc/smtpd/passwds 640 root:opensmtpd\n/etc/smtpd/sendas 644 root:root\n');
+		t.notRegex((await l.exec('mx', ['smtpctl', 'show', 'queue'])).stdout, /_mailwizard-selftest/, 'nothing of it queued');
+	}
+	const LAB_OPTIONS = '/etc/rspamd/override.d/options.inc';
+
+	// LAB ONLY (never the product): the lab's mx has a private address (10.77.0.25), which Rspamd
+	// counts as local and skips SPF, DKIM and DMARC for; a real server's public address is not.
+	test.serial("doctor (lab): Rspamd counts none of the lab's private addresses as local, as for a server on public addresses", async (t) => {
+		if (!lane.needWizard(t)) return;
+		await lane.lab().writeFile('mx', LAB_OPTIONS, 'local_addrs = [];\n');
+		await restartRspamd();
+		t.is((await lane.lab().exec('mx', ['rspamadm', 'configtest'])).exitCode, 0);
+	});
+
 	test.serial('schedule: the wizard installed a daily cron job (no systemd) running the installed mailwizard; cron runs; the job runs (exit 0 or 3)', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
@@ -76,15 +105,18 @@ export function doctor(lane: Lane): void {
 		t.is((await runJob()).exitCode === 1, false, 'all ok or warnings before the fault');
 		const before = await notifyMails(1);
 		await l.editZone(otherDkim);
+		// Rspamd keeps DKIM keys for their TTL: restarted, it asks DNS, and the self-test's signature fails too.
+		await restartRspamd();
 		try {
 			const first = await runJob();
 			t.is(first.exitCode, 1);
-			t.regex(first.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+			t.regex(first.stderr, /mailed postmaster@example\.test: 2 check\(s\) changed/);
 			const mails = await notifyMails();
 			t.is(mails.length, before.length + 1, `one new notify mail: ${mails.join(', ')}`);
 			const text = await l.readFile('mx', `/var/vmail${mails.find((m) => !before.includes(m)) ?? mails.at(-1)}`);
 			t.regex(text, /dns:dkim:mail\._domainkey\.example\.test: ok -> fail/);
 			t.regex(text, /fix: publish mail\._domainkey\.example\.test TXT with the key Rspamd signs with/);
+			t.regex(text, /selftest: ok -> fail\n {2}DKIM fail: the signature does not verify/);
 			t.regex(text, /See every check: mailwizard check/);
 			const again = await runJob();
 			t.is(again.exitCode, 1);
@@ -93,9 +125,10 @@ export function doctor(lane: Lane): void {
 			t.is((await notifyMails(1)).length, before.length + 1, 'no mail when nothing changed');
 		} finally {
 			await l.editZone();
+			await restartRspamd();
 		}
 		const back = await runJob();
-		t.regex(back.stderr, /mailed postmaster@example\.test: 1 check\(s\) changed/);
+		t.regex(back.stderr, /mailed postmaster@example\.test: 2 check\(s\) changed/);
 		for (let i = 0; i < 40 && (await notifyMails(1)).length < before.length + 2; i++) await new Promise((r) => setTimeout(r, 500));
 		t.is((await notifyMails(1)).length, before.length + 2, 'one mail when the row is back to ok');
 	});
@@ -106,6 +139,14 @@ export function doctor(lane: Lane): void {
 		t.deepEqual(notOk(report), []);
 		t.is(code, 0);
 		t.is(report.version, 1);
+		// The self-test: a signed message submitted on 587, delivered to postmaster, judged by Rspamd as from each published address, removed.
+		t.regex(
+			report.rows.find((x) => x.id === 'selftest')?.detail ?? '',
+			new RegExp(
+				`^DKIM pass \\(d=example\\.test s=mail\\), SPF pass \\(${NET.mx.replace(/\./g, '\\.')}, ${NET6.mx}\\), DMARC pass: signed mail to postmaster@example\\.test delivered in \\d+ ms, removed$`,
+			),
+		);
+		await selftestLeftNothing(t);
 		for (const id of [
 			'daemon:dovecot',
 			'daemon:rspamd',
@@ -124,6 +165,7 @@ export function doctor(lane: Lane): void {
 			`dnsbl:${LAB_DNSBL}:${NET.mx}`,
 			'port25-out',
 			'disk:/var/vmail',
+			'selftest',
 		])
 			t.true(
 				report.rows.some((x) => x.id === id),
@@ -137,15 +179,21 @@ export function doctor(lane: Lane): void {
 		await l.exec('mx', ['sh', '-c', 'service dovecot stop >/dev/null 2>&1']);
 		try {
 			const {code, report} = await check(t);
-			t.deepEqual(notOk(report), ['daemon:dovecot=fail', 'port:993=fail', 'tls:993=fail']);
+			// The self-test's message cannot be looked for (doveadm needs Dovecot): no verdict, and it is taken out of the queue.
+			t.deepEqual(notOk(report), ['daemon:dovecot=fail', 'port:993=fail', 'selftest=unknown', 'tls:993=fail']);
 			t.is(code, 1);
 			t.regex(report.rows.find((x) => x.id === 'daemon:dovecot')!.fix!, /service dovecot start/);
+			t.regex(
+				report.rows.find((x) => x.id === 'selftest')!.detail,
+				/the test message was accepted; looking for it failed: doveadm search failed: .+; it was still queued \(now removed from the queue\)/,
+			);
 		} finally {
 			// A daemon started from here keeps any pipe it is given: its output goes nowhere.
 			await l.exec('mx', ['sh', '-c', 'service dovecot start >/dev/null 2>&1 </dev/null']);
 		}
 		for (let i = 0; i < 20 && (await l.exec('mx', ['bash', '-c', `exec 3<>/dev/tcp/${NET.mx}/993`])).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 250));
 		t.deepEqual(notOk((await check(t)).report), []);
+		await selftestLeftNothing(t);
 	});
 
 	test.serial('doctor: the certificate file replaced without a restart turns the served-certificate rows to fail', async (t) => {
@@ -212,21 +260,58 @@ export function doctor(lane: Lane): void {
 		t.regex(after.report.rows.find((x) => x.id === 'spf:lookups:example.test')!.detail, /needs 1 of 10/);
 	});
 
-	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row to fail', async (t) => {
+	test.serial('doctor: the DKIM TXT changed in DNS (another key) turns exactly the DKIM row and the self-test (its signature fails with the key now in DNS) to fail', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
 		await l.editZone(otherDkim);
+		await restartRspamd();
 		try {
 			const {code, report} = await check(t);
-			t.deepEqual(notOk(report), ['dns:dkim:mail._domainkey.example.test=fail']);
+			// The self-test's signature, checked by Rspamd with the key now in DNS, fails as well: receivers see the same.
+			t.deepEqual(notOk(report), ['dns:dkim:mail._domainkey.example.test=fail', 'selftest=fail']);
 			t.is(code, 1);
 			const row = report.rows.find((x) => x.id === 'dns:dkim:mail._domainkey.example.test')!;
 			t.regex(row.detail, /DKIM record for another key/);
 			t.regex(row.fix!, /the key Rspamd signs with/);
+			t.regex(report.rows.find((x) => x.id === 'selftest')!.detail, /^DKIM fail: the signature does not verify with the key published at mail\._domainkey\.example\.test.*, SPF pass .*, DMARC pass: /);
 		} finally {
 			await l.editZone();
+			await restartRspamd();
 		}
 		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor: Rspamd signing with a key other than the one in DNS turns exactly the self-test to fail on DKIM, with its fix; restored, all ok', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		// A hand-made override (the kind of change that makes mail fail silently): another key for the same selector.
+		const key = '/etc/rspamd/dkim/other.key';
+		const made = await l.exec('mx', [
+			'sh',
+			'-c',
+			`openssl genrsa -out ${key} 2048 2>/dev/null && chown --reference=/etc/rspamd/dkim/example.test.mail.key ${key} && chmod --reference=/etc/rspamd/dkim/example.test.mail.key ${key}`,
+		]);
+		t.is(made.exitCode, 0, made.stderr);
+		await l.writeFile('mx', '/etc/rspamd/override.d/dkim_signing.conf', `domain {\n  example.test {\n    path = "${key}";\n    selector = "mail";\n  }\n}\n`);
+		await restartRspamd();
+		try {
+			const {code, report} = await check(t);
+			t.deepEqual(notOk(report), ['selftest=fail'], 'the DNS row compares the key file mailwizard wrote: only the signed message shows what Rspamd does');
+			t.is(code, 1);
+			const row = report.rows.find((x) => x.id === 'selftest')!;
+			t.regex(
+				row.detail,
+				/^DKIM fail: the signature does not verify with the key published at mail\._domainkey\.example\.test.*, SPF pass \(.*\), DMARC pass: signed mail to postmaster@example\.test delivered in \d+ ms, removed$/,
+			);
+			t.regex(row.fix!, /^the key Rspamd signs with differs from the one in DNS: .*override\.d/);
+			t.is(row.who, 'admin');
+			await selftestLeftNothing(t);
+		} finally {
+			await l.exec('mx', ['rm', '-f', key, '/etc/rspamd/override.d/dkim_signing.conf']);
+			await restartRspamd();
+		}
+		t.deepEqual(notOk((await check(t)).report), []);
+		await selftestLeftNothing(t);
 	});
 
 	test.serial('doctor: a message stuck for a destination that refuses turns exactly its queue row to warn, with the last error (exit 3)', async (t) => {
@@ -297,5 +382,22 @@ export function doctor(lane: Lane): void {
 			await reload();
 		}
 		t.deepEqual(notOk((await check(t)).report), []);
+	});
+
+	test.serial('doctor (lab): check --no-self-test has no self-test row; the lab override of local_addrs is taken away again', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const l = lane.lab();
+		try {
+			const r = await l.exec('mx', [lane.NODE, DIST, 'check', '--json', '--no-self-test', '--resolver', NET.dns, '--probe', `${NET.remote}:25`, '--dnsbl', LAB_DNSBL, '--state-dir', STATE], {
+				timeoutMs: 90_000,
+			});
+			const report = JSON.parse(r.stdout) as Report;
+			t.false(report.rows.some((x) => x.id === 'selftest'));
+			t.deepEqual(notOk(report), []);
+		} finally {
+			await l.exec('mx', ['rm', '-f', LAB_OPTIONS]);
+			await restartRspamd();
+		}
+		t.is((await l.exec('mx', ['bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/11333'])).exitCode, 0);
 	});
 }

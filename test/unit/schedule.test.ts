@@ -97,6 +97,9 @@ test('schedule facts: the installed copy is compared byte for byte; the run opti
 		'--state-dir',
 		'/srv/mw state',
 	]);
+	// The wizard's --no-self-test reaches the daily check; by default the daily check sends its test message.
+	t.deepEqual(checkArgs({resolvers: [], stateDir: '/var/lib/mailwizard', selfTest: false}), ['--no-self-test']);
+	t.deepEqual(checkArgs({resolvers: [], stateDir: '/var/lib/mailwizard', selfTest: true}), []);
 	const quoted = schedule.plan(answers(), {...FACTS, checkArgs: ['--state-dir', '/srv/mw state']}, DEBIAN12);
 	t.regex(String(file(quoted, SCHEDULE_PATHS.job)!.content), /--state-dir '\/srv\/mw state'$/m);
 });
