@@ -239,6 +239,16 @@ export function doctor(lane: Lane): void {
 		t.is(code, 3);
 	});
 
+	test.serial('doctor: a blocklist whose name servers do not answer is unknown (exit 3): said as no answer, never ok or listed', async (t) => {
+		if (!lane.needWizard(t)) return;
+		// silent.example.test is delegated to an address where no name server listens.
+		await lane.lab().appendZone(`silent IN NS ns.silent\nns.silent IN A ${NET.other}`);
+		const {code, report} = await check(t, [LAB_DNSBL, 'silent.example.test']);
+		t.deepEqual(notOk(report), [`dnsbl:silent.example.test:${NET.mx}=unknown`, `dnsbl:silent.example.test:${NET6.mx}=unknown`]);
+		t.regex(report.rows.find((x) => x.id === `dnsbl:silent.example.test:${NET.mx}`)!.detail, /does not answer|no verdict/);
+		t.is(code, 3);
+	});
+
 	test.serial('doctor: SPF needing 11 DNS lookups through includes fails with its chain; the record itself differs too', async (t) => {
 		if (!lane.needWizard(t)) return;
 		const l = lane.lab();
