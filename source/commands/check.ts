@@ -31,7 +31,8 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
 	const host = answers.ipv4 ?? '127.0.0.1';
 	const cert = await readRegular(rt.ctx.root, answers.tls.cert).catch(() => undefined);
-	const daemons = STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => s.daemons ?? []);
+	// A daemon several stages restart (Rspamd, Dovecot) is one row.
+	const daemons = [...new Map(STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => (s.daemons ?? []).map((d) => [d.service, d] as const))).values()];
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
 		bounded('schedule', 'daemons', LIMIT_MS, async () => [await scheduleRow(rt.ctx)]),
