@@ -16,6 +16,7 @@ import {diskRows} from '../doctor/disk.ts';
 import {dnsRows} from '../doctor/dns.ts';
 import {resolverTxt, spfRows} from '../doctor/spf.ts';
 import {scheduleRow} from '../doctor/schedule.ts';
+import {defenceRows} from '../doctor/defence.ts';
 import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
@@ -36,6 +37,7 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
 		bounded('schedule', 'daemons', LIMIT_MS, async () => [await scheduleRow(rt.ctx)]),
+		bounded('defence', 'daemons', LIMIT_MS, () => defenceRows(rt.ctx, answers)),
 		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),
 		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
 		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),
