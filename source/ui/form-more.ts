@@ -196,7 +196,9 @@ export function moreSummary(extra: Readonly<Record<string, unknown>>): string {
 		`TLS reports: ${moreText('tlsrpt', extra) || 'none'}`,
 	];
 	if (extra.remove_mta === true) parts.push('removes another MTA');
-	parts.push(`greylisting: ${extra.greylisting === true ? 'on' : 'off'}`, `bans: ${moreText('bans', extra) || '10 in 10m, ban 1h'}`);
+	// The defence's answers only when they differ from the defaults (no greylisting, 10 in 10m, ban 1h).
+	if (extra.greylisting === true) parts.push('greylisting on');
+	if (extra.bans !== undefined) parts.push(`bans: ${moreText('bans', extra)}`);
 	if (moreText('ignore', extra)) parts.push(`never banned: ${moreText('ignore', extra)}`);
 	return parts.join(' · ');
 }

@@ -77,7 +77,8 @@ test('wizard "More options": greylisting, bans and ignore as lines, into the fil
 	t.deepEqual(moreValue('ignore', '203.0.113.7, 198.51.100.0/24'), ['203.0.113.7', '198.51.100.0/24']);
 	t.is(moreText('bans', {bans: {max_failures: 3, window: 600, ban: '2h'}}), '3 in 600, ban 2h');
 	t.is(moreText('bans', {bans: false}), 'off');
-	t.regex(moreSummary({greylisting: true, bans: false}), /greylisting: on · bans: off/);
+	t.regex(moreSummary({greylisting: true, bans: false, ignore: ['203.0.113.7']}), /greylisting on · bans: off · never banned: 203.0.113.7/);
+	t.notRegex(moreSummary({}), /greylisting|bans/, 'the defaults are not spelled out');
 	const e = t.throws(() => moreValue('bans', 'ten tries'), {instanceOf: AnswersError});
 	t.is(e?.key, 'bans');
 	// What the wizard makes, validateAnswers judges (a bad number is its refusal, with the key).
