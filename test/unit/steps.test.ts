@@ -114,7 +114,16 @@ test('Debian 13 packages: everything from trixie itself, no backports, no pin, n
 });
 
 test('Debian 13 after an upgrade from 12: the backports source and the hold mailwizard added are undone', (t) => {
-	const have = {...none, ...DEFENCE, opensmtpd: '7.6.0p1-1', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.4.1', 'dovecot-imapd': '1:2.4.1', 'dovecot-lmtpd': '1:2.4.1', rspamd: '3.12.1-1'};
+	const have = {
+		...none,
+		...DEFENCE,
+		opensmtpd: '7.6.0p1-1',
+		'opensmtpd-filter-rspamd': '0.1.8-1+b10',
+		'dovecot-core': '1:2.4.1',
+		'dovecot-imapd': '1:2.4.1',
+		'dovecot-lmtpd': '1:2.4.1',
+		rspamd: '3.12.1-1',
+	};
 	t.deepEqual(
 		argvs(packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: have, backports: false, mirror: 'http://m/debian', ourBackports: true, held: ['opensmtpd-filter-rspamd']}, DEBIAN13)),
 		['rm -f /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources', 'apt-mark unhold opensmtpd-filter-rspamd'],
