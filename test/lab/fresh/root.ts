@@ -42,6 +42,12 @@ export function bareRootPath(codename: Codename = 'bookworm'): string {
 	return join(process.env.MAILWIZARD_BARE_ROOTS || DEFAULT_BARE_ROOTS, `${codename}-bare-root`);
 }
 
+/** Issue 18's packages (the spam and bans stages): a recording without them cannot replay a run. */
+const DEFENCE_DEBS: ReadonlyArray<readonly [string, RegExp]> = [
+	['redis-server (spam stage)', /\/redis-server_[^/]*\.deb$/],
+	['fail2ban (bans stage)', /\/fail2ban_[^/]*\.deb$/],
+];
+
 /** What the rehearsal must have recorded: the wizard's package step really ran through the proxy. */
 export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegExp]>> = {
 	trixie: [
@@ -51,6 +57,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['dovecot-imapd 2.4', /\/dovecot-imapd_2\.4[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
 		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
+		...DEFENCE_DEBS,
 	],
 	bookworm: [
 		['bookworm InRelease', /\/dists\/bookworm\/InRelease$/],
@@ -61,6 +68,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['dovecot-imapd', /\/dovecot-imapd_2\.3[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
 		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
+		...DEFENCE_DEBS,
 	],
 };
 
@@ -170,6 +178,7 @@ export function expiredRecording(root: string): string | undefined {
 	}
 	// Recorded before the daily check's stage (issue 19) existed: the replay would lack cron.
 	if (!entries.some((e) => e.status === 200 && /\/cron_[^/]*\.deb$/.test(e.url))) return 'the apt recording has no cron (the daily check installs it since issue 19)';
+	for (const [what, re] of DEFENCE_DEBS) if (!entries.some((e) => e.status === 200 && re.test(e.url))) return `the apt recording has no ${what} (issue 18)`;
 	for (const f of readdirSync(dir)) {
 		if (!f.endsWith('.body')) continue;
 		const head = readFileSync(join(dir, f), 'latin1').slice(0, 4096);
