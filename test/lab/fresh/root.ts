@@ -46,6 +46,7 @@ export function bareRootPath(codename: Codename = 'bookworm'): string {
 const DEFENCE_DEBS: ReadonlyArray<readonly [string, RegExp]> = [
 	['redis-server (spam stage)', /\/redis-server_[^/]*\.deb$/],
 	['fail2ban (bans stage)', /\/fail2ban_[^/]*\.deb$/],
+	['python3-systemd (bans stage, with systemd)', /\/python3-systemd_[^/]*\.deb$/],
 ];
 
 /** What the rehearsal must have recorded: the wizard's package step really ran through the proxy. */
@@ -121,6 +122,9 @@ hostname mail.example.test; echo mail.example.test > "$M/etc/hostname"
 chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root TERM=dumb NO_COLOR=1 \\
   http_proxy="http://127.0.0.1:$P" "$NODE" "$DIST" --answers /root/mailwizard.yaml --yes --no-wait --resolver 127.0.0.1:9 --probe none --dnsbl none --state-dir /var/lib/mailwizard
 echo "wizard exit $?"
+# The rehearsal has no systemd: what the bans stage installs only where systemd runs (fail2ban's
+# journal reader) is fetched through the proxy too, so a lane booted with systemd can replay it.
+(cd "$M/tmp" && chroot "$M" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin http_proxy="http://127.0.0.1:$P" sh -c 'cd /tmp && apt-get download python3-systemd' >/dev/null 2>&1) || echo "python3-systemd not fetched"
 `;
 
 /** The rehearsal: records what the wizard's package step fetches, into ROOT/var/cache/mailwizard-test-apt. */
