@@ -10,6 +10,7 @@ import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 import {rotation} from './rotate.ts';
+import {defence} from './defence.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -89,5 +90,6 @@ if (unavailable) {
 	doctor(lane);
 	// Key rotation (issue 21) last: the checks before it use the setup's DKIM selector.
 	rotation(lane);
+	defence(lane);
 	lane.cleanup();
 }

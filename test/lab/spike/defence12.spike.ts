@@ -10,7 +10,7 @@ import {DOVECOT_SIEVE_CONF, sieveFiles} from '../../../templates/sieve.ts';
 import {DOVECOT_AUTH_LOG, fail2banFiles, DEFAULT_BANS} from '../../../templates/fail2ban.ts';
 
 const unavailable = await labUnavailable();
-const CLIENT = join(REPO, 'test/lab/spike/defence_client.py');
+const CLIENT = join(REPO, 'test/lab/defence_client.py');
 const GTUBE = (c: string) => `${c}JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X`;
 const tok = () => Math.random().toString(36).slice(2, 10);
 

@@ -13,7 +13,7 @@ import {DOVECOT_AUTH_LOG, fail2banFiles, DEFAULT_BANS} from '../../../templates/
 const unavailable = await labUnavailable();
 const root = await trixieRoot();
 if (!root || 'error' in root) throw new Error('no trixie root');
-const CLIENT = join(REPO, 'test/lab/spike/defence_client.py');
+const CLIENT = join(REPO, 'test/lab/defence_client.py');
 const GTUBE = (c: string) => `${c}JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X`;
 const tok = () => Math.random().toString(36).slice(2, 10);
 

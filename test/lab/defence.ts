@@ -1,0 +1,169 @@
+// The inbound defence end to end (issue 18), on the lane's server as the wizard left it, with
+// real clients on the lab's remote host (test/lab/defence_client.py): GTUBE refused with 5xx and
+// never in a mailbox; Rspamd's "add header" test message filed into Junk, a normal one into
+// INBOX; a move into Junk over IMAP teaches Bayes; ten wrong IMAP passwords from one lab address
+// ban it on 993 and 587 while the other address still logs in and sends, and the ban ends after
+// its time (the lab's answers: bans {ban: 20s}); no other local user can use Redis.
+// Rspamd's test patterns are the lab's own (never the product's): written here, then removed.
+// Run by the Debian 12 and 13 lanes, last before their cleanup.
+import test, {type ExecutionContext} from 'ava';
+import {join} from 'node:path';
+import type {Lane} from './assertions.ts';
+import {LAB_DIR, NET, PYTHON} from './lab.ts';
+
+const CLIENT = join(LAB_DIR, 'defence_client.py');
+/** The lab's ban time (answersText: bans {ban: 20s}). */
+export const LAB_BAN_SECONDS = 20;
+const OVERRIDE = '/etc/rspamd/override.d/options.inc';
+const GTUBE = (c: 'X' | 'Y') => `${c}JS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tok = () => Math.random().toString(36).slice(2, 12);
+
+type Sent = {rcpt?: [number, string]; data?: [number, string]};
+type Reach = Record<string, string>;
+
+export function defence(lane: Lane): void {
+	const client = async <T>(cmd: string, args: Record<string, unknown>, timeoutMs = 90_000): Promise<T> => {
+		const r = await lane.lab().exec('remote', [PYTHON, CLIENT, cmd, JSON.stringify({host: NET.mx, ...args})], {timeoutMs});
+		try {
+			return JSON.parse(r.stdout) as T;
+		} catch {
+			throw new Error(`defence_client ${cmd}: exit ${r.exitCode}: ${r.stdout} ${r.stderr}`);
+		}
+	};
+	const mx = async (script: string) => lane.lab().exec('mx', ['sh', '-c', script], {timeoutMs: 120_000});
+	/** Rspamd's Bayes: how many messages it has learned as spam (rspamc stat). */
+	const learnedSpam = async () => {
+		const s = (await mx('rspamc stat')).stdout;
+		return Number(/Statfile: BAYES_SPAM.*?learned: (\d+)/.exec(s.replace(/\n/g, ' '))?.[1] ?? NaN);
+	};
+	const restartRspamd = async (t: ExecutionContext) => {
+		const r = await mx(
+			`(service rspamd stop; sleep 1; service rspamd start) </dev/null >/dev/null 2>&1; i=0; until perl -MIO::Socket::INET -e 'exit(IO::Socket::INET->new(PeerAddr => "127.0.0.1:11333", Timeout => 1) ? 0 : 1)'; do [ $i -ge 120 ] && exit 1; sleep 0.5; i=$((i+1)); done`,
+		);
+		t.is(r.exitCode, 0, 'Rspamd answers again after its restart');
+	};
+
+	test.serial('defence: the wizard set up Redis on its socket, the compiled Sieve script and both jails', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const r = await mx(
+			'ls -l /run/redis/redis-server.sock; ls /etc/dovecot/sieve/spam-to-junk.svbin; fail2ban-client status; id -nG _rspamd; grep -E "^(bantime|maxretry|ignoreip)" /etc/fail2ban/jail.d/mailwizard.local',
+		);
+		t.log(r.stdout + r.stderr);
+		t.is(r.exitCode, 0);
+		t.regex(r.stdout, /^srwxrwx--- .* redis redis .*redis-server\.sock$/m, 'the socket is 770 redis:redis');
+		t.regex(r.stdout, /Jail list:\s+mailwizard-dovecot, mailwizard-opensmtpd/);
+		t.regex(r.stdout, /\bredis\b/, '_rspamd is in the redis group');
+		t.regex(r.stdout, /^bantime = 20s$/m);
+		t.regex(r.stdout, /^ignoreip = .*192\.0\.2\.200/m, "the answers' ignore list");
+		t.notRegex((await mx('cat /etc/rspamd/local.d/*.conf /etc/rspamd/local.d/*.inc 2>/dev/null')).stdout, /enable_test_patterns|gtube_patterns/, 'no test pattern in the product');
+	});
+
+	test.serial('defence: GTUBE is refused with 5xx and lands nowhere; the "add header" test message goes to Junk; a normal one to INBOX', async (t) => {
+		t.timeout(240_000);
+		if (!lane.needWizard(t)) return;
+		// LAB ONLY: Rspamd's test patterns (3.4: enable_test_patterns; 3.8 and later: gtube_patterns).
+		await lane.lab().writeFile('mx', OVERRIDE, 'enable_test_patterns = true;\ngtube_patterns = "all";\n');
+		await restartRspamd(t);
+		const reject = tok();
+		const r = await client<Sent>('send', {to: 'alice@example.test', subject: 'gtube', token: reject, body: GTUBE('X')});
+		t.log('GTUBE:', JSON.stringify(r));
+		t.true((r.data?.[0] ?? 0) >= 500 && (r.data?.[0] ?? 0) < 600, `refused with 5xx at the end of DATA: ${JSON.stringify(r)}`);
+		const header = tok();
+		const a = await client<Sent>('send', {to: 'alice@example.test', subject: 'maybe spam', token: header, body: GTUBE('Y')});
+		t.is(a.data?.[0], 250, JSON.stringify(a));
+		const normal = tok();
+		const n = await client<Sent>('send', {to: 'alice@example.test', subject: 'lunch', token: normal, body: 'Hello Alice, lunch on Friday? Regards, Carol'});
+		t.is(n.data?.[0], 250, JSON.stringify(n));
+		const junk = await lane.maildirHits(header);
+		t.log('add header:', junk, 'normal:', await lane.maildirHits(normal, 1));
+		t.true(junk.length > 0 && junk.every((h) => h.includes('/.Junk/')), `the "add header" message is in Junk only: ${junk.join(', ')}`);
+		const inbox = await lane.maildirHits(normal);
+		t.true(inbox.length > 0 && inbox.every((h) => !h.includes('/.Junk/')), `the normal message is in INBOX: ${inbox.join(', ')}`);
+		t.deepEqual(await lane.maildirHits(reject, 2000), [], 'GTUBE is in no mailbox');
+	});
+
+	test.serial('defence: moving a message into Junk over IMAP teaches Rspamd (Bayes learns it as spam)', async (t) => {
+		t.timeout(120_000);
+		if (!lane.needWizard(t)) return;
+		const token = tok();
+		const n = await client<Sent>('send', {to: 'alice@example.test', subject: 'to be moved', token, body: 'Cheap watches, best prices, click now, limited offer'});
+		t.is(n.data?.[0], 250, JSON.stringify(n));
+		t.true((await lane.maildirHits(token)).length > 0);
+		const before = await learnedSpam();
+		const mv = await client<{found: number}>('move', {user: 'alice@example.test', password: lane.PASSWORDS.alice, from: 'INBOX', to: 'Junk', token});
+		t.is(mv.found, 1, JSON.stringify(mv));
+		let after = before;
+		for (let i = 0; i < 20 && !(after > before); i++) {
+			await sleep(500);
+			after = await learnedSpam();
+		}
+		t.log(`Bayes messages learned as spam: ${before} -> ${after}`);
+		t.true(after > before, 'rspamc stat: BAYES_SPAM learned one more (IMAPSieve ran rspamc learn_spam)');
+		// The lab's test patterns go: nothing later depends on them.
+		await lane.lab().exec('mx', ['rm', '-f', OVERRIDE]);
+		await restartRspamd(t);
+	});
+
+	test.serial('defence: ten wrong IMAP passwords ban that address on 993 and 587 within seconds; the other address still logs in and sends; the ban ends', async (t) => {
+		t.timeout(180_000);
+		if (!lane.needWizard(t)) return;
+		const banned = NET.remoteNoPtr;
+		const g = await client<{results: string[]}>('guess', {src: banned, user: 'alice@example.test', n: 10});
+		t.log('guesses:', JSON.stringify(g));
+		const t0 = Date.now();
+		let status = '';
+		while (Date.now() - t0 < 30_000 && !status.includes(banned)) {
+			await sleep(500);
+			status = (await lane.lab().exec('mx', ['fail2ban-client', 'status', 'mailwizard-dovecot'])).stdout;
+		}
+		t.log(`banned after ${Date.now() - t0} ms:\n${status}`);
+		t.true(status.includes(banned), `${banned} is in the jail's banned list`);
+		const r1 = await client<Reach>('reach', {src: banned, ports: [25, 465, 587, 993]});
+		const other = await client<Reach>('reach', {src: NET.remote, ports: [25, 465, 587, 993], user: 'alice@example.test', password: lane.PASSWORDS.alice});
+		const sends = await client<{ok: boolean; error?: string}>('submit', {src: NET.remote, user: 'alice@example.test', password: lane.PASSWORDS.alice, to: 'bob@example.test', token: tok()});
+		t.log('banned address:', JSON.stringify(r1), 'other address:', JSON.stringify(other), 'sends:', JSON.stringify(sends));
+		for (const p of ['25', '465', '587', '993']) t.not(r1[p], 'open', `${banned} cannot reach port ${p}`);
+		t.is(other['993'], 'open');
+		t.is(other['587'], 'open');
+		t.is(other.login, 'OK', 'the other address logs in over IMAPS');
+		t.true(sends.ok, `the other address sends on 587: ${JSON.stringify(sends)}`);
+		let r2: Reach = {};
+		while (Date.now() - t0 < (LAB_BAN_SECONDS + 40) * 1000) {
+			r2 = await client<Reach>('reach', {src: banned, ports: [993, 587]});
+			if (r2['993'] === 'open' && r2['587'] === 'open') break;
+			await sleep(1000);
+		}
+		t.log(`after ${Date.now() - t0} ms (ban ${LAB_BAN_SECONDS} s):`, JSON.stringify(r2));
+		t.is(r2['993'], 'open', 'the ban ended after its time');
+		t.is(r2['587'], 'open');
+	});
+
+	test.serial('defence: wrong AUTH on 587 is counted by the OpenSMTPD jail', async (t) => {
+		t.timeout(120_000);
+		if (!lane.needWizard(t)) return;
+		const failed = async () => Number(/Total failed:\s*(\d+)/.exec((await lane.lab().exec('mx', ['fail2ban-client', 'status', 'mailwizard-opensmtpd'])).stdout)?.[1] ?? NaN);
+		const before = await failed();
+		const s = await client<{results: unknown[]}>('smtpguess', {src: NET.remoteNoPtr, user: 'alice@example.test', n: 3});
+		t.log('smtp guesses:', JSON.stringify(s));
+		let after = before;
+		for (let i = 0; i < 20 && after < before + 3; i++) {
+			await sleep(500);
+			after = await failed();
+		}
+		t.log(`mailwizard-opensmtpd total failed: ${before} -> ${after}`);
+		t.true(after >= before + 3);
+		// Three failures stay under the ban; nothing to lift. (fail2ban-client set mailwizard-opensmtpd unbanip ADDRESS would.)
+	});
+
+	test.serial('defence: no other local user can use Redis (socket 770, no TCP port)', async (t) => {
+		if (!lane.needWizard(t)) return;
+		const other = await mx('setpriv --reuid nobody --regid nogroup --clear-groups redis-cli -s /run/redis/redis-server.sock ping 2>&1');
+		const rspamd = await mx('setpriv --reuid _rspamd --regid _rspamd --init-groups redis-cli -s /run/redis/redis-server.sock ping 2>&1');
+		const tcp = await mx('redis-cli -h 127.0.0.1 -p 6379 ping 2>&1');
+		t.log(`nobody: ${other.stdout.trim()} · _rspamd: ${rspamd.stdout.trim()} · TCP 6379: ${tcp.stdout.trim()}`);
+		t.regex(other.stdout, /Permission denied/);
+		t.regex(rspamd.stdout, /PONG/, "Rspamd's user can");
+		t.regex(tcp.stdout, /Connection refused/);
+	});
+}
