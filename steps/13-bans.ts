@@ -47,7 +47,8 @@ function syslog(f: BansFacts): Action[] {
 	if (f.rsyslogRunning) return create;
 	return [
 		...create,
-		{kind: 'service', name: 'rsyslog', op: 'start', why: 'rsyslog writes /var/log/mail.log, which fail2ban reads (no journal without systemd)'},
+		// Debian's rsyslog ships only a systemd unit (no init script): started as its unit would.
+		{kind: 'run', cmd: {argv: ['rsyslogd'], daemon: true}, why: 'rsyslog writes /var/log/mail.log, which fail2ban reads (no journal without systemd)'},
 		{kind: 'service', name: 'dovecot', op: 'restart', always: true, why: "Dovecot's log lines go to rsyslog from now on"},
 		{kind: 'service', name: 'opensmtpd', op: 'restart', always: true, why: "OpenSMTPD's log lines go to rsyslog from now on"},
 	];

@@ -79,8 +79,8 @@ test('Dovecot: the Sieve fragment in both dialects; auth_verbose only with bans;
 
 test('bans without systemd: the log files and rsyslog first, the mail daemons restarted onto it once, then the jails (files backend)', (t) => {
 	const xs = bans.plan(answers({bans: {max_failures: 5, window: '10m', ban: '30s'}, ignore: ['198.51.100.0/24']}), {...FACTS, rsyslogRunning: false, missingLogs: ['/var/log/mail.log']}, DEBIAN12);
-	t.deepEqual(runs(xs), ['install -m 0640 -o root -g adm /dev/null /var/log/mail.log']);
-	t.deepEqual(services(xs), ['rsyslog start', 'dovecot restart always', 'opensmtpd restart always', 'fail2ban restart']);
+	t.deepEqual(runs(xs), ['install -m 0640 -o root -g adm /dev/null /var/log/mail.log', 'rsyslogd']);
+	t.deepEqual(services(xs), ['dovecot restart always', 'opensmtpd restart always', 'fail2ban restart']);
 	const jail = content(xs, '/etc/fail2ban/jail.d/mailwizard.local');
 	t.regex(jail, /^maxretry = 5$/m);
 	t.regex(jail, /^bantime = 30s$/m);
