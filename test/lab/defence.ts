@@ -134,6 +134,11 @@ export function defence(lane: Lane): void {
 		t.is(other['587'], 'open');
 		t.is(other.login, 'OK', 'the other address logs in over IMAPS');
 		t.true(sends.ok, `the other address sends on 587: ${JSON.stringify(sends)}`);
+		// Still banned at half the ban time; reachable again once it is over.
+		await sleep(Math.max(0, t0 + (LAB_BAN_SECONDS / 2) * 1000 - Date.now()));
+		const half = await client<Reach>('reach', {src: banned, ports: [993, 587]});
+		t.log(`after ${Date.now() - t0} ms:`, JSON.stringify(half));
+		t.not(half['993'], 'open', `still banned at half the ban time (${LAB_BAN_SECONDS / 2} s)`);
 		let r2: Reach = {};
 		while (Date.now() - t0 < (LAB_BAN_SECONDS + 40) * 1000) {
 			r2 = await client<Reach>('reach', {src: banned, ports: [993, 587]});
