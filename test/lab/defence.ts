@@ -128,7 +128,8 @@ export function defence(lane: Lane): void {
 		const other = await client<Reach>('reach', {src: NET.remote, ports: [25, 465, 587, 993], user: 'alice@example.test', password: lane.PASSWORDS.alice});
 		const sends = await client<{ok: boolean; error?: string}>('submit', {src: NET.remote, user: 'alice@example.test', password: lane.PASSWORDS.alice, to: 'bob@example.test', token: tok()});
 		t.log('banned address:', JSON.stringify(r1), 'other address:', JSON.stringify(other), 'sends:', JSON.stringify(sends));
-		if (Object.values(r1).includes('open')) t.log((await mx('nft list ruleset; fail2ban-client get mailwizard-dovecot actions; grep -h "^port" /etc/fail2ban/jail.d/*')).stdout);
+		if (Object.values(r1).includes('open'))
+			t.log((await mx('date; grep -hE "Ban|Unban|Found|Restore|ERROR|WARN" /var/log/fail2ban.log | tail -30; nft list ruleset; grep -h 31 /var/log/mail.log | tail -14')).stdout);
 		for (const p of ['25', '465', '587', '993']) t.not(r1[p], 'open', `${banned} cannot reach port ${p}`);
 		t.is(other['993'], 'open');
 		t.is(other['587'], 'open');
@@ -138,6 +139,8 @@ export function defence(lane: Lane): void {
 		await sleep(Math.max(0, t0 + (LAB_BAN_SECONDS / 2) * 1000 - Date.now()));
 		const half = await client<Reach>('reach', {src: banned, ports: [993, 587]});
 		t.log(`after ${Date.now() - t0} ms:`, JSON.stringify(half));
+		if (half['993'] === 'open')
+			t.log((await mx('date; grep -hE "Ban|Unban|Found|Restore|ERROR|WARN" /var/log/fail2ban.log | tail -30; nft list ruleset; grep -h 31 /var/log/mail.log | tail -14')).stdout);
 		t.not(half['993'], 'open', `still banned at half the ban time (${LAB_BAN_SECONDS / 2} s)`);
 		let r2: Reach = {};
 		while (Date.now() - t0 < (LAB_BAN_SECONDS + 40) * 1000) {
