@@ -8,7 +8,7 @@
 // Run by the Debian 12 and 13 lanes, last before their cleanup.
 import test, {type ExecutionContext} from 'ava';
 import {join} from 'node:path';
-import type {Lane} from './assertions.ts';
+import {DIST, STATE, type Lane} from './assertions.ts';
 import {LAB_DIR, NET, PYTHON} from './lab.ts';
 
 const CLIENT = join(LAB_DIR, 'defence_client.py');
@@ -57,6 +57,17 @@ export function defence(lane: Lane): void {
 		t.regex(r.stdout, /^bantime = 20s$/m);
 		t.regex(r.stdout, /^ignoreip = .*192\.0\.2\.200/m, "the answers' ignore list");
 		t.notRegex((await mx('cat /etc/rspamd/local.d/*.conf /etc/rspamd/local.d/*.inc 2>/dev/null')).stdout, /enable_test_patterns|gtube_patterns/, 'no test pattern in the product');
+		const st = await lane.wizard(t, [lane.NODE, DIST, 'status', '--state-dir', STATE], 'status');
+		t.log(
+			st.stdout
+				.split('\n')
+				.filter((l) => l.startsWith('Defence:'))
+				.join('\n'),
+		);
+		t.regex(st.stdout, /^Defence: Redis answers on \/run\/redis\/redis-server\.sock/m, 'status: Redis');
+		t.regex(st.stdout, /^Defence: the Sieve script \S+ is compiled/m, 'status: the Sieve script');
+		t.regex(st.stdout, /^Defence: fail2ban's jail mailwizard-dovecot is running/m, 'status: the jails');
+		t.regex(st.stdout, /^Defence: fail2ban's jail mailwizard-opensmtpd is running/m);
 	});
 
 	test.serial('defence: GTUBE is refused with 5xx and lands nowhere; the "add header" test message goes to Junk; a normal one to INBOX', async (t) => {
