@@ -93,7 +93,7 @@ function covers(f: NonNullable<AcmeFacts>, names: readonly string[]): boolean {
 }
 
 function exeMap(stages: readonly Step<any>[]): Record<string, string> {
-	return Object.fromEntries(stages.flatMap((s) => (s.daemons ?? []).map((d) => [d.service, d.exe])));
+	return Object.fromEntries(stages.flatMap((s) => (s.daemons ?? []).flatMap((d) => (d.exe ? [[d.service, d.exe]] : []))));
 }
 
 /** The files nginx serves, and the deploy hook. */

@@ -5,14 +5,21 @@ import {DOVECOT_PATHS, VMAIL_HOME} from '../source/mail/paths.ts';
 import {chooseHash, dovecotHash, parseHashes, passwordScheme, verifyDovecotHash, type HashPlan} from '../source/platform/passwords.ts';
 import type {Profile} from '../source/platform/profile.ts';
 import {DOVECOT_CONF, lint24, usersFile} from '../templates/dovecot.ts';
+import {DOVECOT_AUTH_LOG} from '../templates/fail2ban.ts';
+import {DOVECOT_SIEVE_CONF} from '../templates/sieve.ts';
 
 export type DovecotFacts = {
 	readonly scheme: 'ARGON2ID' | 'SHA512-CRYPT';
 	readonly hashes: ReadonlyArray<{name: string} & HashPlan>;
 };
 
+/**
+ * The guide's dovecot.conf, then Sieve (spam into Junk, Junk moves teach Rspamd: the scripts are the
+ * spam stage's) and, with bans, one log line per failed password for fail2ban (issue 18).
+ */
 export function dovecotConf(a: Answers, profile: Profile, scheme: string): string {
-	return DOVECOT_CONF[profile.dovecot]({domain: a.domain, cert: a.tls.cert, key: a.tls.key, usersFile: DOVECOT_PATHS.users, vmailHome: VMAIL_HOME, scheme, firstValidUid: 500});
+	const guide = DOVECOT_CONF[profile.dovecot]({domain: a.domain, cert: a.tls.cert, key: a.tls.key, usersFile: DOVECOT_PATHS.users, vmailHome: VMAIL_HOME, scheme, firstValidUid: 500});
+	return guide + DOVECOT_SIEVE_CONF[profile.dovecot]() + (a.bans ? DOVECOT_AUTH_LOG : '');
 }
 
 /** After (re)start: every user resolves to the home the configuration promises. */
@@ -25,8 +32,8 @@ export function userChecks(a: Answers): Cmd[] {
 export const dovecot: Step<DovecotFacts> = {
 	id: 'dovecot',
 	title: 'Dovecot: IMAPS and LMTP delivery into Maildir',
-	summary: "writes the guide's single dovecot.conf and the users file (hashes from doveadm pw)",
-	packages: {'12': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd'], '13': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd']},
+	summary: "writes the guide's single dovecot.conf (with Sieve) and the users file (hashes from doveadm pw)",
+	packages: {'12': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'dovecot-sieve'], '13': ['dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'dovecot-sieve']},
 	daemons: [{service: 'dovecot', exe: '/usr/sbin/dovecot'}],
 	passwords: true,
 	async facts(ctx, a) {
@@ -74,7 +81,7 @@ export const dovecot: Step<DovecotFacts> = {
 				mode: 0o644,
 				validate: ['doveconf', '-n', '-c', '%s'],
 				restarts: 'dovecot',
-				why: `Dovecot ${profile.dovecot} configuration: IMAPS only, LMTP for OpenSMTPD, mail in ${VMAIL_HOME}/USER/Maildir`,
+				why: `Dovecot ${profile.dovecot} configuration: IMAPS only, LMTP for OpenSMTPD, mail in ${VMAIL_HOME}/USER/Maildir, Sieve (spam into Junk)${a.bans ? ', failed logins logged for fail2ban' : ''}`,
 			},
 			{kind: 'service', name: 'dovecot', op: 'restart', why: 'load the new configuration', verify: userChecks(a)},
 		];

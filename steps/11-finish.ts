@@ -4,6 +4,23 @@ import {certInfo, expiryLine, renewalInPlace} from '../source/acme/certificate.t
 import type {Action, Ctx, Step} from '../source/engine/types.ts';
 import {findingLabel, problemLines, runFindings, type Finding} from '../source/platform/reputation.ts';
 import {keyReminders} from '../source/rotate/age.ts';
+import {JAILS} from '../templates/fail2ban.ts';
+
+/** What the inbound defence does, and how to see and lift a ban (issue 18). */
+export function defenceLines(a: Answers): string[] {
+	const [imap, smtp] = JAILS;
+	return [
+		'Spam: Rspamd refuses clear spam (5xx); likely spam goes into the Junk folder; moving mail into or out of Junk teaches Rspamd.',
+		...(a.greylisting ? ['Greylisting is on: the first mail from a new sender arrives when its server retries (5-30 minutes).'] : []),
+		...(a.bans
+			? [
+					`Bans: ${a.bans.maxFailures} wrong passwords in ${a.bans.window} from one address shut it out of ports 25, 465, 587, 993 for ${a.bans.ban}.`,
+					`  See them:  fail2ban-client status ${imap}   (and ${smtp} for SMTP AUTH)`,
+					`  Lift one:  fail2ban-client set ${imap} unbanip ADDRESS   (${smtp} likewise)`,
+				]
+			: ['Bans: off (bans: false): password guessers are not shut out.']),
+	];
+}
 
 export function summary(a: Answers, ptrChecked = false): string[] {
 	const u = a.users[0]!.name;
@@ -18,6 +35,7 @@ export function summary(a: Answers, ptrChecked = false): string[] {
 		`Firewall: open TCP ports ${a.tls.acme ? '25, 80, 443, 465, 587, 993 (80 and 443: certificate renewal, MTA-STS, autoconfig)' : '25, 465, 587, 993'}.`,
 		...(a.tls.acme ? [] : ['Keep in mind (from the guide): renew the TLS certificate before it expires (then restart opensmtpd and dovecot),']),
 		`${a.tls.acme ? 'Keep in mind: ' : '  '}rotate the DKIM key and the SRS key about once a year, keeping the old DKIM record and the old SRS key for a month.`,
+		...defenceLines(a),
 		'Test: send a mail to a test mailbox and check that SPF, DKIM and DMARC pass ("mailwizard check" for the DNS side).',
 	];
 }

@@ -11,10 +11,12 @@ import {dnsRecords} from './06-dns-records.ts';
 import {dovecot} from './07-dovecot.ts';
 import {rspamd} from './08-rspamd.ts';
 import {opensmtpd} from './09-opensmtpd.ts';
+import {spam} from './12-spam.ts';
+import {bans} from './13-bans.ts';
 import {dnsWait} from './10-dns-wait.ts';
 import {schedule} from './15-schedule.ts';
 import {finish} from './11-finish.ts';
 
 // The DKIM key is made before the ACME stage waits for its names: the records printed at that
 // wait (dns --zone) hold the DKIM record too, so a first setup publishes its DNS once.
-export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, dkim, acme, tls, dnsRecords, dovecot, rspamd, opensmtpd, dnsWait, schedule, finish];
+export const STEPS: readonly Step<any>[] = [preflight, packages, vmail, dkim, acme, tls, dnsRecords, dovecot, rspamd, opensmtpd, spam, bans, dnsWait, schedule, finish];

@@ -3,6 +3,7 @@
 import {parse as parseYaml} from 'yaml';
 import {MAX_SMALL, UnsafeFileError, safeReadFile} from '../platform/safe-read.ts';
 import {LE_DIRECTORY} from './acme.ts';
+import {defenceForm} from './defence.ts';
 import {AnswersError, type Answers, type FileForm, type FileUser, type LoadOptions} from './types.ts';
 import {validateAnswers} from './validate.ts';
 
@@ -26,7 +27,7 @@ export function toFileForm(a: Answers): FileForm {
 	if (a.tlsrpt) f.tlsrpt = {rua: a.tlsrpt.rua};
 	if (a.removeMta) f.remove_mta = true;
 	if (a.autoconfig !== (a.tls.acme !== undefined)) f.autoconfig = a.autoconfig;
-	return f;
+	return {...f, ...defenceForm(a)};
 }
 
 /** tls in the file form: own files, or acme with only what differs from the defaults. */

@@ -32,6 +32,9 @@ export type User = {
 /** tls.acme: the ACME account contact, the directory (Let's Encrypt when not given), a CA bundle for a private one. */
 export type AcmeAnswers = {readonly email: string; readonly directory: string; readonly caBundle?: string};
 
+/** bans: fail2ban's jails; window and ban are fail2ban durations (600, 10m, 1h). */
+export type BanAnswers = {readonly maxFailures: number; readonly window: string; readonly ban: string};
+
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 export type MtaStsMode = 'testing' | 'enforce' | 'none';
 
@@ -59,6 +62,12 @@ export type Answers = {
 	readonly tlsrpt?: {readonly rua: string};
 	/** Consent to remove another MTA (exim4, postfix) that holds port 25. */
 	readonly removeMta: boolean;
+	/** Rspamd greylists first mail from unknown senders (off by default). */
+	readonly greylisting: boolean;
+	/** fail2ban bans password guessers; false: no bans. */
+	readonly bans: BanAnswers | false;
+	/** Addresses and networks never banned (besides localhost and the server's own). */
+	readonly ignore: readonly string[];
 };
 
 /** One user as the answers file writes it. */
@@ -86,6 +95,9 @@ export type FileForm = {
 	mta_sts?: {mode?: string};
 	tlsrpt?: {rua: string};
 	remove_mta?: boolean;
+	greylisting?: boolean;
+	bans?: false | {max_failures?: number; window?: string | number; ban?: string | number};
+	ignore?: string[];
 };
 
 export const FILE_KEYS: readonly string[] = [
@@ -104,6 +116,9 @@ export const FILE_KEYS: readonly string[] = [
 	'mta_sts',
 	'tlsrpt',
 	'remove_mta',
+	'greylisting',
+	'bans',
+	'ignore',
 ];
 
 export type LoadOptions = {

@@ -6,6 +6,7 @@ import {livePaths, validateAutoconfig, validateTls} from './acme.ts';
 import {SELECTOR, address, clip, domainAt, has, ipv4At, ipv6At, obj, oneOf, str} from './fields.ts';
 import {AnswersError, FILE_KEYS, type Answers, type DmarcPolicy, type LoadOptions, type MtaStsMode} from './types.ts';
 import {validateUsers} from './users.ts';
+import {validateBans, validateGreylisting, validateIgnore} from './defence.ts';
 
 function checkKeys(r: Record<string, unknown>): void {
 	for (const k of Object.keys(r)) if (!FILE_KEYS.includes(k)) throw new AnswersError(k, `unknown key (known: ${FILE_KEYS.join(', ')})`);
@@ -95,5 +96,19 @@ export function validateAnswers(raw: unknown, options: LoadOptions = {}): Answer
 	const aliases = validateAliases(r.aliases, names, ownDomains);
 	const p = policies(r, names);
 	checkDeliverable(p, names, aliases, ownDomains);
-	return {...h, users, aliases, catchAll: p.catchAll, dkim: p.dkim, dmarc: p.dmarc, extraDomains: extra, mtaSts: p.mtaSts, tlsrpt: p.tlsrpt, removeMta: p.removeMta};
+	return {
+		...h,
+		users,
+		aliases,
+		catchAll: p.catchAll,
+		dkim: p.dkim,
+		dmarc: p.dmarc,
+		extraDomains: extra,
+		mtaSts: p.mtaSts,
+		tlsrpt: p.tlsrpt,
+		removeMta: p.removeMta,
+		greylisting: validateGreylisting(r.greylisting),
+		bans: validateBans(r.bans),
+		ignore: validateIgnore(r.ignore),
+	};
 }

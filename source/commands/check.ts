@@ -18,6 +18,7 @@ import {diskRows} from '../doctor/disk.ts';
 import {dnsRows} from '../doctor/dns.ts';
 import {resolverTxt, spfRows} from '../doctor/spf.ts';
 import {scheduleRow} from '../doctor/schedule.ts';
+import {defenceRows} from '../doctor/defence.ts';
 import {outsideRows} from '../doctor/outside.ts';
 import {smtpdQueueRows} from '../doctor/queue.ts';
 import {tlsRows} from '../doctor/tls.ts';
@@ -36,10 +37,12 @@ export async function doctorRows(rt: Runtime, answers: Answers, o: Pick<Options,
 	const ips = [answers.ipv4, answers.ipv6].filter((x): x is string => Boolean(x));
 	const host = answers.ipv4 ?? '127.0.0.1';
 	const cert = await readRegular(rt.ctx.root, answers.tls.cert).catch(() => undefined);
-	const daemons = STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => s.daemons ?? []);
+	// A daemon several stages restart (Rspamd, Dovecot) is one row.
+	const daemons = [...new Map(STEPS.filter((s) => !s.usedWhen || s.usedWhen(answers)).flatMap((s) => (s.daemons ?? []).map((d) => [d.service, d] as const))).values()];
 	const groups = await Promise.all([
 		bounded('daemons', 'daemons', LIMIT_MS, () => daemonRows(rt.ctx, daemons)),
 		bounded('schedule', 'daemons', LIMIT_MS, async () => [await scheduleRow(rt.ctx)]),
+		bounded('defence', 'daemons', LIMIT_MS, () => defenceRows(rt.ctx, answers)),
 		bounded('ports', 'ports', LIMIT_MS, () => portRows(host, MAIL_PORTS)),
 		bounded('tls', 'tls', LIMIT_MS, () => tlsRows(host, answers.hostname, answers.tls.cert, cert)),
 		bounded('dns', 'dns', LIMIT_MS, () => dnsRows(records, rt.ctx.resolvers, key.publicKeyDer !== undefined)),

@@ -11,6 +11,8 @@ import {DOVECOT_PATHS} from '../mail/paths.ts';
 import {dkimStatusLines} from '../rotate/dkim.ts';
 import {keyDates} from '../rotate/age.ts';
 import {srsStatusLines} from '../rotate/srs.ts';
+import {defenceRows} from '../doctor/defence.ts';
+import type {Row} from '../doctor/row.ts';
 
 function detectDialect(text: string | undefined): '2.3' | '2.4' | undefined {
 	if (text === undefined) return undefined;
@@ -48,6 +50,12 @@ async function certificateLines(rt: Runtime, a: Answers): Promise<string[]> {
 	return [`Certificate: ${expiryLine(c)}.`, `${r.ok ? 'Renewal' : 'PROBLEM'}: ${r.text}.`];
 }
 
+/** Issue 18's defences once their stages ran: Redis, the compiled Sieve script, the jails (root only: the socket is the redis group's). */
+async function defenceOf(rt: Runtime, data: StateData, a: Answers | undefined): Promise<Row[]> {
+	if (!a || !data.steps.spam?.done || process.getuid?.() !== 0) return [];
+	return defenceRows(rt.ctx, a);
+}
+
 export async function status(o: Options): Promise<ExitCode> {
 	const rt = await makeRuntime(o, true);
 	const data = rt.state.data();
@@ -57,9 +65,10 @@ export async function status(o: Options): Promise<ExitCode> {
 	} catch {}
 	const mismatch = await dialectProblem(rt);
 	const steps = stagesOf(data);
+	const defence = await defenceOf(rt, data, answers);
 	if (o.json) {
 		process.stdout.write(
-			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, rotation: data.rotation, keys: await keyLines(rt, data, answers), accepts: answers ? acceptedAddresses(answers) : undefined, problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
+			`${JSON.stringify({stateFile: rt.state.file, domain: answers?.domain, steps, wait: data.wait ? {since: data.wait.since, lastCheck: data.wait.lastCheck, records: data.wait.records.length} : undefined, finishedAt: data.finishedAt, rotation: data.rotation, keys: await keyLines(rt, data, answers), accepts: answers ? acceptedAddresses(answers) : undefined, defence: defence.map(({id, status, detail}) => ({id, status, detail})), problems: mismatch ? [mismatch] : []}, null, 2)}\n`,
 		);
 		return EXIT.ok;
 	}
@@ -70,6 +79,7 @@ export async function status(o: Options): Promise<ExitCode> {
 	if (answers) process.stdout.write(`Accepted addresses: ${acceptedAddresses(answers).join(', ')}${answers.catchAll ? ` (+ catch-all -> ${answers.catchAll})` : ''}\n`);
 	for (const l of await keyLines(rt, data, answers)) process.stdout.write(`${l}\n`);
 	if (answers?.tls.acme) for (const l of await certificateLines(rt, answers)) process.stdout.write(`${l}\n`);
+	for (const r of defence) process.stdout.write(`Defence: ${r.status === 'ok' ? '' : `${r.status.toUpperCase()} `}${r.detail}\n`);
 	if (mismatch) process.stdout.write(`PROBLEM: ${mismatch}\n`);
 	return EXIT.ok;
 }

@@ -149,7 +149,12 @@ export type PackageNeed =
  * without systemd), and, when its start returns before it serves (Rspamd compiles its rules first),
  * the loopback TCP port that answers once it is ready: a start or restart waits for it (bounded).
  */
-export type Daemon = {readonly service: string; readonly exe: string; readonly ready?: {readonly tcp: number}};
+export type Daemon = {
+	readonly service: string;
+	/** Absent: the main process is an interpreter (fail2ban-server is Python); its init script's status is asked. */
+	readonly exe?: string;
+	readonly ready?: {readonly tcp: number};
+};
 
 export type Step<F = unknown> = {
 	readonly id: string;

@@ -44,16 +44,18 @@ export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: Welc
 	const {stdout} = useStdout();
 	// Title, prose, stages, resume lines, keys and a note: the prose goes first when they do not fit.
 	const roomy = (stdout.rows || 24) >= stages.length + resume.length + 11;
+	// Then the blank lines between the parts (15 stages and a resume at 80x24 hid the keys).
+	const gap = (stdout.rows || 24) >= stages.length + resume.length + (dnsNow ? 1 : 0) + 6 ? 1 : 0;
 	return (
 		<Box flexDirection="column">
 			<Text bold>mailwizard — your own mail server on this machine</Text>
 			{roomy ? <Text>OpenSMTPD sends and receives, Dovecot serves IMAP, Rspamd filters and signs.</Text> : null}
 			{roomy ? <Text>Each command and file change is shown before it runs; stop and resume any time.</Text> : null}
-			<Box marginTop={1} flexDirection="column">
+			<Box marginTop={gap} flexDirection="column">
 				<StepList stages={stages} width={stdout.columns || 80} />
 			</Box>
 			{resume.length > 0 ? (
-				<Box marginTop={1} flexDirection="column">
+				<Box marginTop={gap} flexDirection="column">
 					{resume.map((l) => (
 						<Text key={l} color={tone('accent')}>
 							{l}
@@ -62,7 +64,7 @@ export function Welcome({stages, data, stateFile, dnsNow, onStart, onQuit}: Welc
 					{dnsNow ? <Text color={tone(/^DNS now: (\d+) of \1 /.test(dnsNow) ? 'ok' : 'accent')}>{dnsNow}</Text> : null}
 				</Box>
 			) : null}
-			<Box marginTop={1}>
+			<Box marginTop={gap}>
 				<Text>
 					<Text bold>Enter</Text> {resume.length ? 'continue' : 'start'} · <Text bold>q</Text> quit <Text color={tone('dim')}>(progress: {stateFile})</Text>
 				</Text>

@@ -6,7 +6,7 @@
 import {AnswersError} from '../answers.ts';
 
 /** The optional section (the review's "More options"), in the order it is asked. */
-export const MORE = ['aliases', 'catchAll', 'extraDomains', 'mtaSts', 'tlsrpt', 'removeMta'] as const;
+export const MORE = ['aliases', 'catchAll', 'extraDomains', 'mtaSts', 'tlsrpt', 'removeMta', 'greylisting', 'bans', 'ignore'] as const;
 export type MoreId = (typeof MORE)[number] | 'autoconfig';
 
 const FILE_KEY: Record<MoreId, string> = {
@@ -17,6 +17,9 @@ const FILE_KEY: Record<MoreId, string> = {
 	tlsrpt: 'tlsrpt',
 	removeMta: 'remove_mta',
 	autoconfig: 'autoconfig',
+	greylisting: 'greylisting',
+	bans: 'bans',
+	ignore: 'ignore',
 };
 
 export function isMore(id: string): id is MoreId {
@@ -43,6 +46,9 @@ export function moreSpec(id: MoreId, domain: string, firstUser: string): MoreSpe
 		mtaSts: ['MTA-STS', 'optional: testing, enforce or none: asks senders to insist on TLS to this server (start with testing; the policy is served over HTTPS, best with ACME); empty: not published'],
 		tlsrpt: ['TLS reports to', `optional: an address for SMTP TLS reports (TLS-RPT), e.g. postmaster@${d}; empty for none`],
 		removeMta: ['Remove another MTA', 'yes lets mailwizard remove exim4 or postfix if one holds port 25; no: preflight stops and says which one it is'],
+		greylisting: ['Greylisting', 'yes delays the first mail of every new sender by some minutes (Rspamd answers 451, real servers retry); no (default) takes it at once'],
+		bans: ['Ban password guessers', 'MAX in WINDOW, ban BAN, e.g. "10 in 10m, ban 1h" (the default; fail2ban on 25, 465, 587, 993), or "off"'],
+		ignore: ['Never banned', 'optional: addresses or networks fail2ban never bans, e.g. "203.0.113.7 198.51.100.0/24" (localhost and this server are never banned); empty for none'],
 		autoconfig: ['Client autoconfig', `yes serves https://autoconfig.${d}/ so that Thunderbird and other clients set themselves up (with ACME only)`],
 	};
 	const [label, hint] = specs[id];
@@ -54,6 +60,8 @@ export function moreDefault(id: MoreId, firstUser: string): string {
 	if (id === 'aliases') return firstUser ? `postmaster: ${firstUser}; abuse: ${firstUser}` : '';
 	if (id === 'removeMta') return 'no';
 	if (id === 'autoconfig') return 'yes';
+	if (id === 'greylisting') return 'no';
+	if (id === 'bans') return '10 in 10m, ban 1h';
 	return '';
 }
 
@@ -76,13 +84,17 @@ export function moreText(id: MoreId, extra: Readonly<Record<string, unknown>>): 
 				.map(([k, t]) => `${k}: ${list(t).join(', ')}`)
 				.join('; ');
 		case 'extraDomains':
+		case 'ignore':
 			return list(v).join(' ');
+		case 'bans':
+			return bansText(v);
 		case 'mtaSts':
 			return field(v, 'mode') || 'testing';
 		case 'tlsrpt':
 			return field(v, 'rua');
 		case 'removeMta':
 		case 'autoconfig':
+		case 'greylisting':
 			return v === true ? 'yes' : 'no';
 		default:
 			return String(v);
@@ -112,6 +124,25 @@ function aliasMap(text: string): Record<string, string[]> | undefined {
 	return Object.keys(out).length ? out : undefined;
 }
 
+/** bans as its line: "10 in 10m, ban 1h", or "off". */
+function bansText(v: unknown): string {
+	if (v === false) return 'off';
+	const m = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+	return `${String(m.max_failures ?? 10)} in ${String(m.window ?? '10m')}, ban ${String(m.ban ?? '1h')}`;
+}
+
+/** The bans line as the file form (the default: left out); validateAnswers judges the numbers. */
+function bansValue(text: string): unknown {
+	if (!text) return undefined;
+	if (/^(off|no|false|none)$/i.test(text)) return false;
+	const m = /^(\d+)\s+in\s+(\w+)\s*,?\s*ban\s+(\w+)$/i.exec(text);
+	if (!m) throw new AnswersError('bans', `"${text.slice(0, 60)}" is not "MAX in WINDOW, ban BAN" (like "10 in 10m, ban 1h") or "off"`);
+	const window = /^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!.toLowerCase();
+	const ban = /^\d+$/.test(m[3]!) ? Number(m[3]) : m[3]!.toLowerCase();
+	if (Number(m[1]) === 10 && window === '10m' && ban === '1h') return undefined;
+	return {max_failures: Number(m[1]), window, ban};
+}
+
 /** The line as the file form's value (undefined: the key is left out). Throws AnswersError on a bad line. */
 export function moreValue(id: MoreId, line: string): unknown {
 	const text = line.trim();
@@ -134,6 +165,14 @@ export function moreValue(id: MoreId, line: string): unknown {
 		case 'autoconfig':
 			// On by default with ACME: only "no" is written.
 			return yesNo(text, FILE_KEY[id]) === false ? false : undefined;
+		case 'greylisting':
+			return yesNo(text, FILE_KEY[id]) || undefined;
+		case 'bans':
+			return bansValue(text);
+		case 'ignore': {
+			const xs = text.split(/[\s,]+/).filter(Boolean);
+			return xs.length ? xs : undefined;
+		}
 	}
 }
 
@@ -157,5 +196,9 @@ export function moreSummary(extra: Readonly<Record<string, unknown>>): string {
 		`TLS reports: ${moreText('tlsrpt', extra) || 'none'}`,
 	];
 	if (extra.remove_mta === true) parts.push('removes another MTA');
+	// The defence's answers only when they differ from the defaults (no greylisting, 10 in 10m, ban 1h).
+	if (extra.greylisting === true) parts.push('greylisting on');
+	if (extra.bans !== undefined) parts.push(`bans: ${moreText('bans', extra)}`);
+	if (moreText('ignore', extra)) parts.push(`never banned: ${moreText('ignore', extra)}`);
 	return parts.join(' · ');
 }

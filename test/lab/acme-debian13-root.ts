@@ -6,13 +6,14 @@
 //   npx tsx test/lab/acme-debian13-root.ts   (build or reuse; prints the path)
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
-import {ensureRoot, readVersions, TRIXIE_PACKAGES, TRIXIE_SPEC} from './debian13/root.ts';
+import {ensureRoot, readVersions, TRIXIE_PACKAGES, TRIXIE_SPEC, trixieRootPath} from './debian13/root.ts';
 
 export const ACME_PACKAGES = ['certbot', 'nginx', 'cron', 'iproute2'] as const;
 const BINARIES = ['usr/bin/certbot', 'usr/sbin/nginx', 'usr/sbin/cron', 'usr/bin/ss'];
 
 export function acmeTrixieRootPath(): string {
-	return process.env.MAILWIZARD_ACME_TRIXIE_ROOT || '/var/cache/mailwizard-test/trixie-acme-root';
+	// TRIXIE_PACKAGES follows every stage's packages, the ACME stage's among them: the same root serves.
+	return process.env.MAILWIZARD_ACME_TRIXIE_ROOT || trixieRootPath();
 }
 
 export type AcmeTrixieRoot = {readonly dir: string; readonly ms: number; readonly cold: boolean; readonly packages?: Record<string, string>};

@@ -35,6 +35,8 @@ aliases:
   team: [alice, bob]
   fwd: someone@remote.test
 dmarc: {policy: reject, rua: postmaster@example.test}
+bans: {ban: 20s}
+ignore: [192.0.2.200]
 `;
 
 /** One wizard run: ~10 s cold (Rspamd compiles its rules: ~15 s more without the cache), ~1 s when nothing changes. */

@@ -10,6 +10,7 @@ import {security} from './security.ts';
 import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 import {robust} from './robust.ts';
+import {defence} from './defence.ts';
 
 const unavailable = await labUnavailable();
 
@@ -34,5 +35,6 @@ if (unavailable) {
 	security(lane);
 	doctor(lane);
 	robust(lane);
+	defence(lane);
 	lane.cleanup();
 }

@@ -11,6 +11,7 @@ import {ipv6} from './ipv6.ts';
 import {doctor} from './doctor.ts';
 import {rotation} from './rotate.ts';
 import {day2} from './day2.ts';
+import {defence} from './defence.ts';
 
 const unavailable = await labUnavailable();
 const root = unavailable ? undefined : await trixieRoot();
@@ -92,5 +93,6 @@ if (unavailable) {
 	day2(lane);
 	// Key rotation (issue 21) last: the checks before it use the setup's DKIM selector.
 	rotation(lane);
+	defence(lane);
 	lane.cleanup();
 }

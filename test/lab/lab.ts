@@ -320,7 +320,10 @@ export class Lab {
 	/** The mx's syslog (smtpd, dovecot, rspamd's filter write there). */
 	async mxLog(): Promise<string> {
 		if (this.mxRootOptions?.boot === 'systemd') return (await this.exec('mx', ['journalctl', '-q', '--no-pager', '-o', 'short', '-n', '400'])).stdout;
-		return this.readFile('mx', '/var/log/mwlab-syslog.log').catch(() => '');
+		// Once the bans stage started rsyslog (no systemd: fail2ban reads its files), the daemons log there.
+		const lab = await this.readFile('mx', '/var/log/mwlab-syslog.log').catch(() => '');
+		const rsyslog = await this.readFile('mx', '/var/log/mail.log').catch(() => '');
+		return rsyslog ? `${lab}\n--- /var/log/mail.log (rsyslog) ---\n${rsyslog.split('\n').slice(-400).join('\n')}` : lab;
 	}
 
 	/** Keeps the mx's Rspamd cache for the next run (call before down()). */

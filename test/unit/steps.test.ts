@@ -49,11 +49,18 @@ const none = {
 	'dovecot-lmtpd': undefined,
 	rspamd: undefined,
 	'ca-certificates': '2023',
+	'dovecot-sieve': undefined,
+	'redis-server': undefined,
+	fail2ban: undefined,
+	nftables: undefined,
+	'python3-systemd': undefined,
 };
+// Issue 18's packages (spam and bans stages), installed where the release has them.
+const DEFENCE = {'dovecot-sieve': '1:2.3.19.1', 'redis-server': '5:7.0.15', fail2ban: '1.0.2-2', nftables: '1.0.6', 'python3-systemd': '235'};
 
 // The mail packages (with systemd: the daily check's cron is for hosts without it, see schedule.test.ts).
-const W12 = needsOf(STEPS, '12', undefined, 'systemd');
-const W13 = needsOf(STEPS, '13', undefined, 'systemd');
+const W12 = needsOf(STEPS, '12', answers(), 'systemd');
+const W13 = needsOf(STEPS, '13', answers(), 'systemd');
 const PINNED = W12.filter((n) => n.from === 'next');
 /** Every apt-get waits for dpkg's lock (another apt, e.g. unattended-upgrades on a fresh server). */
 const L = ' -o DPkg::Lock::Timeout=300';
@@ -63,7 +70,7 @@ test('Debian 12 packages: smtpd from backports, the filter fetched once from tri
 	const runs = argvs(actions);
 	t.true(files(actions).includes('/etc/apt/sources.list.d/mailwizard-bookworm-backports.sources'));
 	t.true(runs.includes(`apt-get install -y --no-install-recommends -t bookworm-backports opensmtpd${L}`));
-	t.true(runs.includes(`apt-get install -y --no-install-recommends dovecot-core dovecot-imapd dovecot-lmtpd rspamd${L}`));
+	t.true(runs.includes(`apt-get install -y --no-install-recommends dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve rspamd redis-server fail2ban nftables python3-systemd${L}`));
 	t.true(runs.some((r) => r.includes('Dir::Etc::SourceList=/var/cache/mailwizard/trixie/sources.list') && r.endsWith(`download opensmtpd-filter-rspamd${L}`)));
 	t.is(runs.at(-1), 'apt-mark hold opensmtpd-filter-rspamd');
 	// A postinst on a host without systemd starts its daemon, which keeps the output it got.
@@ -79,6 +86,7 @@ test('Debian 12 packages: smtpd from backports, the filter fetched once from tri
 test('Debian 12 packages: the stock 6.8 smtpd is replaced; a complete system needs nothing', (t) => {
 	const have = {
 		...none,
+		...DEFENCE,
 		opensmtpd: '6.8.0p2-4+b4',
 		'opensmtpd-filter-rspamd': '0.1.8-1+b10',
 		'dovecot-core': '1:2.3.19.1',
@@ -108,7 +116,16 @@ test('Debian 13 packages: everything from trixie itself, no backports, no pin, n
 });
 
 test('Debian 13 after an upgrade from 12: the backports source and the hold mailwizard added are undone', (t) => {
-	const have = {...none, opensmtpd: '7.6.0p1-1', 'opensmtpd-filter-rspamd': '0.1.8-1+b10', 'dovecot-core': '1:2.4.1', 'dovecot-imapd': '1:2.4.1', 'dovecot-lmtpd': '1:2.4.1', rspamd: '3.12.1-1'};
+	const have = {
+		...none,
+		...DEFENCE,
+		opensmtpd: '7.6.0p1-1',
+		'opensmtpd-filter-rspamd': '0.1.8-1+b10',
+		'dovecot-core': '1:2.4.1',
+		'dovecot-imapd': '1:2.4.1',
+		'dovecot-lmtpd': '1:2.4.1',
+		rspamd: '3.12.1-1',
+	};
 	t.deepEqual(
 		argvs(packages.plan(answers(), {wanted: W13, pinned: PINNED, versions: have, backports: false, mirror: 'http://m/debian', ourBackports: true, held: ['opensmtpd-filter-rspamd']}, DEBIAN13)),
 		['rm -f /etc/apt/sources.list.d/mailwizard-bookworm-backports.sources', 'apt-mark unhold opensmtpd-filter-rspamd'],

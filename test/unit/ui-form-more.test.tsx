@@ -133,7 +133,9 @@ test('a password file instead of typing: an empty password asks for the file, wh
 
 test('the optional section: aliases (postmaster and abuse shown), catch-all, extra domains, MTA-STS, TLS reports, another MTA', (t) => {
 	const f0 = filled();
-	t.deepEqual(moreFields(), ['aliases', 'catchAll', 'extraDomains', 'mtaSts', 'tlsrpt', 'removeMta']);
+	t.deepEqual(moreFields(), ['aliases', 'catchAll', 'extraDomains', 'mtaSts', 'tlsrpt', 'removeMta', 'greylisting', 'bans', 'ignore']);
+	t.is(initialValue('greylisting', f0, env), 'no');
+	t.is(initialValue('bans', f0, env), '10 in 10m, ban 1h');
 	t.is(initialValue('aliases', f0, env), 'postmaster: alice; abuse: alice', 'the defaults the answers apply anyway');
 	t.is(initialValue('removeMta', f0, env), 'no');
 	t.regex(checkField('aliases', f0, 'sales alice', env).error ?? '', /is not "LOCAL: TARGET, TARGET"/);
@@ -267,7 +269,7 @@ test('in the terminal: "More options" on the review asks the optional section, a
 	await press(stdin, '; sales: alice', KEY.enter);
 	await until(lastFrame, /Catch-all user/);
 	await press(stdin, 'alice', KEY.enter);
-	for (const q of [/Extra mail domains/, /MTA-STS/, /TLS reports to/, /Remove another MTA/]) {
+	for (const q of [/Extra mail domains/, /MTA-STS/, /TLS reports to/, /Remove another MTA/, /Greylisting/, /Ban password guessers/, /Never banned/]) {
 		await until(lastFrame, q);
 		await press(stdin, KEY.enter);
 	}

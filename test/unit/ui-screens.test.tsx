@@ -48,6 +48,30 @@ test('a resumed run says where it stopped and how many records were published', 
 	t.regex(lastFrame()!, /3 of 5 records published/);
 });
 
+test('every stage of the registry, resumed at the DNS wait with a live DNS line, fits 80x24 with its keys (the blank lines go first)', (t) => {
+	const steps = Object.fromEntries(
+		REGISTRY.slice(
+			0,
+			REGISTRY.findIndex((s) => s.id === 'dns-wait'),
+		).map((s) => [s.id, {done: true, at: '2025-01-01T00:00:00Z'}]),
+	);
+	const data: StateData = {...RESUMED, steps};
+	const {lastFrame} = render(
+		<Welcome
+			stages={stagesFrom(REGISTRY, data)}
+			data={data}
+			stateFile="/var/lib/mailwizard/state.json"
+			dnsNow="DNS now: 5 of 5 published (was 3): Enter finishes the setup."
+			onStart={() => {}}
+			onQuit={() => {}}
+		/>,
+	);
+	const f = lastFrame()!;
+	t.regex(f, /Enter continue/);
+	t.regex(f, /3 of 5 records published/);
+	t.true(f.split('\n').length < 24, `${f.split('\n').length} lines`);
+});
+
 test('a first run has no resume lines and offers to start', (t) => {
 	const data: StateData = {version: 1, steps: {}};
 	t.deepEqual(resumeLines(stagesFrom(STEPS, data), data), []);

@@ -9,26 +9,28 @@ import {spawn} from 'node:child_process';
 import {existsSync, readFileSync, readdirSync} from 'node:fs';
 import {mkdir, mkdtemp, readFile, rename, rm, writeFile, chmod} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
-import {parseSources} from '../../../steps/02-packages.ts';
+import {createHash} from 'node:crypto';
+import {needsOf, parseSources} from '../../../steps/02-packages.ts';
+import {STEPS} from '../../../steps/index.ts';
 import {alive} from '../lab.ts';
 
-export const DEFAULT_TRIXIE_ROOT = '/var/cache/mailwizard-test/trixie-root';
+/**
+ * Every package a stage declares for Debian 13, whatever the answers and the init system (the
+ * lanes run with and without systemd, with and without ACME): the cached root follows the stages.
+ */
+export const PLANNED_13: readonly string[] = needsOf(
+	STEPS.map((s) => ({packages: s.packages})),
+	'13',
+).map((n) => n.name);
 
 /** What the wizard installs on Debian 13, plus what the tests need (openssl, python3, node). */
-export const TRIXIE_PACKAGES = [
-	'opensmtpd',
-	'opensmtpd-filter-rspamd',
-	'dovecot-imapd',
-	'dovecot-lmtpd',
-	'rspamd',
-	'openssl',
-	'ca-certificates',
-	'python3',
-	'nodejs',
-	'cron',
-	'certbot',
-	'nginx',
-] as const;
+export const TRIXIE_PACKAGES: readonly string[] = [...new Set([...PLANNED_13, 'openssl', 'ca-certificates', 'python3', 'nodejs'])];
+
+/**
+ * The cached root's name carries a digest of its package list: a stage that declares a new
+ * package gets a new root, built beside the old one (which a lane may still be using as its lower layer).
+ */
+export const DEFAULT_TRIXIE_ROOT = `/var/cache/mailwizard-test/trixie-root-${createHash('sha256').update(TRIXIE_PACKAGES.join(' ')).digest('hex').slice(0, 8)}`;
 
 /** Packages whose versions are recorded in versions.json. */
 const VERSIONED = ['opensmtpd', 'opensmtpd-filter-rspamd', 'dovecot-core', 'dovecot-imapd', 'dovecot-lmtpd', 'rspamd', 'openssl', 'nodejs', 'python3'] as const;

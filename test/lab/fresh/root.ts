@@ -42,6 +42,13 @@ export function bareRootPath(codename: Codename = 'bookworm'): string {
 	return join(process.env.MAILWIZARD_BARE_ROOTS || DEFAULT_BARE_ROOTS, `${codename}-bare-root`);
 }
 
+/** Issue 18's packages (the spam and bans stages): a recording without them cannot replay a run. */
+const DEFENCE_DEBS: ReadonlyArray<readonly [string, RegExp]> = [
+	['redis-server (spam stage)', /\/redis-server_[^/]*\.deb$/],
+	['fail2ban (bans stage)', /\/fail2ban_[^/]*\.deb$/],
+	['python3-systemd (bans stage, with systemd)', /\/python3-systemd_[^/]*\.deb$/],
+];
+
 /** What the rehearsal must have recorded: the wizard's package step really ran through the proxy. */
 export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegExp]>> = {
 	trixie: [
@@ -51,6 +58,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['dovecot-imapd 2.4', /\/dovecot-imapd_2\.4[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
 		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
+		...DEFENCE_DEBS,
 	],
 	bookworm: [
 		['bookworm InRelease', /\/dists\/bookworm\/InRelease$/],
@@ -61,6 +69,7 @@ export const MUST_RECORD: Record<Codename, ReadonlyArray<readonly [string, RegEx
 		['dovecot-imapd', /\/dovecot-imapd_2\.3[^/]*\.deb$/],
 		['rspamd', /\/pool\/main\/r\/rspamd\/rspamd_[^/]*\.deb$/],
 		['cron (the daily check without systemd)', /\/pool\/main\/c\/cron\/cron_[^/]*\.deb$/],
+		...DEFENCE_DEBS,
 	],
 };
 
@@ -113,6 +122,9 @@ hostname mail.example.test; echo mail.example.test > "$M/etc/hostname"
 chroot "$M" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root TERM=dumb NO_COLOR=1 \\
   http_proxy="http://127.0.0.1:$P" "$NODE" "$DIST" --answers /root/mailwizard.yaml --yes --no-wait --resolver 127.0.0.1:9 --probe none --dnsbl none --state-dir /var/lib/mailwizard
 echo "wizard exit $?"
+# The rehearsal has no systemd: what the bans stage installs only where systemd runs (fail2ban's
+# journal reader) is fetched through the proxy too, so a lane booted with systemd can replay it.
+(cd "$M/tmp" && chroot "$M" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin http_proxy="http://127.0.0.1:$P" sh -c 'cd /tmp && apt-get download python3-systemd' >/dev/null 2>&1) || echo "python3-systemd not fetched"
 `;
 
 /** The rehearsal: records what the wizard's package step fetches, into ROOT/var/cache/mailwizard-test-apt. */
@@ -170,6 +182,7 @@ export function expiredRecording(root: string): string | undefined {
 	}
 	// Recorded before the daily check's stage (issue 19) existed: the replay would lack cron.
 	if (!entries.some((e) => e.status === 200 && /\/cron_[^/]*\.deb$/.test(e.url))) return 'the apt recording has no cron (the daily check installs it since issue 19)';
+	for (const [what, re] of DEFENCE_DEBS) if (!entries.some((e) => e.status === 200 && re.test(e.url))) return `the apt recording has no ${what} (issue 18)`;
 	for (const f of readdirSync(dir)) {
 		if (!f.endsWith('.body')) continue;
 		const head = readFileSync(join(dir, f), 'latin1').slice(0, 4096);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Spike clients for issue 18 (run on the lab's remote host). argv: cmd JSON-args. Prints JSON."""
+"""Issue 18's clients (run on the lab's remote host, by test/lab/defence.ts): argv cmd JSON-args; prints JSON.
+Each connection can leave from a given lab address (src), so one address can be banned while another is not."""
 import email.utils, imaplib, json, smtplib, socket, ssl, sys, threading, time
 
 cmd = sys.argv[1]
@@ -99,6 +100,24 @@ def smtpguess():
         except Exception as e:
             res.append('%s: %s' % (type(e).__name__, e))
     return {'results': res}
+
+
+def submit():
+    """AUTH and a message on 587 (STARTTLS) from src: the address still sends."""
+    out = {}
+    try:
+        s = smtplib.SMTP(HOST, 587, source_address=(args['src'], 0), timeout=15)
+        s.starttls(context=ctx())
+        out['auth'] = s.login(args['user'], args['password'])[0]
+        msg = ('From: <%s>\r\nTo: <%s>\r\nSubject: still sends\r\nMessage-ID: <%s@remote.test>\r\nDate: %s\r\n\r\ntoken %s\r\n' % (
+            args['user'], args['to'], args['token'], email.utils.formatdate(), args['token'])).encode()
+        out['refused'] = {k: v[0] for k, v in s.sendmail(args['user'], [args['to']], msg).items()}
+        s.quit()
+        out['ok'] = True
+    except Exception as e:
+        out['ok'] = False
+        out['error'] = '%s: %s' % (type(e).__name__, e)
+    return out
 
 
 def reach():
