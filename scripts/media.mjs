@@ -270,8 +270,9 @@ try {
 	await s.until(/covers/);
 	shot(s, 'question-tls.svg', 'mailwizard: the certificate checked as typed');
 	await enterKeeping(s, /TLS private key/);
-	await s.keys('C-u', join(dir, 'privkey.pem'), 'Enter');
-	await s.until(/First mail user/);
+	await s.keys('C-u', join(dir, 'privkey.pem'));
+	await s.until(/is the key of this certificate/);
+	await enterKeeping(s, /First mail user/);
 	await s.keys('alice', 'Enter');
 	await s.until(/Password/);
 	await s.keys('correct horse battery', 'Enter');
