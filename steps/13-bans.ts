@@ -7,7 +7,6 @@
 // in the dovecot stage's dovecot.conf.
 import type {Answers} from '../source/answers.ts';
 import {onRoot} from '../source/engine/files.ts';
-import {serviceRunning} from '../source/engine/services.ts';
 import type {Action, Step} from '../source/engine/types.ts';
 import type {Profile} from '../source/platform/profile.ts';
 import {FAIL2BAN_PATHS, fail2banFiles, JAILS} from '../templates/fail2ban.ts';
@@ -16,6 +15,11 @@ import {access} from 'node:fs/promises';
 export type BansFacts = {
 	/** Without systemd: rsyslog runs already (else it is started, and the mail daemons restarted onto it). */
 	readonly rsyslogRunning: boolean;
+	/**
+	 * Without systemd: the mail daemons that run since before rsyslogd (they log elsewhere: restarted
+	 * once). A run killed between rsyslogd's start and their restarts still restarts them next time.
+	 */
+	readonly loggingElsewhere?: readonly string[];
 	/** Without systemd: the log files fail2ban reads that do not exist yet (it refuses a jail without its file). */
 	readonly missingLogs: readonly string[];
 	/** This host's own addresses (never banned), besides the answers' ipv4/ipv6. */
@@ -44,14 +48,33 @@ function syslog(f: BansFacts): Action[] {
 		cmd: {argv: ['install', '-m', '0640', '-o', 'root', '-g', 'adm', '/dev/null', p]},
 		why: `fail2ban reads ${p}: it must exist before rsyslog's first line`,
 	}));
-	if (f.rsyslogRunning) return create;
-	return [
-		...create,
-		// Debian's rsyslog ships only a systemd unit (no init script): started as its unit would.
-		{kind: 'run', cmd: {argv: ['rsyslogd'], daemon: true}, why: 'rsyslog writes /var/log/mail.log, which fail2ban reads (no journal without systemd)'},
-		{kind: 'service', name: 'dovecot', op: 'restart', always: true, why: "Dovecot's log lines go to rsyslog from now on"},
-		{kind: 'service', name: 'opensmtpd', op: 'restart', always: true, why: "OpenSMTPD's log lines go to rsyslog from now on"},
-	];
+	// Debian's rsyslog ships only a systemd unit (no init script): started as its unit would.
+	const start: Action[] = f.rsyslogRunning ? [] : [{kind: 'run', cmd: {argv: ['rsyslogd'], daemon: true}, why: 'rsyslog writes /var/log/mail.log, which fail2ban reads (no journal without systemd)'}];
+	const elsewhere = f.rsyslogRunning ? (f.loggingElsewhere ?? []) : ['dovecot', 'opensmtpd'];
+	// Each daemon: restarted when it logs elsewhere; else started only if it is down (a run killed in its restart).
+	const daemons = (['dovecot', 'opensmtpd'] as const).map((name): Action => ({
+		kind: 'service',
+		name,
+		op: 'restart',
+		...(elsewhere.includes(name) ? {always: true} : {}),
+		why: `${name === 'dovecot' ? 'Dovecot' : 'OpenSMTPD'}'s log lines go to rsyslog`,
+	}));
+	return [...create, ...start, ...daemons];
+}
+
+/** sh: the start time (clock ticks since boot) of the oldest process of each binary in this mount namespace, or "-". */
+const STARTED_SH = `m=$(readlink /proc/self/ns/mnt)
+st() { t=$(for e in $(find /proc/[0-9]*/exe -maxdepth 0 -lname "$1" 2>/dev/null); do d=\${e%/exe}; [ "$(readlink "$d/ns/mnt")" = "$m" ] && awk '{print $22}' "$d/stat" 2>/dev/null; done | sort -n | head -n 1); echo "\${t:--}"; }
+echo "$(st /usr/sbin/rsyslogd) $(st /usr/sbin/dovecot) $(st /usr/sbin/smtpd)"`;
+
+/** Whether rsyslogd runs, and which mail daemons run since before it (their lines go elsewhere). */
+export function parseStarted(out: string): {rsyslogRunning: boolean; loggingElsewhere: string[]} {
+	const [rs, dv, sm] = out.trim().split(/\s+/);
+	const t = (x: string | undefined) => (x && /^\d+$/.test(x) ? Number(x) : undefined);
+	const r = t(rs);
+	if (r === undefined) return {rsyslogRunning: false, loggingElsewhere: []};
+	const before = (x: number | undefined) => x !== undefined && x < r;
+	return {rsyslogRunning: true, loggingElsewhere: [...(before(t(dv)) ? ['dovecot'] : []), ...(before(t(sm)) ? ['opensmtpd'] : [])]};
 }
 
 function jails(a: Answers & {bans: Exclude<Answers['bans'], false>}, f: BansFacts, profile: Profile): Action[] {
@@ -89,8 +112,9 @@ export const bans: Step<BansFacts> = {
 	async facts(ctx, a) {
 		const sysv = ctx.profile.init !== 'systemd' && a.bans !== false;
 		const missing = sysv ? (await Promise.all([FAIL2BAN_PATHS.mailLog, AUTH_LOG].map(async (p) => ((await exists(ctx.root, p)) ? [] : [p])))).flat() : [];
+		const started = sysv ? parseStarted((await ctx.exec.run({argv: ['sh', '-c', STARTED_SH], daemon: true}).catch(() => ({stdout: ''}))).stdout) : {rsyslogRunning: true, loggingElsewhere: []};
 		return {
-			rsyslogRunning: !sysv || (await serviceRunning(ctx, 'rsyslog', '/usr/sbin/rsyslogd')),
+			...started,
 			missingLogs: missing,
 			ownAddresses: Object.values(ctx.host.interfaces).flatMap((l) => l.map((i) => i.address)),
 			jailThere: await exists(ctx.root, FAIL2BAN_PATHS.jail),

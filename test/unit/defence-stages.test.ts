@@ -6,7 +6,7 @@ import type {Action} from '../../source/engine/types.ts';
 import {dovecotConf} from '../../steps/07-dovecot.ts';
 import {defenceLines} from '../../steps/11-finish.ts';
 import {inGroup, spam} from '../../steps/12-spam.ts';
-import {bans, serverAddresses, type BansFacts} from '../../steps/13-bans.ts';
+import {bans, parseStarted, serverAddresses, type BansFacts} from '../../steps/13-bans.ts';
 import {STEPS} from '../../steps/index.ts';
 import {needsOf} from '../../steps/02-packages.ts';
 import {jailRows, redisRow} from '../../source/doctor/defence.ts';
@@ -89,8 +89,17 @@ test('bans without systemd: the log files and rsyslog first, the mail daemons re
 	t.notRegex(jail, /fe80/);
 	const verify = xs.find((a) => a.kind === 'file' && a.path.endsWith('mailwizard.local'));
 	t.deepEqual(verify?.kind === 'file' ? verify.verify : undefined, [{argv: ['fail2ban-client', '-t']}]);
-	// rsyslog already running: nothing to start or restart but fail2ban.
-	t.deepEqual(services(bans.plan(answers(), FACTS, DEBIAN12)), ['fail2ban restart']);
+	// rsyslog already running: the mail daemons only started if down (a run killed in their restart), not restarted.
+	t.deepEqual(services(bans.plan(answers(), FACTS, DEBIAN12)), ['dovecot restart', 'opensmtpd restart', 'fail2ban restart']);
+	// Killed after rsyslogd started, before the restarts: the daemon that still logs elsewhere is restarted.
+	t.deepEqual(services(bans.plan(answers(), {...FACTS, loggingElsewhere: ['opensmtpd']}, DEBIAN12)), ['dovecot restart', 'opensmtpd restart always', 'fail2ban restart']);
+});
+
+test('which mail daemons run since before rsyslogd (their start times in clock ticks)', (t) => {
+	t.deepEqual(parseStarted('- 100 120\n'), {rsyslogRunning: false, loggingElsewhere: []});
+	t.deepEqual(parseStarted('500 100 600\n'), {rsyslogRunning: true, loggingElsewhere: ['dovecot']});
+	t.deepEqual(parseStarted('500 700 - \n'), {rsyslogRunning: true, loggingElsewhere: []});
+	t.deepEqual(parseStarted(''), {rsyslogRunning: false, loggingElsewhere: []});
 });
 
 test('bans with systemd: the journal, no rsyslog', (t) => {
