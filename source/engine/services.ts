@@ -36,8 +36,11 @@ export function serviceCmd(init: InitSystem, name: string, op: ServiceOp, exe?: 
 	if (op === 'restart') {
 		// Init scripts (opensmtpd's among them) stop without waiting: a start right after
 		// finds the old daemon still there and does nothing. Stop, wait until gone, start.
+		// Its helpers may still hold the listening sockets a moment longer (Dovecot's login
+		// processes: "Dovecot is already running?"): a failed start is tried once more after 2 s.
 		const running = exe ? `alive ${exe}` : `service ${name} status >/dev/null 2>&1`;
-		return {argv: ['sh', '-c', `${exe ? `${ALIVE_SH}; ` : ''}service ${name} stop; i=0; while ${running} && [ $i -lt 30 ]; do sleep 0.5; i=$((i+1)); done; service ${name} start`], daemon: true};
+		const start = `service ${name} start || { sleep 2; service ${name} start; }`;
+		return {argv: ['sh', '-c', `${exe ? `${ALIVE_SH}; ` : ''}service ${name} stop; i=0; while ${running} && [ $i -lt 30 ]; do sleep 0.5; i=$((i+1)); done; ${start}`], daemon: true};
 	}
 	return {argv: ['service', name, op], daemon: true};
 }
