@@ -292,9 +292,10 @@ if (unavailable) {
 			await term.keys('C-u', 'postmaster: alice; abuse: alice; sales: alice', 'Enter');
 			await term.until(/Catch-all user/);
 			await term.keys('alice', 'Enter');
-			for (const next of [/MTA-STS/, /TLS reports to/, /Remove another MTA/, /Review your answers/]) {
+			// The other optional answers keep their defaults: Enter until the review.
+			for (let i = 0; i < 15 && !/Review your answers/.test(term.screen()); i++) {
 				await term.keys('Enter');
-				await term.until(next);
+				await new Promise((r) => setTimeout(r, 300));
 			}
 			const more = flat(await term.until(/Review your answers/));
 			t.regex(more, /Save answers to +\/root\/mailwizard-example\.test\.yaml/, "saved by default, in root's home");
