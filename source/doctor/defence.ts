@@ -1,5 +1,6 @@
 // The inbound defence's rows (issue 18): Redis answers Rspamd on its socket, the global Sieve
-// script is compiled (Dovecot runs it before every delivery), and fail2ban's jails are loaded.
+// script is compiled (Dovecot runs it before every delivery), fail2ban's jails are loaded, and
+// nftables lets their bans in.
 import {stat} from 'node:fs/promises';
 import type {Answers} from '../answers.ts';
 import {onRoot} from '../engine/files.ts';
@@ -65,7 +66,31 @@ export async function jailRows(ctx: Pick<Ctx, 'exec'>, a: Answers): Promise<Row[
 	);
 }
 
+/**
+ * Whether fail2ban's ban actions can work at all: they add nftables rules, which needs
+ * CAP_NET_ADMIN. A container without it (LXC, systemd-nspawn, Docker by default) runs the
+ * jails, finds the guessers, and every ban fails in fail2ban.log ("Operation not permitted").
+ */
+export async function firewallRow(ctx: Pick<Ctx, 'exec'>, a: Answers): Promise<Row[]> {
+	if (a.bans === false) return [];
+	const id = 'nftables';
+	const r = await run(ctx, ['nft', 'list', 'tables']);
+	if (r.code === 0) return [{id, area: 'daemons', status: 'ok', detail: "nftables accepts fail2ban's bans (nft list tables answers)"}];
+	const why = r.out.trim().split('\n').pop()?.slice(0, 120) ?? '';
+	const denied = /Operation not permitted|EPERM/i.test(r.out);
+	return [
+		{
+			id,
+			area: 'daemons',
+			status: 'fail',
+			detail: denied ? `fail2ban cannot ban here: nftables refuses this host (${why}); a container without CAP_NET_ADMIN` : `fail2ban cannot ban: nft list tables fails (${why})`,
+			fix: denied ? 'give the container CAP_NET_ADMIN (LXC: lxc.cap.keep, nspawn: --capability=CAP_NET_ADMIN), or ban at the host, or answer bans: false' : 'apt-get install nftables; nft list tables',
+			who: denied ? 'provider' : 'admin',
+		},
+	];
+}
+
 /** Every defence row of these answers. */
 export async function defenceRows(ctx: Pick<Ctx, 'exec' | 'root' | 'profile'>, a: Answers): Promise<Row[]> {
-	return [await redisRow(ctx), await sieveRow(ctx), ...(await jailRows(ctx, a))];
+	return [await redisRow(ctx), await sieveRow(ctx), ...(await jailRows(ctx, a)), ...(await firewallRow(ctx, a))];
 }

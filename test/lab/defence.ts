@@ -5,7 +5,7 @@
 // ban it on 993 and 587 while the other address still logs in and sends, and the ban ends after
 // its time (the lab's answers: bans {ban: 20s}); no other local user can use Redis.
 // Rspamd's test patterns are the lab's own (never the product's): written here, then removed.
-// Run by the Debian 12 and 13 lanes, last before their cleanup.
+// Run by the Debian 12 and 13 lanes, with and without systemd, last before their cleanup.
 import test, {type ExecutionContext} from 'ava';
 import {join} from 'node:path';
 import {DIST, STATE, type Lane} from './assertions.ts';
@@ -68,6 +68,7 @@ export function defence(lane: Lane): void {
 		t.regex(st.stdout, /^Defence: the Sieve script \S+ is compiled/m, 'status: the Sieve script');
 		t.regex(st.stdout, /^Defence: fail2ban's jail mailwizard-dovecot is running/m, 'status: the jails');
 		t.regex(st.stdout, /^Defence: fail2ban's jail mailwizard-opensmtpd is running/m);
+		t.regex(st.stdout, /^Defence: nftables accepts fail2ban's bans/m, 'status: the bans can reach the firewall (CAP_NET_ADMIN)');
 	});
 
 	test.serial('defence: GTUBE is refused with 5xx and lands nowhere; the "add header" test message goes to Junk; a normal one to INBOX', async (t) => {

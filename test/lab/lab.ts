@@ -19,14 +19,15 @@
 // Everything is started by PID and stopped by PID (every process whose network namespace is
 // one of the lab's); down() deletes the namespaces (and with them the bridge and veths), and
 // leftovers() checks that nothing is left. A run that crashed is cleaned up by the next one
-// (cleanupStale), unless a live process holds the lab lock.
+// (cleanupStale), unless a live process holds the lab lock. A machine runs up to SLOTS labs at
+// once (lab/lock.ts): slot N's namespaces are named mwlabN, mwdnsN, mwmxN, mwremoteN.
 import {spawn, spawnSync} from 'node:child_process';
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync} from 'node:fs';
 import {mkdtemp, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {nsdConf, writeZones} from './lab/dns.ts';
 import {BASE_PREFIX, cleanupStale, holdsLock, LOCK, releaseLock, releaseLockSync, takeLock} from './lab/lock.ts';
-import {bootedInit, copyMachineRoot, makeCa, NSPAWN_PROPAGATE, RSPAMD_CACHE, startHolder, SYSLOG_PY, writeOwnRootFiles, type MxRootOptions} from './lab/mx.ts';
+import {bootedInit, CGROUP_ROOTS, copyMachineRoot, makeCa, nspawnMachine, nspawnPropagate, RSPAMD_CACHE, startHolder, SYSLOG_PY, writeOwnRootFiles, type MxRootOptions} from './lab/mx.ts';
 import {createNetwork, HOSTS, NET, NETNS, type HostName} from './lab/net.ts';
 import {alive, CLOSE_FDS, killAll, LAB_DIR, namedNetInode, PATH, processesIn, PYTHON, run, sleep, type ExecOptions, type ExecResult} from './lab/proc.ts';
 import {SINK_GREETING, sinkArgv, sinkMessages, waitSink, type SinkMessage} from './lab/remote.ts';
@@ -336,8 +337,11 @@ export class Lab {
 		mkdirSync(tmp, {recursive: true});
 		const r = await run(['cp', '-a', src, join(tmp, 'rspamd')]);
 		if (r.exitCode !== 0) return void (await run(['rm', '-rf', tmp]));
-		await run(['rm', '-rf', RSPAMD_CACHE]);
-		await run(['mv', tmp, RSPAMD_CACHE]);
+		// Renames only, so that another lab slot restoring it sees the old cache or the new one.
+		const old = `${RSPAMD_CACHE}.old-${process.pid}`;
+		await run(['mv', '-T', RSPAMD_CACHE, old]);
+		if ((await run(['mv', '-T', tmp, RSPAMD_CACHE])).exitCode !== 0) await run(['rm', '-rf', tmp]);
+		await run(['rm', '-rf', old]);
 	}
 
 	// ------------------------------------------------------------ remote
@@ -387,7 +391,11 @@ export class Lab {
 		for (const ns of Object.values(NETNS)) await run(['ip', 'netns', 'del', ns]);
 		await run(['rm', '-rf', '--one-file-system', this.base]);
 		// systemd-nspawn leaves its (empty) propagation directory on the machine.
-		if (this.mxRootOptions?.boot) await run(['rm', '-rf', '--one-file-system', NSPAWN_PROPAGATE]);
+		if (this.mxRootOptions?.boot) {
+			await run(['rm', '-rf', '--one-file-system', nspawnPropagate()]);
+			// The booted mx's own cgroups, deepest first (only empty groups can go).
+			for (const h of CGROUP_ROOTS) await run(['sh', '-c', 'd="$1/$2"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; true', 'sh', h, nspawnMachine()]);
+		}
 		await releaseLock();
 		return {killed};
 	}
@@ -403,7 +411,7 @@ export class Lab {
 		}
 		for (const ns of Object.values(NETNS)) spawnSync('ip', ['netns', 'del', ns], {stdio: 'ignore'});
 		spawnSync('rm', ['-rf', '--one-file-system', this.base], {stdio: 'ignore'});
-		if (this.mxRootOptions?.boot) spawnSync('rm', ['-rf', '--one-file-system', NSPAWN_PROPAGATE], {stdio: 'ignore'});
+		if (this.mxRootOptions?.boot) spawnSync('rm', ['-rf', '--one-file-system', nspawnPropagate()], {stdio: 'ignore'});
 		releaseLockSync();
 	}
 
@@ -426,11 +434,12 @@ export class Lab {
 		if (started.length) left.push(`processes started by the lab: ${started.join(' ')}`);
 		const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
 			.split('\n')
-			.filter((l) => l.includes(this.base) || l.includes('mwlab-') || (/\/run\/netns\/mw(lab|dns|mx|remote)\b/.test(l) && [...this.netInodes].some((i) => l.includes(i))));
+			.filter((l) => l.includes(this.base) || l.includes(`${nspawnPropagate()} `) || (/\/run\/netns\/mw(lab|dns|mx|remote)\d*\b/.test(l) && [...this.netInodes].some((i) => l.includes(i))));
 		if (mounts.length) left.push(`mounts: ${mounts.join(' | ')}`);
 		if (existsSync(this.base)) left.push(`directory ${this.base}`);
+		if (this.mxRootOptions?.boot) for (const h of CGROUP_ROOTS) if (existsSync(join(h, nspawnMachine()))) left.push(`cgroup ${join(h, nspawnMachine())}`);
 		if ((await run(['ip', 'link', 'show', 'mwbr0'])).exitCode === 0) left.push('link mwbr0 on the machine');
-		if (holdsLock()) left.push(`lock ${LOCK} (still ours)`);
+		if (holdsLock()) left.push(`lock ${LOCK()} (still ours)`);
 		return left;
 	}
 }

@@ -10,7 +10,7 @@ import {ensureTrixieRoot, readVersions, type TrixieVersions} from './root.ts';
 export const TRIXIE_NODE = '/usr/bin/node';
 /** Rspamd 3.12's compiled rules, kept between runs (not shared with Debian 12's Rspamd 3.4). */
 export const TRIXIE_RSPAMD_CACHE = process.env.MAILWIZARD_LAB_RSPAMD_CACHE_TRIXIE || '/var/cache/mailwizard-test/lab-rspamd-trixie';
-/** The Debian 13 lanes may wait for other lab runs (one lab at a time on a machine). */
+/** The Debian 13 lanes may wait for other lab runs (a few labs at a time on a machine: lab/lock.ts SLOTS). */
 export const LOCK_WAIT_MS = LAB_LOCK_WAIT_MS;
 
 export type TrixieRoot = {readonly dir: string; readonly versions?: TrixieVersions; readonly ms: number; readonly cold: boolean};

@@ -1,12 +1,22 @@
-// One lab at a time on a machine: the lock file, what the lab needs to run at all, and the
-// cleanup of what a crashed run left behind.
+// A few labs at a time on a machine, one per slot: the slot's lock file, what the lab needs
+// to run at all, and the cleanup of what a crashed run left behind in the slot.
 import {spawnSync} from 'node:child_process';
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {rm} from 'node:fs/promises';
-import {NETNS} from './net.ts';
+import {NETNS, useSlot} from './net.ts';
 import {alive, killAll, namedNetInode, processesIn, PYTHON, run, sleep} from './proc.ts';
 
-export const LOCK = '/run/mwlab.lock';
+/**
+ * How many labs may run at once on this machine (MWLAB_SLOTS, default 3: ava runs three test
+ * files at a time). Each slot has its own lock and namespace names.
+ */
+export const SLOTS = Math.max(1, Number(process.env.MWLAB_SLOTS) || 3);
+/** Slot N's lock (slot 0 keeps the historical name). */
+export const lockPath = (slot: number) => (slot ? `/run/mwlab-${slot}.lock` : '/run/mwlab.lock');
+/** The slot this process's lab took (0 until takeLock). */
+let slotTaken = 0;
+/** The lock file of this process's slot. */
+export const LOCK = () => lockPath(slotTaken);
 /** Every lab's directory is /tmp/mwlab-PID-XXXXXX. */
 export const BASE_PREFIX = '/tmp/mwlab-';
 
@@ -28,29 +38,45 @@ export async function labUnavailable(): Promise<string | undefined> {
 }
 
 /**
- * How long a lab run waits for the others: one lab at a time on a machine, and `npm test`
- * queues nine lab files (two at a time), so a file may wait for most of the others.
+ * How long a lab run waits for a free slot: `npm test` runs its files three at a time,
+ * so a file may wait for most of the others when the machine has fewer slots.
  */
 export const LAB_LOCK_WAIT_MS = 30 * 60_000;
 
-/** One lab at a time on a machine (the namespace names are fixed): waits for another run. */
+/** Takes the slot's lock if it is free (or its holder is dead); true when taken. */
+async function tryLock(slot: number): Promise<boolean | number> {
+	const path = lockPath(slot);
+	for (;;) {
+		try {
+			writeFileSync(path, `${process.pid}\n`, {flag: 'wx'});
+			return true;
+		} catch (e) {
+			if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+		}
+		const holder = Number(readFileSync(path, 'utf8').trim() || 0);
+		if (holder && alive(holder)) return holder;
+		await rm(path, {force: true});
+	}
+}
+
+/** A free slot for this process's lab (its names follow it): waits while every slot is in use. */
 export async function takeLock(log: (l: string) => void, waitMs = LAB_LOCK_WAIT_MS): Promise<void> {
 	const end = Date.now() + waitMs;
 	let said = false;
 	for (;;) {
-		try {
-			writeFileSync(LOCK, `${process.pid}\n`, {flag: 'wx'});
-			return;
-		} catch (e) {
-			if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+		const holders: number[] = [];
+		for (let slot = 0; slot < SLOTS; slot++) {
+			const got = await tryLock(slot);
+			if (got === true) {
+				slotTaken = slot;
+				useSlot(slot);
+				if (slot || said) log(`lab slot ${slot} (namespaces ${Object.values(NETNS).join(', ')})`);
+				return;
+			}
+			holders.push(got as number);
 		}
-		const holder = Number(readFileSync(LOCK, 'utf8').trim() || 0);
-		if (!holder || !alive(holder)) {
-			await rm(LOCK, {force: true});
-			continue;
-		}
-		if (Date.now() > end) throw new Error(`[lab] another lab run (pid ${holder}) still holds ${LOCK} after ${Math.round(waitMs / 1000)} s`);
-		if (!said) log(`waiting for the lab run of pid ${holder} to finish`);
+		if (Date.now() > end) throw new Error(`[lab] every lab slot (${SLOTS}) is still held after ${Math.round(waitMs / 1000)} s, by pids ${holders.join(' ')}`);
+		if (!said) log(`waiting for a lab slot: ${SLOTS} in use by pids ${holders.join(' ')}`);
 		said = true;
 		await sleep(1000);
 	}
@@ -58,8 +84,8 @@ export async function takeLock(log: (l: string) => void, waitMs = LAB_LOCK_WAIT_
 
 /** Removes what a crashed run left behind. Refuses (throws) while another live lab holds the lock. */
 export async function cleanupStale(log: (l: string) => void = () => {}): Promise<void> {
-	const holder = Number(existsSync(LOCK) ? readFileSync(LOCK, 'utf8').trim() : 0);
-	if (holder && holder !== process.pid && alive(holder)) throw new Error(`[lab] another lab run (pid ${holder}) holds ${LOCK}`);
+	const holder = Number(existsSync(LOCK()) ? readFileSync(LOCK(), 'utf8').trim() : 0);
+	if (holder && holder !== process.pid && alive(holder)) throw new Error(`[lab] another lab run (pid ${holder}) holds ${LOCK()}`);
 	const names = Object.values(NETNS);
 	const present = (await run(['ip', 'netns', 'list'])).stdout
 		.split('\n')
@@ -89,7 +115,7 @@ export async function cleanupStale(log: (l: string) => void = () => {}): Promise
 /** Whether this process holds the lock. */
 export function holdsLock(): boolean {
 	try {
-		return readFileSync(LOCK, 'utf8').trim() === String(process.pid);
+		return readFileSync(LOCK(), 'utf8').trim() === String(process.pid);
 	} catch {
 		return false;
 	}
@@ -97,10 +123,10 @@ export function holdsLock(): boolean {
 
 /** Gives the lock back (if it is ours). */
 export async function releaseLock(): Promise<void> {
-	if (holdsLock()) await rm(LOCK, {force: true});
+	if (holdsLock()) await rm(LOCK(), {force: true});
 }
 
 /** releaseLock() for process exit. */
 export function releaseLockSync(): void {
-	if (holdsLock()) spawnSync('rm', ['-f', LOCK]);
+	if (holdsLock()) spawnSync('rm', ['-f', LOCK()]);
 }

@@ -5,7 +5,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {cp, rm} from 'node:fs/promises';
 import {join} from 'node:path';
-import {HOSTNAMES, NET, NETNS, RESOLV_CONF, writeSmallHostFiles, type HostName} from './net.ts';
+import {HOSTNAMES, NET, NETNS, RESOLV_CONF, SLOT_SUFFIX, writeSmallHostFiles, type HostName} from './net.ts';
 import {CLOSE_FDS, LAB_DIR, must, nsInode, PATH, REPO_ROOT, run, sleep} from './proc.ts';
 
 /** Where the mx's TLS files go (the answers name these paths). */
@@ -105,19 +105,37 @@ echo ready
 exec sleep infinity
 `;
 
+/** The container's machine name (per lab slot: MWLAB_MACHINE in the holder's environment). */
+export const nspawnMachine = () => `mwlab-mx${SLOT_SUFFIX}`;
+/** What systemd-nspawn leaves on the machine for that machine name. */
+export const nspawnPropagate = () => `/run/systemd/nspawn/propagate/${nspawnMachine()}`;
+/**
+ * The machine's cgroup hierarchies a booted mx gets its own group in (named after its machine
+ * name): without a systemd on the machine, nspawn --keep-unit puts the container's systemd
+ * under the caller's group, and two booted labs would share /payload/system.slice/X.service —
+ * stopping a unit in one container killed the other's daemon.
+ */
+export const CGROUP_ROOTS = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'];
+const OWN_CGROUP = `for h in ${CGROUP_ROOTS.join(' ')}; do
+  [ -f "$h/cgroup.procs" ] || continue
+  mkdir -p "$h/$MWLAB_MACHINE" && echo $$ > "$h/$MWLAB_MACHINE/cgroup.procs"
+done`;
+
 /**
  * The mx on its own root, booted: the same overlay and files as MX_ROOT_HOLDER, then
  * systemd-nspawn boots it with systemd as PID 1 in the mx's network namespace (no
- * registration with a machined the machine does not run). Args as MX_ROOT_HOLDER.
+ * registration with a machined the machine does not run), in cgroups of its own. Args as
+ * MX_ROOT_HOLDER. CAP_NET_ADMIN: as on a VM, fail2ban's nftables actions may change the mx's
+ * own firewall (nspawn drops it by default; the namespace is the lab's, never the machine's).
  */
-export const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate/mwlab-mx';
 const MX_BOOT_HOLDER = `set -eu
+${OWN_CGROUP}
 ${MX_OVERLAY}
 ${MX_FILES}
 : > "$M/etc/machine-id"; systemd-machine-id-setup --root="$M" >/dev/null 2>&1 || true
 binds=""; for p in "$@"; do binds="$binds --bind-ro=$p"; done
 echo ready
-exec systemd-nspawn --quiet --register=no --keep-unit --machine=mwlab-mx --console=passive -D "$M" --boot --hostname="$N" --resolv-conf=off --timezone=off --link-journal=no $binds
+exec systemd-nspawn --quiet --register=no --keep-unit --machine="$MWLAB_MACHINE" --capability=CAP_NET_ADMIN --console=passive -D "$M" --boot --hostname="$N" --resolv-conf=off --timezone=off --link-journal=no $binds
 `;
 
 const SMALL_HOLDER = `set -eu
@@ -189,10 +207,15 @@ export async function copyMachineRoot(base: string, log: (l: string) => void): P
 		'sh',
 		m,
 	]);
+	// Copied beside first: another lab slot may be replacing the cache right now (then this lab
+	// does without it, as on a first run).
 	if (existsSync(join(RSPAMD_CACHE, 'rspamd'))) {
-		await must(['rm', '-rf', join(m, 'var/lib/rspamd')]);
-		await must(['cp', '-a', join(RSPAMD_CACHE, 'rspamd'), join(m, 'var/lib/rspamd')]);
-		log(`rspamd cache restored from ${RSPAMD_CACHE}`);
+		const copied = await run(['cp', '-a', join(RSPAMD_CACHE, 'rspamd'), join(m, 'var/lib/rspamd.mwlab-cache')]);
+		if (copied.exitCode === 0) {
+			await must(['rm', '-rf', join(m, 'var/lib/rspamd')]);
+			await must(['mv', join(m, 'var/lib/rspamd.mwlab-cache'), join(m, 'var/lib/rspamd')]);
+			log(`rspamd cache restored from ${RSPAMD_CACHE}`);
+		} else await run(['rm', '-rf', join(m, 'var/lib/rspamd.mwlab-cache')]);
 	}
 	const etc = join(m, 'etc');
 	await rm(join(etc, 'resolv.conf'), {force: true});
@@ -239,7 +262,7 @@ export async function startHolder(base: string, h: HostName, own: MxRootOptions 
 	const extra = own ? [own.lower, own.rspamdCache ?? '', ...(own.binds ?? [])] : h === 'mx' ? [REPO_ROOT] : [];
 	const child = spawn('nsenter', [`--net=/run/netns/${NETNS[h]}`, 'unshare', '-m', '-u', '--propagation', 'private', 'sh', '-c', script, `holder-${h}`, dir, HOSTNAMES[h], ...extra], {
 		stdio: ['ignore', 'pipe', 'pipe'],
-		env: {PATH, LC_ALL: 'C'},
+		env: {PATH, LC_ALL: 'C', MWLAB_MACHINE: nspawnMachine()},
 		detached: true,
 	});
 	let err = '';

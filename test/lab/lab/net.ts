@@ -41,7 +41,20 @@ export type HostName = 'dns' | 'mx' | 'remote';
 /** The lab's blocklist zone (served by the lab DNS): the wizard asks it instead of the public lists. */
 export const LAB_DNSBL = 'bl.remote.test';
 
-export const NETNS = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'} as const;
+/**
+ * The namespaces' names: slot 0 (the first lab on the machine) has the plain names, slot N
+ * appends N (lock.ts takes a slot and calls useSlot). Every address lives inside the lab's own
+ * namespaces, so two labs with different names never meet.
+ */
+export const NETNS: Record<'bridge' | HostName, string> = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'};
+/** Slot N's suffix ('' for slot 0). */
+export let SLOT_SUFFIX = '';
+
+/** Names this process's lab after its slot (once, before its lab is built). */
+export function useSlot(slot: number): void {
+	SLOT_SUFFIX = slot ? String(slot) : '';
+	for (const [k, base] of Object.entries({bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'})) NETNS[k as keyof typeof NETNS] = `${base}${SLOT_SUFFIX}`;
+}
 export const HOSTS: readonly HostName[] = ['dns', 'mx', 'remote'];
 export const HOSTNAMES: Record<HostName, string> = {dns: 'ns1.example.test', mx: 'mail.example.test', remote: 'mx.remote.test'};
 export const ADDRS: Record<HostName, string[]> = {dns: [NET.dns], mx: [NET.mx], remote: [NET.remote, NET.remoteNoPtr]};

@@ -20,6 +20,8 @@ export function run(argv: readonly string[], opts: ExecOptions = {}): Promise<Ex
 			env: {PATH, LC_ALL: 'C', HOME: '/root', ...opts.env},
 			cwd: opts.cwd,
 			stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+			// Its own process group: a `kill 0` (or a group signal) inside never reaches the test runner.
+			detached: true,
 		});
 		let stdout = '';
 		let stderr = '';

@@ -6,15 +6,17 @@
 // (the one whose public half was printed, when it was), the daemons running, mail received
 // and sent. Two more kills land in the middle of a long action (a daemon start).
 // The boundary is the wizard's own output: the line it prints when an action starts.
-// Needs root and `ip netns`; otherwise skipped with the reason in the title.
+// The boundaries are split in two halves, one per test file (test/lab/kill-1.test.ts, -2), so
+// that two lab slots run them at once; the first half also cuts the power, the second kills
+// mid daemon start. Needs root and `ip netns`; otherwise skipped with the reason in the title.
 import test, {type ExecutionContext} from 'ava';
 import {spawn} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
-import {ANSWERS, answersText, DIST, STATE, WIZARD_TIMEOUT_MS} from './assertions.ts';
-import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, labUnavailable, NET, pidofHere, type ExecResult} from './lab.ts';
-import {CLOSE_FDS} from './lab/proc.ts';
+import {ANSWERS, answersText, DIST, STATE, WIZARD_TIMEOUT_MS} from '../assertions.ts';
+import {Lab, LAB_DNSBL, LAB_LOCK_WAIT_MS, labUnavailable, NET, pidofHere, type ExecResult} from '../lab.ts';
+import {CLOSE_FDS} from '../lab/proc.ts';
 
 const unavailable = await labUnavailable();
 const NODE = process.execPath.startsWith('/usr/') ? process.execPath : '/usr/bin/node';
@@ -155,9 +157,13 @@ async function mailFlows(t: ExecutionContext, label: string): Promise<void> {
 	t.truthy(await L().waitSink((m) => m.data.includes(`out-${token}`), 20_000), `${label}: sent to remote.test`);
 }
 
-if (unavailable) {
-	test.skip(`lab (killed at every action) skipped: ${unavailable}`, () => {});
-} else {
+/** Half `part` of the boundaries (1: the first half and the power cut; 2: the rest and the kills mid daemon start). */
+export function killLane(part: 1 | 2): void {
+	if (unavailable) test.skip(`lab (killed at every action, part ${part}) skipped: ${unavailable}`, () => {});
+	else lane(part);
+}
+
+function lane(part: 1 | 2): void {
 	let reference: EndState | undefined;
 	let refActions: string[] = [];
 	let actionCount = 0;
@@ -203,13 +209,25 @@ if (unavailable) {
 		times.push(Date.now() - t0);
 	}
 
-	test.serial('killed with SIGKILL after each action, every re-run converges to the same working server', async (t) => {
+	test.serial(`killed with SIGKILL after each action (${part === 1 ? 'first' : 'second'} half), every re-run converges to the same working server`, async (t) => {
 		t.timeout(40 * 60_000);
 		if (!reference) return t.fail('no reference run');
-		for (let n = 1; n < actionCount; n++) await killAndConverge(t, n + 1, 0, `killed after action ${n}/${actionCount}`);
-		t.log(`${actionCount - 1} boundaries; slowest convergence ${Math.max(...times)} ms, mean ${Math.round(times.reduce((a, b) => a + b, 0) / times.length)} ms`);
+		const half = Math.ceil((actionCount - 1) / 2);
+		const [from, to] = part === 1 ? [1, half] : [half + 1, actionCount - 1];
+		for (let n = from; n <= to; n++) await killAndConverge(t, n + 1, 0, `killed after action ${n}/${actionCount}`);
+		t.log(`boundaries ${from}..${to} of ${actionCount - 1}; slowest convergence ${Math.max(...times)} ms, mean ${Math.round(times.reduce((a, b) => a + b, 0) / times.length)} ms`);
 	});
 
+	if (part === 1) powerCut();
+	else
+		midStart(
+			() => reference,
+			() => refActions,
+			killAndConverge,
+		);
+}
+
+function powerCut(): void {
 	test.serial('a power cut in the middle of a run that adds a user: after the boot mail flows on the old or the new configuration, and the re-run converges', async (t) => {
 		t.timeout(10 * 60_000);
 		await L().resetMx();
@@ -241,14 +259,18 @@ if (unavailable) {
 		t.is(i.messages?.length, 1, `the new user receives mail: ${JSON.stringify(i)}`);
 		await mailFlows(t, 'after the re-run');
 	});
+}
 
+type Converge = (t: ExecutionContext, at: number, delayMs: number, label: string) => Promise<void>;
+
+function midStart(reference: () => EndState | undefined, refActions: () => string[], killAndConverge: Converge): void {
 	test.serial('killed in the middle of a daemon start (Rspamd, OpenSMTPD), the re-run converges', async (t) => {
 		t.timeout(10 * 60_000);
-		if (!reference) return t.fail('no reference run');
+		if (!reference()) return t.fail('no reference run');
 		for (const name of ['rspamd', 'opensmtpd']) {
-			const at = refActions.findIndex((a) => new RegExp(`^((re)?start ${name}$|\\$ (service ${name} (re)?start|systemctl (re)?start ${name}))`).test(a));
-			t.true(at >= 0, `the run starts ${name}: ${refActions.join(' | ')}`);
-			if (at >= 0) await killAndConverge(t, at + 1, 300, `killed 300 ms into "${refActions[at]}"`);
+			const at = refActions().findIndex((a) => new RegExp(`^((re)?start ${name}$|\\$ (service ${name} (re)?start|systemctl (re)?start ${name}))`).test(a));
+			t.true(at >= 0, `the run starts ${name}: ${refActions().join(' | ')}`);
+			if (at >= 0) await killAndConverge(t, at + 1, 300, `killed 300 ms into "${refActions()[at]}"`);
 		}
 	});
 }
