@@ -552,9 +552,9 @@ export function makeLane(cfg: LaneConfig) {
 			const l = lab();
 			const tA = Date.now();
 			await l.saveRspamdCache();
-			const {killed} = await l.down();
+			const {killed, left} = await l.downAndCheck();
 			t.log(`stopped ${killed.length} processes by pid`);
-			t.deepEqual(await l.leftovers(), []);
+			t.deepEqual(left, []);
 			const wizardMs = Object.entries(S.times)
 				.filter(([k]) => k.startsWith('wizard') || k === 'dns --zone')
 				.reduce((a, [, v]) => a + v, 0);

@@ -18,7 +18,7 @@
 // No default route anywhere, only .test names, nothing but these namespaces is contacted.
 // Everything is started by PID and stopped by PID (every process whose network namespace is
 // one of the lab's); down() deletes the namespaces (and with them the bridge and veths), and
-// leftovers() checks that nothing is left. A run that crashed is cleaned up by the next one
+// downAndCheck() checks that nothing is left. A run that crashed is cleaned up by the next one
 // (cleanupStale), unless a live process holds the lab lock. A machine runs up to SLOTS labs at
 // once (lab/lock.ts): slot N's namespaces are named mwlabN, mwdnsN, mwmxN, mwremoteN.
 import {spawn, spawnSync} from 'node:child_process';
@@ -381,8 +381,20 @@ export class Lab {
 
 	// ------------------------------------------------------------ down
 
-	/** Stops every process of the lab (by pid), deletes the namespaces and the lab directory. Idempotent. */
-	async down(): Promise<{killed: number[]}> {
+	/**
+	 * down(), then what is left of the lab, checked while its slot is still held (once released,
+	 * the next lab in the slot may get the same namespace inode numbers), then the slot released.
+	 */
+	async downAndCheck(): Promise<{killed: number[]; left: string[]}> {
+		const {killed} = await this.down({keepLock: true});
+		const left = await this.leftovers();
+		await releaseLock();
+		if (holdsLock()) left.push(`lock ${LOCK()} (still ours)`);
+		return {killed, left};
+	}
+
+	/** Stops every process of the lab (by pid), deletes the namespaces and the lab directory, releases the slot. Idempotent. */
+	async down(opts: {keepLock?: boolean} = {}): Promise<{killed: number[]}> {
 		if (this.closed) return {killed: []};
 		this.closed = true;
 		// Everything in the lab's network namespaces: daemons the wizard started, NSD, the sink, the holders.
@@ -396,7 +408,7 @@ export class Lab {
 			// The booted mx's own cgroups, deepest first (only empty groups can go).
 			for (const h of CGROUP_ROOTS) await run(['sh', '-c', 'd="$1/$2"; [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; true', 'sh', h, nspawnMachine()]);
 		}
-		await releaseLock();
+		if (!opts.keepLock) await releaseLock();
 		return {killed};
 	}
 
@@ -416,8 +428,8 @@ export class Lab {
 	}
 
 	/**
-	 * What is left of this lab (empty when down() did its job). Only this lab's own: the next
-	 * lab run (another test file, waiting for the lock) may already be up under the same names.
+	 * What is left of this lab (empty when down() did its job). Only this lab's own, and only
+	 * meaningful while the slot is held (downAndCheck): the next lab in the slot reuses the names.
 	 */
 	async leftovers(): Promise<string[]> {
 		const left: string[] = [];
@@ -439,7 +451,6 @@ export class Lab {
 		if (existsSync(this.base)) left.push(`directory ${this.base}`);
 		if (this.mxRootOptions?.boot) for (const h of CGROUP_ROOTS) if (existsSync(join(h, nspawnMachine()))) left.push(`cgroup ${join(h, nspawnMachine())}`);
 		if ((await run(['ip', 'link', 'show', 'mwbr0'])).exitCode === 0) left.push('link mwbr0 on the machine');
-		if (holdsLock()) left.push(`lock ${LOCK()} (still ours)`);
 		return left;
 	}
 }

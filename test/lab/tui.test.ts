@@ -485,9 +485,9 @@ if (unavailable) {
 		const l = lab();
 		await l.saveRspamdCache();
 		for (const term of [...MxTerm.live]) term.kill();
-		const {killed} = await l.down();
+		const {killed, left} = await l.downAndCheck();
 		t.log(`stopped ${killed.length} processes by pid; times ${JSON.stringify({...S.times, lab: l.timings})}`);
-		t.deepEqual(await l.leftovers(), []);
+		t.deepEqual(left, []);
 		const sessions = (() => {
 			try {
 				return execFileSync('tmux', ['-L', SOCKET, 'list-sessions', '-F', '#S'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();

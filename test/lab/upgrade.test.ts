@@ -161,8 +161,7 @@ if (unavailable) {
 		before.hashes12 = await hashes(l, ['dkimKey', 'dovecotUsers', 'smtpdPasswds', 'srs']);
 		t.log(`Debian 12 files: ${JSON.stringify(before.hashes12)}; vmail ${before.vmail.join(':')}`);
 		const t1 = Date.now();
-		await l.down();
-		t.deepEqual(await l.leftovers(), [], 'the Debian 12 lab is gone');
+		t.deepEqual((await l.downAndCheck()).left, [], 'the Debian 12 lab is gone');
 		times['12 teardown'] = Date.now() - t1;
 		times['12 total'] = Date.now() - t0;
 	});
