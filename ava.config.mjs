@@ -1,10 +1,10 @@
 // ava's configuration (package.json holds none: the file order below is a function).
 //
-// Three test files run at a time, and three labs at once (test/lab/lab/lock.ts SLOTS; a lab is
-// mostly waiting for daemons, so three fit on two cores): the longest lab lanes start first so
-// that the last one does not start alone near the end, then the lanes that build a root first
-// (while the others hold the slots), the other lab lanes, and the terminal and unit tests
-// (which need no lab slot).
+// Two test files run at a time, and two labs at once (test/lab/lab/lock.ts SLOTS). Measured on
+// CI's two cores: three labs at once (with the roots built on a fresh machine) made the run
+// bound by the CPU and slower than two. The longest lab lanes start first, so that the last one
+// does not run alone near the end, then the lanes that build a root, the other lab lanes, and
+// the terminal and unit tests (which need no lab slot).
 const FIRST = [
 	'test/lab/kill-1.test.ts',
 	'test/lab/kill-2.test.ts',
@@ -27,7 +27,7 @@ export default {
 	extensions: {ts: 'module', tsx: 'module'},
 	nodeArguments: ['--import=tsx', '--import=./test/helpers/terminal-env.mjs'],
 	timeout: '5m',
-	concurrency: 3,
+	concurrency: 2,
 	workerThreads: false,
 	sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b),
 };

@@ -7,10 +7,10 @@ import {NETNS, useSlot} from './net.ts';
 import {alive, killAll, namedNetInode, processesIn, PYTHON, run, sleep} from './proc.ts';
 
 /**
- * How many labs may run at once on this machine (MWLAB_SLOTS, default 3: ava runs three test
+ * How many labs may run at once on this machine (MWLAB_SLOTS, default 2: ava runs two test
  * files at a time). Each slot has its own lock and namespace names.
  */
-export const SLOTS = Math.max(1, Number(process.env.MWLAB_SLOTS) || 3);
+export const SLOTS = Math.max(1, Number(process.env.MWLAB_SLOTS) || 2);
 /** Slot N's lock (slot 0 keeps the historical name). */
 export const lockPath = (slot: number) => (slot ? `/run/mwlab-${slot}.lock` : '/run/mwlab.lock');
 /** The slot this process's lab took (0 until takeLock). */
@@ -38,7 +38,7 @@ export async function labUnavailable(): Promise<string | undefined> {
 }
 
 /**
- * How long a lab run waits for a free slot: `npm test` runs its files three at a time,
+ * How long a lab run waits for a free slot: `npm test` runs its files two at a time,
  * so a file may wait for most of the others when the machine has fewer slots.
  */
 export const LAB_LOCK_WAIT_MS = 30 * 60_000;
