@@ -430,23 +430,30 @@ export class Lab {
 	/**
 	 * What is left of this lab (empty when down() did its job). Only this lab's own, and only
 	 * meaningful while the slot is held (downAndCheck): the next lab in the slot reuses the names.
+	 * A namespace's inode number is reused once it is freed, and a lab in another slot may be
+	 * created right now: a namespace another slot has named is that lab's, not ours. (One of ours
+	 * kept alive by a leftover process keeps its number, and has no name any more.)
 	 */
 	async leftovers(): Promise<string[]> {
 		const left: string[] = [];
 		const ns: string[] = [];
+		const own = Object.values(NETNS) as string[];
+		const others = new Set<string>();
 		for (const name of (await run(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!)) {
-			if (!(Object.values(NETNS) as string[]).includes(name)) continue;
-			const inode = await namedNetInode(name);
-			if (inode && this.netInodes.has(inode)) ns.push(name);
+			const inode = name ? await namedNetInode(name) : undefined;
+			if (!inode) continue;
+			if (!own.includes(name)) others.add(inode);
+			else if (this.netInodes.has(inode)) ns.push(name);
 		}
 		if (ns.length) left.push(`namespaces: ${ns.join(' ')}`);
-		const procs = processesIn(this.netInodes);
+		const ours = new Set([...this.netInodes].filter((i) => !others.has(i)));
+		const procs = processesIn(ours);
 		if (procs.length) left.push(`processes in lab namespaces: ${procs.join(' ')}`);
 		const started = this.started.filter(alive);
 		if (started.length) left.push(`processes started by the lab: ${started.join(' ')}`);
 		const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
 			.split('\n')
-			.filter((l) => l.includes(this.base) || l.includes(`${nspawnPropagate()} `) || (/\/run\/netns\/mw(lab|dns|mx|remote)\d*\b/.test(l) && [...this.netInodes].some((i) => l.includes(i))));
+			.filter((l) => l.includes(this.base) || l.includes(`${nspawnPropagate()} `) || (own.some((n) => l.includes(`/run/netns/${n} `)) && [...ours].some((i) => l.includes(i))));
 		if (mounts.length) left.push(`mounts: ${mounts.join(' | ')}`);
 		if (existsSync(this.base)) left.push(`directory ${this.base}`);
 		if (this.mxRootOptions?.boot) for (const h of CGROUP_ROOTS) if (existsSync(join(h, nspawnMachine()))) left.push(`cgroup ${join(h, nspawnMachine())}`);
