@@ -43,8 +43,8 @@ export async function labUnavailable(): Promise<string | undefined> {
  */
 export const LAB_LOCK_WAIT_MS = 30 * 60_000;
 
-/** Takes the slot's lock if it is free (or its holder is dead); true when taken. */
-async function tryLock(slot: number): Promise<boolean | number> {
+/** Takes the slot's lock if it is free (or its holder is dead): true when taken, else the live holder's pid. */
+async function tryLock(slot: number): Promise<true | number> {
 	const path = lockPath(slot);
 	for (;;) {
 		try {
@@ -73,7 +73,7 @@ export async function takeLock(log: (l: string) => void, waitMs = LAB_LOCK_WAIT_
 				if (slot || said) log(`lab slot ${slot} (namespaces ${Object.values(NETNS).join(', ')})`);
 				return;
 			}
-			holders.push(got as number);
+			holders.push(got);
 		}
 		if (Date.now() > end) throw new Error(`[lab] every lab slot (${SLOTS}) is still held after ${Math.round(waitMs / 1000)} s, by pids ${holders.join(' ')}`);
 		if (!said) log(`waiting for a lab slot: ${SLOTS} in use by pids ${holders.join(' ')}`);

@@ -46,14 +46,15 @@ export const LAB_DNSBL = 'bl.remote.test';
  * appends N (lock.ts takes a slot and calls useSlot). Every address lives inside the lab's own
  * namespaces, so two labs with different names never meet.
  */
-export const NETNS: Record<'bridge' | HostName, string> = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'};
+const NETNS_BASE = {bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'} as const;
+export const NETNS: Record<keyof typeof NETNS_BASE, string> = {...NETNS_BASE};
 /** Slot N's suffix ('' for slot 0). */
 export let SLOT_SUFFIX = '';
 
 /** Names this process's lab after its slot (once, before its lab is built). */
 export function useSlot(slot: number): void {
 	SLOT_SUFFIX = slot ? String(slot) : '';
-	for (const [k, base] of Object.entries({bridge: 'mwlab', dns: 'mwdns', mx: 'mwmx', remote: 'mwremote'})) NETNS[k as keyof typeof NETNS] = `${base}${SLOT_SUFFIX}`;
+	for (const [k, base] of Object.entries(NETNS_BASE)) NETNS[k as keyof typeof NETNS] = `${base}${SLOT_SUFFIX}`;
 }
 export const HOSTS: readonly HostName[] = ['dns', 'mx', 'remote'];
 export const HOSTNAMES: Record<HostName, string> = {dns: 'ns1.example.test', mx: 'mail.example.test', remote: 'mx.remote.test'};
